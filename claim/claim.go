@@ -1,0 +1,148 @@
+// Package claim defines the inpatient claim as it travels between the CLI, the HTTP API, batch
+// files and the grouping engines, and parses it from the wire formats (oracle TSV, JSON).
+//
+// Field names follow the project's wire conventions (snake_case, codes without dots). Parsing
+// normalizes only what the conventions allow (a dot inside a code is removed); everything else
+// (letter case, unknown codes, invalid POA letters) is handed to the engines unchanged, because
+// the CMS grouper and MCE define their own outcomes for such input.
+package claim
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Claim is one inpatient discharge to be grouped or edited.
+type Claim struct {
+	ID              string `json:"id,omitempty"`
+	Version         int    `json:"version,omitempty"`
+	DischargeDate   Date   `json:"discharge_date,omitzero"`
+	LengthOfStay    *int   `json:"length_of_stay,omitempty"`
+	Age             *int   `json:"age,omitempty"`
+	Sex             string `json:"sex,omitempty"`
+	DischargeStatus *int   `json:"discharge_status,omitempty"`
+	HospitalStatus  string `json:"hospital_status,omitempty"`
+	PDX             *Dx    `json:"pdx,omitempty"`
+	AdmitDx         *Dx    `json:"admit_dx,omitempty"`
+	SDX             []Dx   `json:"sdx,omitempty"`
+	Procedures      []Proc `json:"procedures,omitempty"`
+}
+
+// Dx is a diagnosis code with its present-on-admission indicator.
+type Dx struct {
+	Code string `json:"code"`
+	POA  string `json:"poa,omitempty"`
+}
+
+// Proc is an ICD-10-PCS procedure code.
+type Proc struct {
+	Code string `json:"code"`
+	Date *Date  `json:"date,omitempty"`
+}
+
+// Limits of a claim as accepted by the CMS software.
+const (
+	MaxSDX        = 24
+	MaxProcedures = 25
+)
+
+// Hospital POA reporting statuses.
+const (
+	HospitalNonExempt = "NON_EXEMPT"
+	HospitalExempt    = "EXEMPT"
+	HospitalUnknown   = "UNKNOWN"
+)
+
+// Date is a calendar date without time zone, written as ISO 8601 (2026-05-01) on the wire.
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// IsZero reports whether the date is unset.
+func (d Date) IsZero() bool { return d.Year == 0 && d.Month == 0 && d.Day == 0 }
+
+// String renders the date as YYYY-MM-DD.
+func (d Date) String() string {
+	if d.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day)
+}
+
+// Compact renders the date as YYYYMMDD.
+func (d Date) Compact() string {
+	return fmt.Sprintf("%04d%02d%02d", d.Year, int(d.Month), d.Day)
+}
+
+// Before reports whether d is strictly earlier than e.
+func (d Date) Before(e Date) bool { return d.Ordinal() < e.Ordinal() }
+
+// Ordinal is a monotonically increasing integer (YYYYMMDD) usable for comparisons.
+func (d Date) Ordinal() int { return d.Year*10000 + int(d.Month)*100 + d.Day }
+
+// Time returns midnight UTC of the date.
+func (d Date) Time() time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) }
+
+// ParseDate accepts YYYY-MM-DD, YYYYMMDD and an RFC 3339 timestamp (its date part is used).
+func ParseDate(s string) (Date, error) {
+	s = strings.TrimSpace(s)
+	var t time.Time
+	var err error
+	switch {
+	case len(s) == 8:
+		t, err = time.Parse("20060102", s)
+	case len(s) == 10:
+		t, err = time.Parse("2006-01-02", s)
+	default:
+		t, err = time.Parse(time.RFC3339, s)
+	}
+	if err != nil {
+		return Date{}, fmt.Errorf("invalid date %q: want YYYY-MM-DD", s)
+	}
+	return Date{t.Year(), t.Month(), t.Day()}, nil
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Date) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*d = Date{}
+		return nil
+	}
+	v, err := ParseDate(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+// NormalizeCode removes the decimal point of an ICD-10 code written with one (I50.23 → I5023).
+// Letter case and any other character are kept: the engines decide what an unknown code means.
+func NormalizeCode(code string) string {
+	if strings.IndexByte(code, '.') < 0 {
+		return code
+	}
+	return strings.ReplaceAll(code, ".", "")
+}
+
+// Normalize applies NormalizeCode to every code of the claim, in place.
+func (c *Claim) Normalize() {
+	if c.PDX != nil {
+		c.PDX.Code = NormalizeCode(c.PDX.Code)
+	}
+	if c.AdmitDx != nil {
+		c.AdmitDx.Code = NormalizeCode(c.AdmitDx.Code)
+	}
+	for i := range c.SDX {
+		c.SDX[i].Code = NormalizeCode(c.SDX[i].Code)
+	}
+	for i := range c.Procedures {
+		c.Procedures[i].Code = NormalizeCode(c.Procedures[i].Code)
+	}
+}

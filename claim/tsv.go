@@ -1,0 +1,164 @@
+package claim
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// FieldError is a validation error that names the offending field in wire notation
+// (e.g. "sdx[3].poa").
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
+
+// Errors is a list of field errors; it is itself an error.
+type Errors []*FieldError
+
+func (es Errors) Error() string {
+	parts := make([]string, len(es))
+	for i, e := range es {
+		parts[i] = e.Error()
+	}
+	return strings.Join(parts, "; ")
+}
+
+// AsFieldErrors returns the field errors carried by err, if any.
+func AsFieldErrors(err error) Errors {
+	var es Errors
+	if errors.As(err, &es) {
+		return es
+	}
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return Errors{fe}
+	}
+	return nil
+}
+
+// TSVColumns is the number of tab-separated columns of the oracle claim format.
+const TSVColumns = 12
+
+// ParseTSV parses one line of the oracle claim format (see the project README): id, version,
+// age, sex, discharge status, hospital status, PDX as CODE:POA, admit dx, SDX as comma-separated
+// CODE:POA, procedures comma separated, discharge date YYYYMMDD, length of stay.
+func ParseTSV(line string) (*Claim, error) {
+	line = strings.TrimRight(line, "\r\n")
+	cols := strings.Split(line, "\t")
+	if len(cols) != TSVColumns {
+		return nil, &FieldError{Field: "line", Message: fmt.Sprintf("want %d tab-separated columns, got %d", TSVColumns, len(cols))}
+	}
+	c := &Claim{ID: cols[0], Sex: cols[3], HospitalStatus: cols[5]}
+	var errs Errors
+	intCol := func(s, field string) *int {
+		if s == "" {
+			return nil
+		}
+		v, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			errs = append(errs, &FieldError{Field: field, Message: fmt.Sprintf("not an integer: %q", s)})
+			return nil
+		}
+		return &v
+	}
+	if v := intCol(cols[1], "version"); v != nil {
+		c.Version = *v
+	}
+	c.Age = intCol(cols[2], "age")
+	c.DischargeStatus = intCol(cols[4], "discharge_status")
+	if cols[6] != "" {
+		code, poa := splitCodePOA(cols[6])
+		c.PDX = &Dx{Code: code, POA: poa}
+	}
+	if cols[7] != "" {
+		c.AdmitDx = &Dx{Code: cols[7]}
+	}
+	if cols[8] != "" {
+		for _, item := range strings.Split(cols[8], ",") {
+			code, poa := splitCodePOA(item)
+			c.SDX = append(c.SDX, Dx{Code: code, POA: poa})
+		}
+	}
+	if cols[9] != "" {
+		for _, code := range strings.Split(cols[9], ",") {
+			c.Procedures = append(c.Procedures, Proc{Code: code})
+		}
+	}
+	if cols[10] != "" {
+		d, err := ParseDate(cols[10])
+		if err != nil {
+			errs = append(errs, &FieldError{Field: "discharge_date", Message: err.Error()})
+		}
+		c.DischargeDate = d
+	}
+	c.LengthOfStay = intCol(cols[11], "length_of_stay")
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return c, nil
+}
+
+// splitCodePOA splits "CODE:POA" at its last colon; a missing colon means no POA.
+func splitCodePOA(s string) (code, poa string) {
+	if i := strings.LastIndexByte(s, ':'); i >= 0 {
+		return s[:i], s[i+1:]
+	}
+	return s, ""
+}
+
+// FormatTSV renders the claim in the oracle claim format (the inverse of ParseTSV).
+func FormatTSV(c *Claim) string {
+	var b strings.Builder
+	itoa := func(p *int) string {
+		if p == nil {
+			return ""
+		}
+		return strconv.Itoa(*p)
+	}
+	b.WriteString(c.ID)
+	b.WriteByte('\t')
+	if c.Version != 0 {
+		b.WriteString(strconv.Itoa(c.Version))
+	}
+	b.WriteByte('\t')
+	b.WriteString(itoa(c.Age))
+	b.WriteByte('\t')
+	b.WriteString(c.Sex)
+	b.WriteByte('\t')
+	b.WriteString(itoa(c.DischargeStatus))
+	b.WriteByte('\t')
+	b.WriteString(c.HospitalStatus)
+	b.WriteByte('\t')
+	if c.PDX != nil {
+		b.WriteString(c.PDX.Code + ":" + c.PDX.POA)
+	}
+	b.WriteByte('\t')
+	if c.AdmitDx != nil {
+		b.WriteString(c.AdmitDx.Code)
+	}
+	b.WriteByte('\t')
+	for i, d := range c.SDX {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(d.Code + ":" + d.POA)
+	}
+	b.WriteByte('\t')
+	for i, p := range c.Procedures {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(p.Code)
+	}
+	b.WriteByte('\t')
+	if !c.DischargeDate.IsZero() {
+		b.WriteString(c.DischargeDate.Compact())
+	}
+	b.WriteByte('\t')
+	b.WriteString(itoa(c.LengthOfStay))
+	return b.String()
+}
