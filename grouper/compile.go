@@ -1,0 +1,497 @@
+package grouper
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/msdrg-cdi/drg/tables"
+)
+
+// maxNames bounds the attribute names of one version (operands, categories, HAC lists,
+// procedure attributes, formula atoms); the claim mask is a fixed-size bitset over them.
+const maxNames = 1024
+
+type bitset [maxNames / 64]uint64
+
+func (b *bitset) set(i uint16)      { b[i>>6] |= 1 << (i & 63) }
+func (b *bitset) clear(i uint16)    { b[i>>6] &^= 1 << (i & 63) }
+func (b *bitset) has(i uint16) bool { return b[i>>6]&(1<<(i&63)) != 0 }
+
+// mdcBit is the bit of an MDC in a suppression-MDC mask; MDCs that can never be a context
+// MDC (99) have no bit.
+func mdcBit(m int) uint32 {
+	if m < 0 || m > 31 {
+		return 0
+	}
+	return 1 << uint(m)
+}
+
+// logic holds the version-dependent behaviour of the CMS logic packages (algorithm §15).
+type logic struct {
+	orByNonOR         bool // 40.x/41.x: a procedure is OR unless it has "nonor"
+	specialExactCase  bool // 40.x/41.x: special atoms matched case-sensitively
+	drugStentTerms    bool // 40.x: FOUR_DRUG_ELUTING_STENTS / FOUR_NON_DRUG_ELUTING_STENTS
+	fusionTerms       bool // 42.x+: fusion counters
+	fusion43Terms     bool // 43.x: SGLANTCTR, SGLPOST1CTR
+	fusionMarking     bool // 42.x+: FUSION_COUNTED handling in procedure marking
+	principalNeedsOR  bool // 41.x+: the principal procedure must be OR in procedure marking
+	excludedByLogic   bool // 41.1+: …_EXCLUDED_BY_DRG_LOGIC usages are produced
+	hacZeroAllEntries bool // 41.x+: the "not any" HAC fallback zeroes every entry
+}
+
+func logicFor(v tables.Version) logic {
+	switch {
+	case v < 410:
+		return logic{orByNonOR: true, specialExactCase: true, drugStentTerms: true}
+	case v < 420:
+		return logic{orByNonOR: true, specialExactCase: true, principalNeedsOR: true,
+			excludedByLogic: v >= 411, hacZeroAllEntries: true}
+	case v < 430:
+		return logic{fusionTerms: true, fusionMarking: true, principalNeedsOR: true,
+			excludedByLogic: true, hacZeroAllEntries: true}
+	default:
+		return logic{fusionTerms: true, fusion43Terms: true, fusionMarking: true,
+			principalNeedsOR: true, excludedByLogic: true, hacZeroAllEntries: true}
+	}
+}
+
+// cdx is a compiled diagnosis code of one version.
+type cdx struct {
+	valid     bool
+	mdc       int
+	sev       tables.Severity
+	ops       []uint16 // operand attribute names
+	cats      []uint16 // category names
+	hacs      []uint16 // HAC attribute names
+	excluded  []string // sorted SDX codes that lose CC/MCC status when this code is the PDX
+	hasGender bool
+	genderMDC [3]int // index 1 male, 2 female; 0 when absent
+	hacInfo   *tables.HACInfo
+	hacUpper  bool // some HAC attribute name starts with "HAC"
+	hac6Show  bool // HAC attributes contain hac06_show
+	hac11PDX  bool // some HAC attribute name ends with hac11_pdx
+	mccAlive  bool // operand mccalive (case-insensitive)
+	incident  bool // operand incident (case-insensitive)
+	sites     uint8
+}
+
+// cpr is a compiled procedure code or cluster id of one version.
+type cpr struct {
+	attrs    []uint16 // includes ORPROC when d468 or d477 is present
+	isOR     bool
+	clusters []*ccluster
+	hacUsage uint8 // bits of HAC_08 … HAC_14 usages (procUsage order) the attributes name
+	lat      uint8 // laterality names carried (bit per name, BILATERAL order)
+	stents   uint8 // bit i: stent(i+1)
+	vessels  uint8
+	fusion   uint8 // bit per fusion name
+	drugStnt bool  // NORdrugstent
+	stent    bool  // NORstent
+	arterial bool
+}
+
+// ccluster is a compiled procedure cluster of one version.
+type ccluster struct {
+	id     string
+	suppr  uint32
+	slots  map[string]uint8 // member code → choice slot (1-based)
+	nslots int
+	attrs  []uint16
+}
+
+// row is a compiled DRG formula.
+type row struct {
+	f       *tables.Formula
+	drg     int
+	baseDRG int
+	typ     DRGType
+	reroute int
+	expr    *node
+	supp    []uint16 // folded operand names suppressed for severity
+	rank    int
+}
+
+// compiled is the grouper's view of one version: every table resolved for the version,
+// every name interned, every formula parsed.
+type compiled struct {
+	version tables.Version
+	logic   logic
+
+	names  map[string]uint16 // exact name → id
+	byID   []string
+	fold   []uint16 // id → id of the lower-cased name
+	folded map[string]uint16
+
+	dx       map[string]*cdx
+	pr       map[string]*cpr
+	clusters map[string]*ccluster
+	mdcRows  map[int][]*row
+	hacRows  [15][]*node
+
+	drgTitle, baseTitle map[int]string
+	mdcTitle            map[int]string
+	hacTitle            [15]string
+
+	// ids of names the engine itself refers to
+	idMCC, idCC, idNonCC, idORPROC, idInvalidPDX, idPDXEcode, idALIVE, idInvalidDstat,
+	idAMA, idDIED, idXFRNBA, idANYDX, idIncident, idInvalidSex, idInvalidAge uint16
+	foldMCC, foldCC                uint16
+	idRevision                    uint16
+	siteNames                     [8]uint16
+	latNames                      [6]uint16
+	stentNames, vesselNames       [4]uint16
+	fusionNames                   [6]uint16
+	idArterial, idNORdrugstent    uint16
+	idNORstent                    uint16
+}
+
+var siteOrder = [8]string{"sthead", "stchest", "stabdom", "stkidney", "sturin", "stpel", "stuplimb", "stlolimb"}
+var latOrder = [6]string{"righthip", "rightknee", "rightankle", "lefthip", "leftknee", "leftankle"}
+var fusionOrder = [6]string{"sglantfuse", "sglpostfuse", "sglpostfuse1", "sglantsectXfuse", "sglantfuse_noX", "multantfuse1"}
+
+func (c *compiled) intern(name string) uint16 {
+	if id, ok := c.names[name]; ok {
+		return id
+	}
+	if len(c.byID) >= maxNames {
+		panic(fmt.Sprintf("grouper: more than %d attribute names", maxNames))
+	}
+	id := uint16(len(c.byID))
+	c.names[name] = id
+	c.byID = append(c.byID, name)
+	low := strings.ToLower(name)
+	if low == name {
+		c.fold = append(c.fold, id)
+	} else {
+		c.fold = append(c.fold, c.intern(low))
+	}
+	return id
+}
+
+func (c *compiled) internAll(names []string, cache map[*string]([]uint16)) []uint16 {
+	if len(names) == 0 {
+		return nil
+	}
+	if cache != nil {
+		if ids, ok := cache[&names[0]]; ok && len(ids) == len(names) {
+			return ids
+		}
+	}
+	ids := make([]uint16, len(names))
+	for i, n := range names {
+		ids[i] = c.intern(n)
+	}
+	if cache != nil {
+		cache[&names[0]] = ids
+	}
+	return ids
+}
+
+// hasFold reports whether ids contains a name equal, ignoring case, to the name with fold id f.
+func (c *compiled) hasFold(ids []uint16, f uint16) bool {
+	for _, id := range ids {
+		if c.fold[id] == f {
+			return true
+		}
+	}
+	return false
+}
+
+func compile(m *tables.MSDRG, v tables.Version) (*compiled, error) {
+	if !m.HasVersion(v) {
+		return nil, &UnknownVersionError{Version: int(v), Loaded: m.Versions}
+	}
+	c := &compiled{version: v, logic: logicFor(v), names: map[string]uint16{}}
+	c.names = make(map[string]uint16, 600)
+	// Fixed names first so that their ids are stable and small.
+	c.idMCC, c.idCC, c.idNonCC = c.intern("MCC"), c.intern("CC"), c.intern("NON_CC")
+	c.idORPROC = c.intern("ORPROC")
+	c.idInvalidPDX, c.idPDXEcode = c.intern("invalid_pdx"), c.intern("pdx_ecode")
+	c.idALIVE, c.idInvalidDstat, c.idAMA = c.intern("ALIVE"), c.intern("invalid_dstat"), c.intern("AMA")
+	c.idDIED, c.idXFRNBA, c.idANYDX = c.intern("DIED"), c.intern("XFRNBA"), c.intern("ANYDX")
+	c.idIncident, c.idInvalidSex, c.idInvalidAge = c.intern("incident"), c.intern("invalid_sex"), c.intern("invalid_age")
+	c.foldMCC, c.foldCC = c.fold[c.idMCC], c.fold[c.idCC]
+	c.idRevision = c.intern("revision")
+	for i, s := range siteOrder {
+		c.siteNames[i] = c.intern(s)
+	}
+	for i, s := range latOrder {
+		c.latNames[i] = c.intern(s)
+	}
+	for i := range 4 {
+		c.stentNames[i] = c.intern(fmt.Sprintf("stent%d", i+1))
+		c.vesselNames[i] = c.intern(fmt.Sprintf("vessel%d", i+1))
+	}
+	for i, s := range fusionOrder {
+		c.fusionNames[i] = c.intern(s)
+	}
+	c.idArterial, c.idNORdrugstent, c.idNORstent = c.intern("arterial"), c.intern("NORdrugstent"), c.intern("NORstent")
+
+	c.compileDx(m)
+	if err := c.compileProcedures(m); err != nil {
+		return nil, err
+	}
+	if err := c.compileFormulas(m); err != nil {
+		return nil, err
+	}
+	c.compileTitles(m)
+	return c, nil
+}
+
+func (c *compiled) compileDx(m *tables.MSDRG) {
+	v := c.version
+	cache := map[*string][]uint16{}
+	c.dx = make(map[string]*cdx, len(m.Dx))
+	get := func(code string) *cdx {
+		d := c.dx[code]
+		if d == nil {
+			d = &cdx{mdc: -1, sev: tables.NCC}
+			c.dx[code] = d
+		}
+		return d
+	}
+	foldMCCAlive := c.fold[c.intern("mccalive")]
+	foldIncident := c.fold[c.idIncident]
+	for code, recs := range m.Dx {
+		r, ok := tables.Pick(recs, v)
+		if !ok {
+			continue
+		}
+		d := get(code)
+		d.valid, d.mdc, d.sev = true, r.MDC, r.Severity
+		d.ops = c.internAll(r.Operands, cache)
+		d.cats = c.internAll(r.Categories, cache)
+		d.hacs = c.internAll(r.HACOperands, cache)
+		for _, h := range r.HACOperands {
+			if strings.HasPrefix(h, "HAC") {
+				d.hacUpper = true
+			}
+			if h == "hac06_show" {
+				d.hac6Show = true
+			}
+			if strings.HasSuffix(h, "hac11_pdx") {
+				d.hac11PDX = true
+			}
+		}
+		d.mccAlive = c.hasFold(d.ops, foldMCCAlive)
+		d.incident = c.hasFold(d.ops, foldIncident)
+		for i, s := range c.siteNames {
+			if c.hasFold(d.ops, c.fold[s]) {
+				d.sites |= 1 << i
+			}
+		}
+	}
+	groups := map[int][]string{}
+	for code, recs := range m.PdxExclusions {
+		r, ok := tables.Pick(recs, v)
+		if !ok {
+			continue
+		}
+		g, ok := groups[r.Group]
+		if !ok {
+			g = slices.Clone(m.ExclusionGroups[r.Group])
+			slices.Sort(g)
+			groups[r.Group] = g
+		}
+		get(code).excluded = g
+	}
+	for code, recs := range m.GenderMDCs {
+		r, ok := tables.Pick(recs, v)
+		if !ok {
+			continue
+		}
+		d := get(code)
+		d.hasGender = true
+		d.genderMDC[1], d.genderMDC[2] = r.MDCBySex[1], r.MDCBySex[2]
+	}
+	for code, recs := range m.HACInfos {
+		if r, ok := tables.Pick(recs, v); ok {
+			get(code).hacInfo = r
+		}
+	}
+}
+
+func (c *compiled) compileProcedures(m *tables.MSDRG) error {
+	v := c.version
+	cache := map[*string][]uint16{}
+	c.clusters = map[string]*ccluster{}
+	for id, recs := range m.Clusters {
+		r, ok := tables.Pick(recs, v)
+		if !ok {
+			continue
+		}
+		cl := &ccluster{id: id, slots: map[string]uint8{}, nslots: len(r.Choices)}
+		for _, s := range r.SuppressionMDCs {
+			cl.suppr |= mdcBit(s)
+		}
+		for _, ch := range r.Choices {
+			if ch.Choice < 1 || ch.Choice > 64 {
+				return fmt.Errorf("cluster %s: choice number %d out of range", id, ch.Choice)
+			}
+			if ch.Choice > cl.nslots {
+				cl.nslots = ch.Choice
+			}
+			for _, code := range ch.Codes {
+				cl.slots[code] = uint8(ch.Choice)
+			}
+		}
+		c.clusters[id] = cl
+	}
+	nonor := c.intern("nonor")
+	d468, d477, ornec := c.intern("d468"), c.intern("d477"), c.intern("ornec")
+	c.pr = make(map[string]*cpr, len(m.Pr))
+	for code, recs := range m.Pr {
+		r, ok := tables.Pick(recs, v)
+		if !ok || len(r.Operands) == 0 {
+			continue
+		}
+		p := &cpr{attrs: c.internAll(r.Operands, cache)}
+		or, hasNonOR := false, false
+		for _, a := range p.attrs {
+			switch a {
+			case d468, d477:
+				or = true
+			case ornec:
+				or = true
+			case nonor:
+				hasNonOR = true
+			}
+		}
+		if slices.Contains(p.attrs, d468) || slices.Contains(p.attrs, d477) {
+			p.attrs = append(slices.Clone(p.attrs), c.idORPROC)
+		}
+		if c.logic.orByNonOR {
+			p.isOR = !hasNonOR
+		} else {
+			p.isOR = or
+		}
+		for _, n := range r.Operands {
+			for i, h := range procUsageHAC {
+				if strings.Contains(n, fmt.Sprintf("hac%02d_proc", h)) {
+					p.hacUsage |= 1 << i
+				}
+			}
+		}
+		for _, a := range p.attrs {
+			for i, s := range c.latNames {
+				if a == s {
+					p.lat |= 1 << i
+				}
+			}
+			for i := range 4 {
+				if a == c.stentNames[i] {
+					p.stents |= 1 << i
+				}
+				if a == c.vesselNames[i] {
+					p.vessels |= 1 << i
+				}
+			}
+			for i, s := range c.fusionNames {
+				if a == s {
+					p.fusion |= 1 << i
+				}
+			}
+			switch a {
+			case c.idNORdrugstent:
+				p.drugStnt = true
+			case c.idNORstent:
+				p.stent = true
+			case c.idArterial:
+				p.arterial = true
+			}
+		}
+		c.pr[code] = p
+		if cl := c.clusters[code]; cl != nil {
+			cl.attrs = p.attrs
+		}
+	}
+	for code, recs := range m.CodeClusters {
+		r, ok := tables.Pick(recs, v)
+		if !ok {
+			continue
+		}
+		p := c.pr[code]
+		if p == nil {
+			p = &cpr{isOR: c.logic.orByNonOR}
+			c.pr[code] = p
+		}
+		for _, id := range r.IDs {
+			if cl := c.clusters[id]; cl != nil {
+				p.clusters = append(p.clusters, cl)
+			}
+		}
+	}
+	return nil
+}
+
+func (c *compiled) compileFormulas(m *tables.MSDRG) error {
+	c.mdcRows = map[int][]*row{}
+	for mdc := range m.Formulas {
+		for _, f := range m.FormulasFor(mdc, c.version) {
+			expr, err := c.parse(f.Expr)
+			if err != nil {
+				return fmt.Errorf("MDC %d DRG %d formula %q: %w", mdc, f.DRG, f.Expr, err)
+			}
+			rk, _ := f.Rank(c.version)
+			r := &row{f: f, drg: f.DRG, baseDRG: f.BaseDRG, reroute: f.RerouteMDC, expr: expr, rank: rk}
+			switch f.Surgical {
+			case "SURGICAL":
+				r.typ = Surgical
+			case "MEDICAL":
+				r.typ = Medical
+			default:
+				r.typ = TypeNone
+			}
+			for _, s := range f.SeveritySuppression {
+				if s != "" {
+					r.supp = append(r.supp, c.fold[c.intern(s)])
+				}
+			}
+			c.mdcRows[mdc] = append(c.mdcRows[mdc], r)
+		}
+	}
+	for hac, recs := range m.HACFormulas {
+		if hac < 1 || hac > 14 {
+			continue
+		}
+		for i := range recs {
+			if !recs[i].Versions.Has(c.version) {
+				continue
+			}
+			expr, err := c.parse(recs[i].Expr)
+			if err != nil {
+				return fmt.Errorf("HAC %d formula %q: %w", hac, recs[i].Expr, err)
+			}
+			c.hacRows[hac] = append(c.hacRows[hac], expr)
+		}
+	}
+	return nil
+}
+
+func (c *compiled) compileTitles(m *tables.MSDRG) {
+	pick := func(t map[int][]tables.Description) map[int]string {
+		out := make(map[int]string, len(t))
+		for n, ds := range t {
+			if d, ok := tables.Pick(ds, c.version); ok {
+				out[n] = d.Text
+			}
+		}
+		return out
+	}
+	c.drgTitle = pick(m.DRGTitles)
+	c.baseTitle = pick(m.BaseDRGTitles)
+	c.mdcTitle = pick(m.MDCTitles)
+	for n, s := range pick(m.HACTitles) {
+		if n >= 0 && n < len(c.hacTitle) {
+			c.hacTitle[n] = s
+		}
+	}
+}
+
+// sortedContains reports whether the sorted list holds s.
+func sortedContains(list []string, s string) bool {
+	i := sort.SearchStrings(list, s)
+	return i < len(list) && list[i] == s
+}

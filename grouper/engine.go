@@ -1,0 +1,157 @@
+// Package grouper is the MS-DRG engine: given a claim and the CMS grouper tables it produces
+// exactly what the official CMS MS-DRG grouper produces (initial and final DRG, MDC, severity,
+// return code, HAC processing and the per-code flags), and explains how it got there.
+//
+// The DRG logic is data. Each version's formulas are compiled once (on first use) into trees
+// over interned attribute names; a claim is turned into a bitset mask and the trees are
+// evaluated against it. No DRG or MDC is special-cased in Go code. The package does no I/O.
+package grouper
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/msdrg-cdi/drg/claim"
+	"github.com/msdrg-cdi/drg/tables"
+)
+
+// TieBreaker selects the order in which equally qualified codes are considered for marking.
+type TieBreaker uint8
+
+// Tie-breakers of the CMS grouper.
+const (
+	ClinicalSignificance TieBreaker = iota // CMS default: SDX by level then code, procedures by code
+	CodeOrder                              // input order
+)
+
+// Options are the runtime options of the CMS grouper. The zero value is the CMS default.
+type Options struct {
+	TieBreaker TieBreaker
+	// SkipAffects turns off the "affects DRG" computation (CMS option DO_NOT_COMPUTE).
+	SkipAffects bool
+	// Explain records the path taken; read it with Result.Explanation after GroupExplain.
+	Explain bool
+}
+
+// Engine groups claims with the tables of every loaded version. It is safe for concurrent use.
+type Engine struct {
+	data     *tables.MSDRG
+	mu       sync.Mutex
+	versions map[tables.Version]*versionSlot
+	pool     sync.Pool
+}
+
+type versionSlot struct {
+	once sync.Once
+	c    *compiled
+	err  error
+}
+
+// New returns an engine over the decoded grouper tables. Versions are compiled on first use
+// (or by Prepare).
+func New(data *tables.MSDRG) *Engine {
+	e := &Engine{data: data, versions: map[tables.Version]*versionSlot{}}
+	e.pool.New = func() any { return &state{acc: make([]attr, 0, 64)} }
+	return e
+}
+
+// Versions returns the versions the engine can group with, ascending.
+func (e *Engine) Versions() []tables.Version { return e.data.Versions }
+
+// Prepare compiles the given versions (all loaded versions when none are given) so that the
+// first claim does not pay for it.
+func (e *Engine) Prepare(vs ...tables.Version) error {
+	if len(vs) == 0 {
+		vs = e.data.Versions
+	}
+	for _, v := range vs {
+		if _, err := e.version(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *Engine) version(v tables.Version) (*compiled, error) {
+	e.mu.Lock()
+	slot := e.versions[v]
+	if slot == nil {
+		slot = &versionSlot{}
+		e.versions[v] = slot
+	}
+	e.mu.Unlock()
+	slot.once.Do(func() {
+		slot.c, slot.err = compile(e.data, v)
+		if slot.err != nil {
+			if _, ok := slot.err.(*UnknownVersionError); !ok {
+				slot.err = fmt.Errorf("compile grouper version %d: %w", int(v), slot.err)
+			}
+		}
+	})
+	return slot.c, slot.err
+}
+
+// Group groups one claim. The claim's Version must be set (see tables.VersionForDate to pick
+// one from the discharge date).
+func (e *Engine) Group(c *claim.Claim, opt Options) (*Result, error) {
+	r := &Result{}
+	if err := e.GroupInto(c, opt, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// GroupInto groups one claim into r, reusing r's slices. It is the allocation-free path used
+// by batch grouping.
+func (e *Engine) GroupInto(c *claim.Claim, opt Options, r *Result) error {
+	if err := Validate(c); err != nil {
+		return err
+	}
+	cv, err := e.version(tables.Version(c.Version))
+	if err != nil {
+		return err
+	}
+	s := e.pool.Get().(*state)
+	s.reset(cv, opt)
+	if opt.Explain {
+		s.trace = &tracer{}
+	}
+	s.load(c)
+	s.run()
+	s.output(c, r)
+	if s.trace != nil {
+		r.Explanation = s.trace.render(s, r)
+		s.trace = nil
+	}
+	e.pool.Put(s)
+	return nil
+}
+
+// Validate checks what the CMS grouper cannot represent; everything else (unknown codes,
+// invalid POA letters or discharge statuses) is grouped and reported the CMS way.
+func Validate(c *claim.Claim) error {
+	var errs claim.Errors
+	if c.Version == 0 {
+		errs = append(errs, &claim.FieldError{Field: "version", Message: "required (or a discharge_date to choose it)"})
+	}
+	if len(c.SDX) > maxSDX {
+		errs = append(errs, &claim.FieldError{Field: "sdx", Message: fmt.Sprintf("at most %d secondary diagnoses, got %d", maxSDX, len(c.SDX))})
+	}
+	if len(c.Procedures) > maxProcs {
+		errs = append(errs, &claim.FieldError{Field: "procedures", Message: fmt.Sprintf("at most %d procedures, got %d", maxProcs, len(c.Procedures))})
+	}
+	switch c.Sex {
+	case "", "M", "F", "U":
+	default:
+		errs = append(errs, &claim.FieldError{Field: "sex", Message: "must be one of M F U"})
+	}
+	switch c.HospitalStatus {
+	case "", claim.HospitalNonExempt, claim.HospitalExempt, claim.HospitalUnknown:
+	default:
+		errs = append(errs, &claim.FieldError{Field: "hospital_status", Message: "must be one of NON_EXEMPT EXEMPT UNKNOWN"})
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
