@@ -137,14 +137,14 @@ type compiled struct {
 	// ids of names the engine itself refers to
 	idMCC, idCC, idNonCC, idORPROC, idInvalidPDX, idPDXEcode, idALIVE, idInvalidDstat,
 	idAMA, idDIED, idXFRNBA, idANYDX, idIncident, idInvalidSex, idInvalidAge uint16
-	foldMCC, foldCC                uint16
-	idRevision                    uint16
-	siteNames                     [8]uint16
-	latNames                      [6]uint16
-	stentNames, vesselNames       [4]uint16
-	fusionNames                   [6]uint16
-	idArterial, idNORdrugstent    uint16
-	idNORstent                    uint16
+	foldMCC, foldCC            uint16
+	idRevision                 uint16
+	siteNames                  [8]uint16
+	latNames                   [6]uint16
+	stentNames, vesselNames    [4]uint16
+	fusionNames                [6]uint16
+	idArterial, idNORdrugstent uint16
+	idNORstent                 uint16
 }
 
 var siteOrder = [8]string{"sthead", "stchest", "stabdom", "stkidney", "sturin", "stpel", "stuplimb", "stlolimb"}

@@ -180,18 +180,18 @@ type state struct {
 	c   *compiled
 	opt Options
 
-	sex     int
-	dstat   int
-	hosp    hospitalStatus
-	pdx     dxState
+	sex      int
+	dstat    int
+	hosp     hospitalStatus
+	pdx      dxState
 	pdxGiven bool
-	sdx     [maxSDX]dxState
-	nsdx    int
-	pr      [maxProcs]prState
-	npr     int
-	first   int // index in pr of the first input procedure, -1 if none
-	cl      [maxClusters]*ccluster
-	ncl     int
+	sdx      [maxSDX]dxState
+	nsdx     int
+	pr       [maxProcs]prState
+	npr      int
+	first    int // index in pr of the first input procedure, -1 if none
+	cl       [maxClusters]*ccluster
+	ncl      int
 
 	pdxSet, sdxSet, noneSet bitset
 	hid                     [maxNames]uint32
@@ -205,9 +205,9 @@ type state struct {
 	curSupp []uint16 // suppression list currently applied to the eligible SDX
 	suppSet bool
 
-	matches [2][6]match
-	nm      [2]int
-	res     [2]phaseResult
+	matches  [2][6]match
+	nm       [2]int
+	res      [2]phaseResult
 	finalRan bool
 
 	trace *tracer

@@ -93,14 +93,14 @@ type Usage uint8
 
 // Severity usages with the CMS integer values.
 const (
-	Neither                Usage = 0
-	UsageMCC               Usage = 1
-	MCCExcludedByDRGLogic  Usage = 2
-	CCExcludedByDRGLogic   Usage = 3
-	UsageCC                Usage = 5
-	MCCExcluded            Usage = 6
-	CCExcluded             Usage = 7
-	usageCount                   = 8
+	Neither               Usage = 0
+	UsageMCC              Usage = 1
+	MCCExcludedByDRGLogic Usage = 2
+	CCExcludedByDRGLogic  Usage = 3
+	UsageCC               Usage = 5
+	MCCExcluded           Usage = 6
+	CCExcluded            Usage = 7
+	usageCount                  = 8
 )
 
 var usageNames = [usageCount]string{"NEITHER", "MCC", "MCC_EXCLUDED_BY_DRG_LOGIC", "CC_EXCLUDED_BY_DRG_LOGIC", "", "CC", "MCC_EXCLUDED", "CC_EXCLUDED"}
