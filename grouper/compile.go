@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/msdrg-cdi/drg/tables"
@@ -57,31 +58,38 @@ func logicFor(v tables.Version) logic {
 	}
 }
 
-// cdx is a compiled diagnosis code of one version.
-type cdx struct {
-	valid     bool
-	mdc       int
-	sev       tables.Severity
-	ops       []uint16 // operand attribute names
-	cats      []uint16 // category names
-	hacs      []uint16 // HAC attribute names
-	excluded  []string // sorted SDX codes that lose CC/MCC status when this code is the PDX
-	hasGender bool
-	genderMDC [3]int // index 1 male, 2 female; 0 when absent
-	hacInfo   *tables.HACInfo
-	hacUpper  bool // some HAC attribute name starts with "HAC"
-	hac6Show  bool // HAC attributes contain hac06_show
-	hac11PDX  bool // some HAC attribute name ends with hac11_pdx
-	mccAlive  bool // operand mccalive (case-insensitive)
-	incident  bool // operand incident (case-insensitive)
-	sites     uint8
+// dxAttrs is the attribute content of a diagnosis record. It is shared by every code with
+// the same attribute lists, which keeps the per-code records small and the shared part hot in
+// the CPU caches.
+type dxAttrs struct {
+	ops      []uint16 // operand attribute names
+	cats     []uint16 // category names
+	hacs     []uint16 // HAC attribute names
+	hacUpper bool     // some HAC attribute name starts with "HAC"
+	hac6Show bool     // HAC attributes contain hac06_show
+	hac11PDX bool     // some HAC attribute name ends with hac11_pdx
+	mccAlive bool     // operand mccalive (case-insensitive)
+	incident bool     // operand incident (case-insensitive)
+	sites    uint8    // significant-trauma site names carried (bit per name, MULTST order)
 }
 
-// cpr is a compiled procedure code or cluster id of one version.
-type cpr struct {
+// cdx is a compiled diagnosis code of one version.
+type cdx struct {
+	*dxAttrs
+	excluded  *[]string  // sorted SDX codes that lose CC/MCC status when this code is the PDX
+	hacT      []hacEntry // HAC entries created for the code as SDX (§4.4 step 4)
+	present   bool       // the code has some data in this version
+	valid     bool       // the code has a diagnosis record in this version
+	hasGender bool
+	sev       tables.Severity
+	mdc       int16
+	genderMDC [3]int16 // index 1 male, 2 female; 0 when absent
+}
+
+// prAttrs is the attribute content of a procedure record, shared like dxAttrs.
+type prAttrs struct {
 	attrs    []uint16 // includes ORPROC when d468 or d477 is present
 	isOR     bool
-	clusters []*ccluster
 	hacUsage uint8 // bits of HAC_08 … HAC_14 usages (procUsage order) the attributes name
 	lat      uint8 // laterality names carried (bit per name, BILATERAL order)
 	stents   uint8 // bit i: stent(i+1)
@@ -90,6 +98,13 @@ type cpr struct {
 	drugStnt bool  // NORdrugstent
 	stent    bool  // NORstent
 	arterial bool
+}
+
+// cpr is a compiled procedure code or cluster id of one version.
+type cpr struct {
+	*prAttrs
+	clusters []*ccluster
+	present  bool
 }
 
 // ccluster is a compiled procedure cluster of one version.
@@ -124,8 +139,9 @@ type compiled struct {
 	fold   []uint16 // id → id of the lower-cased name
 	folded map[string]uint16
 
-	dx       map[string]*cdx
-	pr       map[string]*cpr
+	ix       *indexes
+	dx       []cdx // by dx code number
+	pr       []cpr // by pr code number
 	clusters map[string]*ccluster
 	mdcRows  map[int][]*row
 	hacRows  [15][]*node
@@ -199,11 +215,11 @@ func (c *compiled) hasFold(ids []uint16, f uint16) bool {
 	return false
 }
 
-func compile(m *tables.MSDRG, v tables.Version) (*compiled, error) {
+func compile(m *tables.MSDRG, ix *indexes, v tables.Version) (*compiled, error) {
 	if !m.HasVersion(v) {
 		return nil, &UnknownVersionError{Version: int(v), Loaded: m.Versions}
 	}
-	c := &compiled{version: v, logic: logicFor(v), names: map[string]uint16{}}
+	c := &compiled{version: v, logic: logicFor(v), ix: ix}
 	c.names = make(map[string]uint16, 600)
 	// Fixed names first so that their ids are stable and small.
 	c.idMCC, c.idCC, c.idNonCC = c.intern("MCC"), c.intern("CC"), c.intern("NON_CC")
@@ -243,47 +259,63 @@ func compile(m *tables.MSDRG, v tables.Version) (*compiled, error) {
 func (c *compiled) compileDx(m *tables.MSDRG) {
 	v := c.version
 	cache := map[*string][]uint16{}
-	c.dx = make(map[string]*cdx, len(m.Dx))
+	c.dx = make([]cdx, c.ix.dx.len())
+	noAttrs := &dxAttrs{}
 	get := func(code string) *cdx {
-		d := c.dx[code]
-		if d == nil {
-			d = &cdx{mdc: -1, sev: tables.NCC}
-			c.dx[code] = d
+		i := c.ix.dx.lookup(code)
+		if i < 0 {
+			return &cdx{dxAttrs: noAttrs} // not addressable by any claim code
+		}
+		d := &c.dx[i]
+		if !d.present {
+			*d = cdx{dxAttrs: noAttrs, present: true, mdc: -1, sev: tables.NCC}
 		}
 		return d
 	}
 	foldMCCAlive := c.fold[c.intern("mccalive")]
 	foldIncident := c.fold[c.idIncident]
+	type attrsKey [3]*string
+	first := func(l []string) *string {
+		if len(l) == 0 {
+			return nil
+		}
+		return &l[0]
+	}
+	shared := map[attrsKey]*dxAttrs{}
 	for code, recs := range m.Dx {
 		r, ok := tables.Pick(recs, v)
 		if !ok {
 			continue
 		}
 		d := get(code)
-		d.valid, d.mdc, d.sev = true, r.MDC, r.Severity
-		d.ops = c.internAll(r.Operands, cache)
-		d.cats = c.internAll(r.Categories, cache)
-		d.hacs = c.internAll(r.HACOperands, cache)
-		for _, h := range r.HACOperands {
-			if strings.HasPrefix(h, "HAC") {
-				d.hacUpper = true
+		d.valid, d.mdc, d.sev = true, int16(r.MDC), r.Severity
+		key := attrsKey{first(r.Operands), first(r.Categories), first(r.HACOperands)}
+		a := shared[key]
+		if a == nil {
+			a = &dxAttrs{ops: c.internAll(r.Operands, cache), cats: c.internAll(r.Categories, cache), hacs: c.internAll(r.HACOperands, cache)}
+			for _, h := range r.HACOperands {
+				if strings.HasPrefix(h, "HAC") {
+					a.hacUpper = true
+				}
+				if h == "hac06_show" {
+					a.hac6Show = true
+				}
+				if strings.HasSuffix(h, "hac11_pdx") {
+					a.hac11PDX = true
+				}
 			}
-			if h == "hac06_show" {
-				d.hac6Show = true
+			a.mccAlive = c.hasFold(a.ops, foldMCCAlive)
+			a.incident = c.hasFold(a.ops, foldIncident)
+			for i, s := range c.siteNames {
+				if c.hasFold(a.ops, c.fold[s]) {
+					a.sites |= 1 << i
+				}
 			}
-			if strings.HasSuffix(h, "hac11_pdx") {
-				d.hac11PDX = true
-			}
+			shared[key] = a
 		}
-		d.mccAlive = c.hasFold(d.ops, foldMCCAlive)
-		d.incident = c.hasFold(d.ops, foldIncident)
-		for i, s := range c.siteNames {
-			if c.hasFold(d.ops, c.fold[s]) {
-				d.sites |= 1 << i
-			}
-		}
+		d.dxAttrs = a
 	}
-	groups := map[int][]string{}
+	groups := map[int]*[]string{}
 	for code, recs := range m.PdxExclusions {
 		r, ok := tables.Pick(recs, v)
 		if !ok {
@@ -291,8 +323,9 @@ func (c *compiled) compileDx(m *tables.MSDRG) {
 		}
 		g, ok := groups[r.Group]
 		if !ok {
-			g = slices.Clone(m.ExclusionGroups[r.Group])
-			slices.Sort(g)
+			l := slices.Clone(m.ExclusionGroups[r.Group])
+			slices.Sort(l)
+			g = &l
 			groups[r.Group] = g
 		}
 		get(code).excluded = g
@@ -304,13 +337,42 @@ func (c *compiled) compileDx(m *tables.MSDRG) {
 		}
 		d := get(code)
 		d.hasGender = true
-		d.genderMDC[1], d.genderMDC[2] = r.MDCBySex[1], r.MDCBySex[2]
+		d.genderMDC[1], d.genderMDC[2] = int16(r.MDCBySex[1]), int16(r.MDCBySex[2])
 	}
 	for code, recs := range m.HACInfos {
-		if r, ok := tables.Pick(recs, v); ok {
-			get(code).hacInfo = r
+		r, ok := tables.Pick(recs, v)
+		if !ok {
+			continue
+		}
+		if d := get(code); d.valid && d.hacUpper {
+			d.hacT = hacTemplate(r)
 		}
 	}
+}
+
+// hacTemplate creates the HAC entries of a secondary diagnosis from its HAC information
+// (§4.4 step 4): one entry per distinct number, in list order, named after the first list
+// name containing the number's digits.
+func hacTemplate(info *tables.HACInfo) []hacEntry {
+	distinct := 0
+	for i, n := range info.Numbers {
+		if !slices.Contains(info.Numbers[:i], n) {
+			distinct++
+		}
+	}
+	out := make([]hacEntry, 0, distinct)
+	for i := 0; i < distinct && i < maxHAC; i++ {
+		n := info.Numbers[i]
+		list := ""
+		for _, o := range info.Operands {
+			if strings.Contains(o, strconv.Itoa(n)) {
+				list = o
+				break
+			}
+		}
+		out = append(out, hacEntry{number: n, hac: n, list: list, status: NotOnHACList})
+	}
+	return out
 }
 
 func (c *compiled) compileProcedures(m *tables.MSDRG) error {
@@ -339,83 +401,38 @@ func (c *compiled) compileProcedures(m *tables.MSDRG) error {
 		}
 		c.clusters[id] = cl
 	}
-	nonor := c.intern("nonor")
-	d468, d477, ornec := c.intern("d468"), c.intern("d477"), c.intern("ornec")
-	c.pr = make(map[string]*cpr, len(m.Pr))
+	c.pr = make([]cpr, c.ix.pr.len())
+	shared := map[*string]*prAttrs{}
 	for code, recs := range m.Pr {
 		r, ok := tables.Pick(recs, v)
 		if !ok || len(r.Operands) == 0 {
 			continue
 		}
-		p := &cpr{attrs: c.internAll(r.Operands, cache)}
-		or, hasNonOR := false, false
-		for _, a := range p.attrs {
-			switch a {
-			case d468, d477:
-				or = true
-			case ornec:
-				or = true
-			case nonor:
-				hasNonOR = true
-			}
+		a := shared[&r.Operands[0]]
+		if a == nil {
+			a = c.procedureAttrs(r.Operands, cache)
+			shared[&r.Operands[0]] = a
 		}
-		if slices.Contains(p.attrs, d468) || slices.Contains(p.attrs, d477) {
-			p.attrs = append(slices.Clone(p.attrs), c.idORPROC)
+		if i := c.ix.pr.lookup(code); i >= 0 {
+			c.pr[i] = cpr{prAttrs: a, present: true}
 		}
-		if c.logic.orByNonOR {
-			p.isOR = !hasNonOR
-		} else {
-			p.isOR = or
-		}
-		for _, n := range r.Operands {
-			for i, h := range procUsageHAC {
-				if strings.Contains(n, fmt.Sprintf("hac%02d_proc", h)) {
-					p.hacUsage |= 1 << i
-				}
-			}
-		}
-		for _, a := range p.attrs {
-			for i, s := range c.latNames {
-				if a == s {
-					p.lat |= 1 << i
-				}
-			}
-			for i := range 4 {
-				if a == c.stentNames[i] {
-					p.stents |= 1 << i
-				}
-				if a == c.vesselNames[i] {
-					p.vessels |= 1 << i
-				}
-			}
-			for i, s := range c.fusionNames {
-				if a == s {
-					p.fusion |= 1 << i
-				}
-			}
-			switch a {
-			case c.idNORdrugstent:
-				p.drugStnt = true
-			case c.idNORstent:
-				p.stent = true
-			case c.idArterial:
-				p.arterial = true
-			}
-		}
-		c.pr[code] = p
 		if cl := c.clusters[code]; cl != nil {
-			cl.attrs = p.attrs
+			cl.attrs = a.attrs
 		}
 	}
+	unknown := &prAttrs{isOR: c.logic.orByNonOR}
 	for code, recs := range m.CodeClusters {
 		r, ok := tables.Pick(recs, v)
 		if !ok {
 			continue
 		}
-		p := c.pr[code]
-		if p == nil {
-			p = &cpr{isOR: c.logic.orByNonOR}
-			c.pr[code] = p
+		i := c.ix.pr.lookup(code)
+		if i < 0 {
+			continue
+		}
+		p := &c.pr[i]
+		if !p.present {
+			*p = cpr{prAttrs: unknown, present: true}
 		}
 		for _, id := range r.IDs {
 			if cl := c.clusters[id]; cl != nil {
@@ -425,6 +442,69 @@ func (c *compiled) compileProcedures(m *tables.MSDRG) error {
 	}
 	return nil
 }
+
+// procedureAttrs compiles the attribute list of a procedure record (§4.3).
+func (c *compiled) procedureAttrs(names []string, cache map[*string][]uint16) *prAttrs {
+	nonor := c.intern("nonor")
+	d468, d477, ornec := c.intern("d468"), c.intern("d477"), c.intern("ornec")
+	p := &prAttrs{attrs: c.internAll(names, cache)}
+	or, hasNonOR := false, false
+	for _, a := range p.attrs {
+		switch a {
+		case d468, d477, ornec:
+			or = true
+		case nonor:
+			hasNonOR = true
+		}
+	}
+	if slices.Contains(p.attrs, d468) || slices.Contains(p.attrs, d477) {
+		p.attrs = append(slices.Clone(p.attrs), c.idORPROC)
+	}
+	if c.logic.orByNonOR {
+		p.isOR = !hasNonOR
+	} else {
+		p.isOR = or
+	}
+	for _, n := range names {
+		for i, frag := range hacProcName {
+			if strings.Contains(n, frag) {
+				p.hacUsage |= 1 << i
+			}
+		}
+	}
+	for _, a := range p.attrs {
+		for i, s := range c.latNames {
+			if a == s {
+				p.lat |= 1 << i
+			}
+		}
+		for i := range 4 {
+			if a == c.stentNames[i] {
+				p.stents |= 1 << i
+			}
+			if a == c.vesselNames[i] {
+				p.vessels |= 1 << i
+			}
+		}
+		for i, s := range c.fusionNames {
+			if a == s {
+				p.fusion |= 1 << i
+			}
+		}
+		switch a {
+		case c.idNORdrugstent:
+			p.drugStnt = true
+		case c.idNORstent:
+			p.stent = true
+		case c.idArterial:
+			p.arterial = true
+		}
+	}
+	return p
+}
+
+// hacProcName is the attribute name fragment that gives a procedure each HAC usage.
+var hacProcName = [6]string{"hac08_proc", "hac10_proc", "hac11_proc", "hac12_proc", "hac13_proc", "hac14_proc"}
 
 func (c *compiled) compileFormulas(m *tables.MSDRG) error {
 	c.mdcRows = map[int][]*row{}

@@ -36,6 +36,8 @@ type Options struct {
 // Engine groups claims with the tables of every loaded version. It is safe for concurrent use.
 type Engine struct {
 	data     *tables.MSDRG
+	ixOnce   sync.Once
+	ix       *indexes
 	mu       sync.Mutex
 	versions map[tables.Version]*versionSlot
 	pool     sync.Pool
@@ -80,8 +82,9 @@ func (e *Engine) version(v tables.Version) (*compiled, error) {
 		e.versions[v] = slot
 	}
 	e.mu.Unlock()
+	e.ixOnce.Do(func() { e.ix = buildIndexes(e.data) })
 	slot.once.Do(func() {
-		slot.c, slot.err = compile(e.data, v)
+		slot.c, slot.err = compile(e.data, e.ix, v)
 		if slot.err != nil {
 			if _, ok := slot.err.(*UnknownVersionError); !ok {
 				slot.err = fmt.Errorf("compile grouper version %d: %w", int(v), slot.err)

@@ -91,7 +91,7 @@ func (s *state) special(kind uint8) bool {
 			return false
 		}
 		for i := range s.nsdx {
-			if x := &s.sdx[i]; x.c == nil || !x.c.incident {
+			if x := s.sdx[i]; x.c == nil || !x.c.incident {
 				x.flags |= fNonIncident
 				break
 			}
@@ -168,7 +168,7 @@ func (s *state) multST() bool {
 		visit(&s.pdx)
 	}
 	for i := range s.nsdx {
-		if !visit(&s.sdx[i]) {
+		if !visit(s.sdx[i]) {
 			break
 		}
 	}
@@ -192,7 +192,7 @@ func (s *state) bilateral() bool {
 		if n >= 2 {
 			break
 		}
-		p := &s.pr[i]
+		p := s.pr[i]
 		if p.c == nil {
 			continue
 		}
@@ -237,7 +237,7 @@ func (s *state) countFour(names [4]uint16, bits func(*prState) uint8, flag uint8
 		if count >= 4 {
 			break
 		}
-		p := &s.pr[i]
+		p := s.pr[i]
 		if extra != nil && !extra(p) {
 			continue
 		}
@@ -271,7 +271,7 @@ func (s *state) fusion(names uint8, ok func(hits int, seen uint8) bool) bool {
 	var buf [maxProcs]*prState
 	set := buf[:0]
 	for i := range s.npr {
-		p := &s.pr[i]
+		p := s.pr[i]
 		if p.c == nil {
 			continue
 		}

@@ -20,8 +20,8 @@ func (s *state) reset(c *compiled, opt Options) {
 	s.nm = [2]int{}
 	s.res = [2]phaseResult{}
 	s.finalRan = false
-	s.suppSet = false
-	s.curSupp = nil
+	s.sevCached = false
+	s.sevItem = sevItemNone
 	s.inHAC = false
 }
 
@@ -60,15 +60,16 @@ func (s *state) load(cl *claim.Claim) {
 
 	// Procedures (§4.2, §4.3), sorted by code under CLINICAL_SIGNIFICANCE.
 	for i, p := range cl.Procedures {
-		ps := &s.pr[i]
-		*ps = prState{code: p.Code, input: i, c: c.pr[upper(p.Code)]}
+		ps := &s.prBuf[i]
+		s.pr[i] = ps
+		*ps = prState{code: p.Code, input: i, c: c.procedure(p.Code)}
 		if i == 0 {
 			ps.flags = pFirstInput
 		}
 	}
 	s.npr = len(cl.Procedures)
 	if s.opt.TieBreaker == ClinicalSignificance && s.npr > 1 {
-		slices.SortStableFunc(s.pr[:s.npr], func(a, b prState) int { return strings.Compare(a.code, b.code) })
+		slices.SortStableFunc(s.pr[:s.npr], func(a, b *prState) int { return strings.Compare(a.code, b.code) })
 	}
 	for i := range s.npr {
 		if s.pr[i].flags&pFirstInput != 0 {
@@ -77,7 +78,7 @@ func (s *state) load(cl *claim.Claim) {
 	}
 	s.formClusters()
 	for i := range s.npr {
-		p := &s.pr[i]
+		p := s.pr[i]
 		if p.c != nil {
 			p.attrs = p.c.attrs
 			p.isOR = p.c.isOR
@@ -90,13 +91,14 @@ func (s *state) load(cl *claim.Claim) {
 	// Secondary diagnoses (§4.4).
 	s.nsdx = len(cl.SDX)
 	for i, d := range cl.SDX {
-		x := &s.sdx[i]
+		x := &s.sdxBuf[i]
+		s.sdx[i] = x
 		*x = dxState{code: d.Code, input: i, poa: parsePOA(d.POA), mdc: -1, sev: tables.NCC}
-		x.c = c.dx[upper(d.Code)]
+		x.c = c.diagnosis(d.Code)
 		if x.c != nil && x.c.valid {
 			x.flags |= fValid
 			x.sev = x.c.sev
-			x.fillHAC(c)
+			x.fillHAC()
 			if x.c.hac6Show {
 				x.flags |= fHAC6Show
 			}
@@ -110,17 +112,17 @@ func (s *state) load(cl *claim.Claim) {
 	}
 	s.pdx = dxState{code: pdxCode, mdc: -1, sev: tables.NCC}
 	s.pdxGiven = cl.PDX != nil
-	pc := c.dx[upper(pdxCode)]
+	pc := c.diagnosis(pdxCode)
 	if pc != nil {
 		for i := range s.nsdx {
-			if sortedContains(pc.excluded, s.sdx[i].code) {
+			if pc.excluded != nil && sortedContains(*pc.excluded, s.sdx[i].code) {
 				s.sdx[i].flags |= fPDXExcluded
 			}
 		}
 	}
 	if s.dstat == 20 {
 		for i := range s.nsdx {
-			if x := &s.sdx[i]; x.c != nil && x.c.mccAlive {
+			if x := s.sdx[i]; x.c != nil && x.c.mccAlive {
 				x.flags |= fDiedExcluded
 			}
 		}
@@ -138,21 +140,21 @@ func (s *state) load(cl *claim.Claim) {
 		case pc.hasGender:
 			switch s.sex {
 			case sexMale:
-				s.pdx.mdc = pc.genderMDC[1]
+				s.pdx.mdc = int(pc.genderMDC[1])
 			case sexFemale:
-				s.pdx.mdc = pc.genderMDC[2]
+				s.pdx.mdc = int(pc.genderMDC[2])
 			default:
 				s.pdx.flags |= fSexUnresolved
-				s.pdx.mdc = pc.genderMDC[2]
+				s.pdx.mdc = int(pc.genderMDC[2])
 			}
 		case pc.valid:
-			s.pdx.mdc = pc.mdc
+			s.pdx.mdc = int(pc.mdc)
 		}
 	}
 
 	// SDX order (§4.7).
 	if s.opt.TieBreaker == ClinicalSignificance && s.nsdx > 1 {
-		slices.SortStableFunc(s.sdx[:s.nsdx], func(a, b dxState) int {
+		slices.SortStableFunc(s.sdx[:s.nsdx], func(a, b *dxState) int {
 			if ra, rb := sevRank(a.sev), sevRank(b.sev); ra != rb {
 				return ra - rb
 			}
@@ -173,59 +175,8 @@ func sevRank(s tables.Severity) int {
 }
 
 // fillHAC creates the HAC entries of a secondary diagnosis (§4.4 step 4).
-func (x *dxState) fillHAC(c *compiled) {
-	if !x.c.hacUpper || x.c.hacInfo == nil {
-		return
-	}
-	info := x.c.hacInfo
-	distinct := 0
-	for i, n := range info.Numbers {
-		if !slices.Contains(info.Numbers[:i], n) {
-			distinct++
-		}
-	}
-	for i := 0; i < distinct && x.nhac < maxHAC; i++ {
-		n := info.Numbers[i]
-		x.hac[x.nhac] = hacEntry{number: n, hac: n, list: hacListName(info.Operands, n), status: NotOnHACList}
-		x.nhac++
-	}
-}
-
-func hacListName(ops []string, n int) string {
-	var digits string
-	if n < 10 && n >= 0 {
-		digits = string(rune('0' + n))
-	} else {
-		digits = itoa(n)
-	}
-	for _, o := range ops {
-		if strings.Contains(o, digits) {
-			return o
-		}
-	}
-	return ""
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
+func (x *dxState) fillHAC() {
+	x.nhac = copy(x.hac[:], x.c.hacT)
 }
 
 // formClusters finds the procedure clusters completed by the claim (§4.2).
@@ -331,7 +282,7 @@ func (s *state) buildMask() {
 		}
 	}
 	for i := range s.npr {
-		p := &s.pr[i]
+		p := s.pr[i]
 		for _, a := range p.attrs {
 			s.addNone(a, p.suppr)
 		}
@@ -378,7 +329,7 @@ func (s *state) buildMask() {
 	if s.pdx.c != nil && s.pdx.c.valid && s.pdx.c.incident {
 		s.onlyIncident = true
 		for i := range s.nsdx {
-			x := &s.sdx[i]
+			x := s.sdx[i]
 			if x.flags&fValid != 0 && !x.c.incident {
 				s.onlyIncident = false
 				break
@@ -390,8 +341,15 @@ func (s *state) buildMask() {
 	}
 }
 
+// sevItemNone marks a mask without severity item.
+const sevItemNone Severity = 255
+
 // setSeverityItem puts the per-formula severity item into the mask (§7 step 3.2).
 func (s *state) setSeverityItem(sev Severity) {
+	if sev == s.sevItem {
+		return
+	}
+	s.sevItem = sev
 	c := s.c
 	s.noneSet.clear(c.idMCC)
 	s.noneSet.clear(c.idCC)

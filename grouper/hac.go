@@ -16,7 +16,7 @@ func poaError(p poa) POAError {
 func (s *state) hacProcessing() bool {
 	if s.hosp == hospExempt {
 		for i := range s.nsdx {
-			x := &s.sdx[i]
+			x := s.sdx[i]
 			if x.nhac == 0 {
 				continue
 			}
@@ -33,7 +33,7 @@ func (s *state) hacProcessing() bool {
 	var hac6code *dxState
 	invalidPOASeen, met6InvalidPOA := false, false
 	for i := range s.nsdx {
-		x := &s.sdx[i]
+		x := s.sdx[i]
 		for k := range x.nhac {
 			h := &x.hac[k]
 			switch {
@@ -79,7 +79,7 @@ func (s *state) hacProcessing() bool {
 	}
 	if hac6code == nil {
 		for i := range s.nsdx {
-			x := &s.sdx[i]
+			x := s.sdx[i]
 			for k := range x.nhac {
 				if x.hac[k].list == "hac06_show" {
 					x.hac[k].status = HACCriteriaNotMet
@@ -88,7 +88,7 @@ func (s *state) hacProcessing() bool {
 		}
 	}
 	for i := range s.nsdx {
-		x := &s.sdx[i]
+		x := s.sdx[i]
 		for k := range x.nhac {
 			h := &x.hac[k]
 			if h.status != HACCriteriaMet {
@@ -100,7 +100,7 @@ func (s *state) hacProcessing() bool {
 					continue
 				}
 				for j := range s.npr {
-					if p := &s.pr[j]; p.c != nil && p.c.hacUsage&(1<<u) != 0 {
+					if p := s.pr[j]; p.c != nil && p.c.hacUsage&(1<<u) != 0 {
 						p.hacUsage |= 1 << u
 					}
 				}
@@ -118,7 +118,7 @@ func (s *state) hacProcessing() bool {
 		case hospUnknown:
 		first:
 			for i := range s.nsdx {
-				x := &s.sdx[i]
+				x := s.sdx[i]
 				if x.nhac == 0 {
 					continue
 				}
@@ -149,6 +149,7 @@ func (s *state) hacFormula(n int) bool {
 	s.noneSet.clear(c.idMCC)
 	s.noneSet.clear(c.idCC)
 	s.noneSet.clear(c.idNonCC)
+	s.sevItem = sevItemNone
 	s.inHAC = true
 	s.ctx = 0
 	defer func() { s.inHAC = false }()
@@ -166,7 +167,7 @@ func (s *state) reportHACFlags() {
 	zeroAll := s.c.logic.hacZeroAllEntries
 	pdx11 := false
 	for i := range s.nsdx {
-		x := &s.sdx[i]
+		x := s.sdx[i]
 		if x.nhac == 0 {
 			continue
 		}

@@ -84,7 +84,7 @@ func (s *state) markDiagnoses(ph phase) {
 		}
 		slices.SortFunc(l, func(a, b attr) int { return strings.Compare(c.byID[a.name], c.byID[b.name]) })
 		for i := range s.nsdx {
-			x := &s.sdx[i]
+			x := s.sdx[i]
 			for k, a := range l {
 				if a.prefix == pfxONLY && a.name == c.idIncident {
 					continue
@@ -114,7 +114,7 @@ func (s *state) markDiagnoses(ph phase) {
 		}
 		if ph == phaseFinal && s.res[phaseFinal].m.r.drg != s.res[phaseInitial].m.r.drg {
 			for i := range s.nsdx {
-				if x := &s.sdx[i]; x.hasMetFlag() {
+				if x := s.sdx[i]; x.hasMetFlag() {
 					x.mark(ph)
 				}
 			}
@@ -127,7 +127,7 @@ func (s *state) markDiagnoses(ph phase) {
 		}
 	}
 	for i := range s.nsdx {
-		x := &s.sdx[i]
+		x := s.sdx[i]
 		x.usage[ph] = s.usage(x, ph)
 	}
 }
@@ -189,7 +189,7 @@ func (s *state) markProcedures(ph phase) {
 	visible := func(p *prState) bool { return p.suppr&hide == 0 }
 	var principal *prState
 	if s.first >= 0 {
-		principal = &s.pr[s.first]
+		principal = s.pr[s.first]
 	}
 	isOR := func(p *prState) bool { return !c.logic.principalNeedsOR || p.isOR }
 
@@ -215,7 +215,7 @@ func (s *state) markProcedures(ph phase) {
 		}
 		if step2 {
 			for i := range s.npr {
-				p := &s.pr[i]
+				p := s.pr[i]
 				if p != principal && visible(p) && p.hasAll(pa) {
 					p.mark(ph)
 					success = true
@@ -241,7 +241,7 @@ func (s *state) markProcedures(ph phase) {
 			var hbuf [maxProcs]*prState
 			h := hbuf[:0]
 			for i := range s.npr {
-				if p := &s.pr[i]; p.has(a) && visible(p) {
+				if p := s.pr[i]; p.has(a) && visible(p) {
 					h = append(h, p)
 				}
 			}
@@ -265,7 +265,7 @@ func (s *state) markProcedures(ph phase) {
 			fusionsMarked := false
 			if len(h) >= 2 && c.logic.fusionMarking && mdc == 8 {
 				for i := range s.npr {
-					if p := &s.pr[i]; p.flags&pFusionCounted != 0 {
+					if p := s.pr[i]; p.flags&pFusionCounted != 0 {
 						p.mark(ph)
 						fusionsMarked = true
 					}
@@ -276,7 +276,7 @@ func (s *state) markProcedures(ph phase) {
 					principal.mark(ph)
 				} else {
 					for i := range s.npr {
-						if p := &s.pr[i]; p != principal && p.has(a) && visible(p) {
+						if p := s.pr[i]; p != principal && p.has(a) && visible(p) {
 							p.mark(ph)
 							break
 						}
@@ -298,7 +298,7 @@ func (s *state) markProcedures(ph phase) {
 	}
 	if ph == phaseFinal && s.res[phaseFinal].m.r.drg != s.res[phaseInitial].m.r.drg {
 		for i := range s.npr {
-			p := &s.pr[i]
+			p := s.pr[i]
 			if p.hacUsage == 0 || !visible(p) {
 				continue
 			}
@@ -323,13 +323,13 @@ func hasAllAttrs(attrs []uint16, as []attr) bool {
 // markCluster marks the procedures of formed cluster i (the first of each distinct code).
 func (s *state) markCluster(i int, ph phase) {
 	for j := range s.npr {
-		p := &s.pr[j]
+		p := s.pr[j]
 		if p.clusters&(1<<i) == 0 {
 			continue
 		}
 		first := true
 		for k := range j {
-			if q := &s.pr[k]; q.clusters&(1<<i) != 0 && q.code == p.code {
+			if q := s.pr[k]; q.clusters&(1<<i) != 0 && q.code == p.code {
 				first = false
 				break
 			}
@@ -343,7 +343,7 @@ func (s *state) markCluster(i int, ph phase) {
 // hacMet reports whether some SDX has an entry of HAC n with criteria met.
 func (s *state) hacMet(n int) bool {
 	for i := range s.nsdx {
-		x := &s.sdx[i]
+		x := s.sdx[i]
 		for k := range x.nhac {
 			if x.hac[k].number == n && x.hac[k].status == HACCriteriaMet {
 				return true
@@ -371,7 +371,7 @@ func (s *state) markDiagnosisFunctions(ph phase) {
 		}
 		if siteMatched {
 			for i := 0; i < s.nsdx && count < 2; i++ {
-				if x := &s.sdx[i]; x.flags&fTraumaSite != 0 {
+				if x := s.sdx[i]; x.flags&fTraumaSite != 0 {
 					x.mark(ph)
 					count++
 				}
@@ -380,7 +380,7 @@ func (s *state) markDiagnosisFunctions(ph phase) {
 	}
 	if s.res[ph].m.r.drg == 794 {
 		for i := range s.nsdx {
-			if x := &s.sdx[i]; x.flags&fNonIncident != 0 {
+			if x := s.sdx[i]; x.flags&fNonIncident != 0 {
 				x.mark(ph)
 			}
 		}
@@ -409,7 +409,7 @@ func (s *state) markProcedureFunctions(ph phase) {
 	}
 	if anyOf(c.stentNames) {
 		for i := range s.npr {
-			if p := &s.pr[i]; p.flags&pStentCounted != 0 {
+			if p := s.pr[i]; p.flags&pStentCounted != 0 {
 				p.mark(ph)
 			}
 		}
@@ -422,7 +422,7 @@ func (s *state) markProcedureFunctions(ph phase) {
 		}
 		if with != 0 {
 			for i := range s.npr {
-				p := &s.pr[i]
+				p := s.pr[i]
 				if !p.markedIn(ph) && slices.Contains(p.attrs, c.idArterial) && slices.Contains(p.attrs, with) {
 					p.mark(ph)
 				}
@@ -431,7 +431,7 @@ func (s *state) markProcedureFunctions(ph phase) {
 	}
 	if anyOf(c.vesselNames) {
 		for i := range s.npr {
-			if p := &s.pr[i]; p.flags&pVesselCounted != 0 {
+			if p := s.pr[i]; p.flags&pVesselCounted != 0 {
 				p.mark(ph)
 			}
 		}

@@ -26,7 +26,7 @@ func (s *state) output(cl *claim.Claim, r *Result) {
 		}
 		if !s.finalRan {
 			for i := range s.nsdx {
-				x := &s.sdx[i]
+				x := s.sdx[i]
 				x.usage[phaseFinal] = s.usageAfterHACUngroupable(x)
 			}
 		}
@@ -35,7 +35,7 @@ func (s *state) output(cl *claim.Claim, r *Result) {
 	// HAC summary (§12.4).
 	var numbers uint32
 	for i := range s.nsdx {
-		x := &s.sdx[i]
+		x := s.sdx[i]
 		for _, k := range x.rep[:x.nrep] {
 			if h := &x.hac[k]; h.status == HACCriteriaMet && h.number >= 0 && h.number < 32 {
 				numbers |= 1 << uint(h.number)
@@ -57,7 +57,7 @@ func (s *state) output(cl *claim.Claim, r *Result) {
 	r.AdmitDx = AdmitDxNotGiven
 	if cl.AdmitDx != nil && cl.AdmitDx.Code != "" && !strings.EqualFold(cl.AdmitDx.Code, "null") {
 		r.AdmitDx = AdmitDxInvalid
-		if d := c.dx[upper(cl.AdmitDx.Code)]; d != nil && d.valid {
+		if d := c.diagnosis(cl.AdmitDx.Code); d != nil && d.valid {
 			r.AdmitDx = AdmitDxValid
 		}
 	}
@@ -77,7 +77,7 @@ func (s *state) output(cl *claim.Claim, r *Result) {
 		Severity: levelName(&s.pdx), AffectsDRG: s.pdx.affects, POAError: POANotChecked}
 	s.hacList(&s.pdx, &pdx.HACs)
 	for i := range s.nsdx {
-		x := &s.sdx[i]
+		x := s.sdx[i]
 		d := &r.Dx[1+x.input]
 		*d = DxResult{Code: x.code, Role: "sdx", POA: cl.SDX[x.input].POA, Recognized: x.flags&fValid != 0,
 			Severity: levelName(x), InitialSeverity: x.usage[phaseInitial], FinalSeverity: x.usage[phaseFinal],
@@ -90,7 +90,7 @@ func (s *state) output(cl *claim.Claim, r *Result) {
 		r.Pr = noProcedures
 	}
 	for i := range s.npr {
-		p := &s.pr[i]
+		p := s.pr[i]
 		r.Pr[p.input] = PrResult{Code: p.code, Recognized: p.recognized, IsOR: p.isOR,
 			AffectsDRG: p.affects, HACUsage: ProcHACs(p.hacUsage)}
 	}

@@ -3,10 +3,13 @@ package grouper
 // rowSeverity computes the severity of one formula row and leaves the SUPPRESSED marks of the
 // eligible SDX as the row defines them (§7 step 3.1).
 func (s *state) rowSeverity(r *row, ph phase) Severity {
+	if len(r.supp) == 0 && s.sevCached && s.sevPhase == ph {
+		return s.sevCache // the previous row also had no suppression: same marks, same severity
+	}
 	c := s.c
 	sev := NonCC
 	for i := range s.nsdx {
-		x := &s.sdx[i]
+		x := s.sdx[i]
 		if ph == phaseFinal && x.isHAC {
 			continue
 		}
@@ -25,6 +28,7 @@ func (s *state) rowSeverity(r *row, ph phase) Severity {
 			}
 		}
 	}
+	s.sevCached, s.sevPhase, s.sevCache = len(r.supp) == 0, ph, sev
 	return sev
 }
 

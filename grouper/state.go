@@ -185,9 +185,11 @@ type state struct {
 	hosp     hospitalStatus
 	pdx      dxState
 	pdxGiven bool
-	sdx      [maxSDX]dxState
+	sdxBuf   [maxSDX]dxState
+	sdx      [maxSDX]*dxState // current order
 	nsdx     int
-	pr       [maxProcs]prState
+	prBuf    [maxProcs]prState
+	pr       [maxProcs]*prState // current order
 	npr      int
 	first    int // index in pr of the first input procedure, -1 if none
 	cl       [maxClusters]*ccluster
@@ -198,12 +200,14 @@ type state struct {
 	touched                 []uint16
 	onlyIncident            bool
 
-	ctx     int
-	inHAC   bool // evaluating HAC formulas: no suppression filter, no PDX in the dx list
-	acc     []attr
-	rc      ReturnCode
-	curSupp []uint16 // suppression list currently applied to the eligible SDX
-	suppSet bool
+	ctx       int
+	inHAC     bool // evaluating HAC formulas: no suppression filter, no PDX in the dx list
+	acc       []attr
+	rc        ReturnCode
+	sevCached bool // sevCache holds the severity of a row without suppression in sevPhase
+	sevPhase  phase
+	sevCache  Severity
+	sevItem   Severity // severity item currently in the mask (sevItemNone: none)
 
 	matches  [2][6]match
 	nm       [2]int
