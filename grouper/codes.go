@@ -33,10 +33,15 @@ func codeKey(code string) (key uint64, ok bool) {
 // a slice; it is shared by all versions. It is an open-addressing hash table over packed codes:
 // one probe sequence in one flat array, which matters because code lookups dominate grouping.
 type codeIndex struct {
-	keys  []uint64 // 0 = empty slot
-	vals  []int32
+	slots []indexSlot
 	shift uint
 	n     int
+}
+
+// indexSlot holds a packed code (0 = empty) and its number side by side: one cache line.
+type indexSlot struct {
+	key uint64
+	val int32
 }
 
 func newCodeIndex(capacity int) codeIndex {
@@ -45,7 +50,7 @@ func newCodeIndex(capacity int) codeIndex {
 		size *= 2
 		shift--
 	}
-	return codeIndex{keys: make([]uint64, size), vals: make([]int32, size), shift: shift}
+	return codeIndex{slots: make([]indexSlot, size), shift: shift}
 }
 
 func (x *codeIndex) slot(k uint64) int {
@@ -57,13 +62,13 @@ func (x *codeIndex) add(code string) {
 	if !ok {
 		return
 	}
-	mask := len(x.keys) - 1
+	mask := len(x.slots) - 1
 	for i := x.slot(k); ; i = (i + 1) & mask {
-		switch x.keys[i] {
+		switch x.slots[i].key {
 		case k:
 			return
 		case 0:
-			x.keys[i], x.vals[i] = k, int32(x.n)
+			x.slots[i] = indexSlot{k, int32(x.n)}
 			x.n++
 			return
 		}
@@ -76,11 +81,11 @@ func (x *codeIndex) lookup(code string) int32 {
 	if !ok {
 		return -1
 	}
-	mask := len(x.keys) - 1
+	mask := len(x.slots) - 1
 	for i := x.slot(k); ; i = (i + 1) & mask {
-		switch x.keys[i] {
+		switch x.slots[i].key {
 		case k:
-			return x.vals[i]
+			return x.slots[i].val
 		case 0:
 			return -1
 		}

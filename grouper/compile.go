@@ -10,6 +10,9 @@ import (
 	"github.com/msdrg-cdi/drg/tables"
 )
 
+// maxMDC is the largest MDC key of the formula lists (99: the error DRG list).
+const maxMDC = 99
+
 // maxNames bounds the attribute names of one version (operands, categories, HAC lists,
 // procedure attributes, formula atoms); the claim mask is a fixed-size bitset over them.
 const maxNames = 1024
@@ -143,7 +146,7 @@ type compiled struct {
 	dx       []cdx // by dx code number
 	pr       []cpr // by pr code number
 	clusters map[string]*ccluster
-	mdcRows  map[int][]*row
+	mdcRows  [maxMDC + 1][]*row
 	hacRows  [15][]*node
 
 	drgTitle, baseTitle map[int]string
@@ -507,8 +510,10 @@ func (c *compiled) procedureAttrs(names []string, cache map[*string][]uint16) *p
 var hacProcName = [6]string{"hac08_proc", "hac10_proc", "hac11_proc", "hac12_proc", "hac13_proc", "hac14_proc"}
 
 func (c *compiled) compileFormulas(m *tables.MSDRG) error {
-	c.mdcRows = map[int][]*row{}
 	for mdc := range m.Formulas {
+		if mdc < 0 || mdc > maxMDC {
+			return fmt.Errorf("formula list for MDC %d: out of range 0-%d", mdc, maxMDC)
+		}
 		for _, f := range m.FormulasFor(mdc, c.version) {
 			expr, err := c.parse(f.Expr)
 			if err != nil {

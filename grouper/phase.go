@@ -34,7 +34,10 @@ func (s *state) rowSeverity(r *row, ph phase) Severity {
 
 // evalMDC evaluates the formulas of MDC m in rank order and returns the first match (§7).
 func (s *state) evalMDC(m int, ph phase) (*match, bool) {
-	rows := s.c.mdcRows[m]
+	var rows []*row
+	if m >= 0 && m <= maxMDC {
+		rows = s.c.mdcRows[m]
+	}
 	slot := &s.matches[ph][s.nm[ph]]
 	if s.nm[ph] < len(s.matches[ph])-1 {
 		s.nm[ph]++
