@@ -12,7 +12,7 @@ func (s *state) output(cl *claim.Claim, r *Result) {
 	c := s.c
 	r.ID = cl.ID
 	r.Version = int(c.version)
-	r.Weight, r.GMLOS, r.AMLOS = 0, 0, 0
+	r.Weight, r.GMLOS, r.AMLOS, r.Explanation = 0, 0, 0, ""
 	ini, fin := &s.res[phaseInitial], &s.res[phaseFinal]
 	if ini.ungroupable {
 		r.Initial = s.ungroupable(ini.rc)
