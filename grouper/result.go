@@ -1,9 +1,5 @@
 package grouper
 
-import (
-	"strings"
-)
-
 // Result is the grouper output for one claim. Its JSON form uses the field names and values of
 // the CMS oracle records (see the README), plus titles and Table 5 figures.
 type Result struct {
@@ -106,26 +102,24 @@ func (l *HACList) add(e HACEntry) {
 
 // String renders the list compactly, e.g. "[HAC 06 HAC_CRITERIA_MET hac06_sdx]"; entries whose
 // number CMS reports as 0 are shown as "HAC 00".
-func (l HACList) String() string {
-	var b strings.Builder
-	b.WriteByte('[')
+func (l HACList) String() string { return string(l.appendText(nil)) }
+
+func (l *HACList) appendText(b []byte) []byte {
+	b = append(b, '[')
 	for i := range int(l.n) {
 		e := &l.e[i]
 		if i > 0 {
-			b.WriteString(", ")
+			b = append(b, ", "...)
 		}
-		b.WriteString("HAC ")
-		b.WriteByte(byte('0' + e.Number/10))
-		b.WriteByte(byte('0' + e.Number%10))
-		b.WriteByte(' ')
-		b.WriteString(e.Status.String())
+		b = append(b, "HAC "...)
+		b = append(b, byte('0'+e.Number/10), byte('0'+e.Number%10), ' ')
+		b = append(b, e.Status.String()...)
 		if e.List != "" {
-			b.WriteByte(' ')
-			b.WriteString(e.List)
+			b = append(b, ' ')
+			b = append(b, e.List...)
 		}
 	}
-	b.WriteByte(']')
-	return b.String()
+	return append(b, ']')
 }
 
 // MarshalText implements encoding.TextMarshaler.

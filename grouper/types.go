@@ -214,21 +214,22 @@ var procUsageHAC = [6]int{8, 10, 11, 12, 13, 14}
 type ProcHACs uint8
 
 // String renders the set as the CMS grouper prints it, e.g. "[HAC_10]".
-func (s ProcHACs) String() string {
-	var b strings.Builder
-	b.WriteByte('[')
+func (s ProcHACs) String() string { return string(s.appendText(nil)) }
+
+func (s ProcHACs) appendText(b []byte) []byte {
+	b = append(b, '[')
 	n := 0
 	for i, h := range procUsageHAC {
 		if s&(1<<i) != 0 {
 			if n > 0 {
-				b.WriteString(", ")
+				b = append(b, ", "...)
 			}
-			fmt.Fprintf(&b, "HAC_%02d", h)
+			b = append(b, "HAC_"...)
+			b = append(b, byte('0'+h/10), byte('0'+h%10))
 			n++
 		}
 	}
-	b.WriteByte(']')
-	return b.String()
+	return append(b, ']')
 }
 
 // MarshalText implements encoding.TextMarshaler.
