@@ -110,8 +110,8 @@ func splitCodePOA(s string) (code, poa string) {
 	return s, ""
 }
 
-// FormatTSV renders the claim in the oracle claim format (the inverse of ParseTSV).
-func FormatTSV(c *Claim) string {
+// TSVLine renders the claim in the oracle claim format (the inverse of ParseTSV).
+func TSVLine(c *Claim) string {
 	var b strings.Builder
 	itoa := func(p *int) string {
 		if p == nil {

@@ -1,0 +1,215 @@
+package batch
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/msdrg-cdi/drg/claim"
+)
+
+// echo is a processor that writes "id pdx sdx-count" and rejects PDX "BAD".
+type echo struct{}
+
+func (echo) Process(c *claim.Claim, dst []byte) ([]byte, error) {
+	if c.PDX == nil || c.PDX.Code == "BAD" {
+		return append(dst, "partial"...), &claim.FieldError{Field: "pdx", Message: "rejected"}
+	}
+	return fmt.Appendf(dst, "%s %s %d\n", c.ID, c.PDX.Code, len(c.SDX)), nil
+}
+
+func tsvLine(i int, pdx string) string {
+	return fmt.Sprintf("c%d\t431\t70\tM\t1\tNON_EXEMPT\t%s:Y\t\tJ9601:Y,E119:\t02703DZ\t20260415\t4", i, pdx)
+}
+
+func run(t *testing.T, in string, opt Options) (string, Summary, error) {
+	t.Helper()
+	var out bytes.Buffer
+	sum, err := Run(context.Background(), strings.NewReader(in), &out, echo{}, JSONLEncoder{}, opt)
+	return out.String(), sum, err
+}
+
+func TestFormats(t *testing.T) {
+	want := "a I5023 2\nb J9601 0\n"
+	tests := []struct {
+		name   string
+		format claim.Format
+		in     string
+	}{
+		{"tsv sniffed", claim.FormatUnknown, "a\t431\t70\tM\t1\t\tI5023:Y\t\tJ9601:Y,E119:\t\t20260415\t4\nb\t431\t70\tF\t1\t\tJ9601:Y\t\t\t\t20260415\t4\n"},
+		{"jsonl sniffed", claim.FormatUnknown, `{"id":"a","version":431,"pdx":{"code":"I50.23","poa":"Y"},"sdx":[{"code":"J9601","poa":"Y"},{"code":"E119"}]}` + "\n" + `{"id":"b","pdx":{"code":"J9601"}}` + "\n"},
+		{"csv with header", claim.FormatCSV, "id,version,pdx,pdx_poa,sdx,procedures\na,431,I5023,Y,J9601:Y;E119:,02703DZ\nb,431,J9601,,,\n"},
+		{"csv sniffed, CRLF", claim.FormatUnknown, "id,pdx,sdx\r\na,I5023:Y,J9601:Y;E119:\r\nb,J9601,\r\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, sum, err := run(t, tc.in, Options{Format: tc.format})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != want || sum.Lines != 2 || sum.Grouped != 2 || sum.Errors != 0 {
+				t.Errorf("got %q %+v, want %q", got, sum, want)
+			}
+		})
+	}
+}
+
+func TestGzipInput(t *testing.T) {
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	for i := range 1000 {
+		fmt.Fprintln(zw, tsvLine(i, "I5023"))
+	}
+	zw.Close()
+	var out bytes.Buffer
+	sum, err := Run(context.Background(), &z, &out, echo{}, JSONLEncoder{}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Lines != 1000 || strings.Count(out.String(), "\n") != 1000 || !strings.HasPrefix(out.String(), "c0 I5023 2\nc1 ") {
+		t.Errorf("summary %+v, output starts %q", sum, out.String()[:30])
+	}
+}
+
+// TestMalformedLines: 5 % bad lines give error records naming the line and field, in place.
+func TestMalformedLines(t *testing.T) {
+	var in strings.Builder
+	bad := 0
+	for i := range 2000 {
+		switch {
+		case i%40 == 7:
+			in.WriteString("c" + fmt.Sprint(i) + "\tnot\tenough\tcolumns\n")
+			bad++
+		case i%40 == 23:
+			in.WriteString(tsvLine(i, "BAD") + "\n")
+			bad++
+		default:
+			in.WriteString(tsvLine(i, "I5023") + "\n")
+		}
+	}
+	got, sum, err := run(t, in.String(), Options{Workers: 4, ChunkSize: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bad != 100 || sum.Lines != 2000 || sum.Errors != 100 || sum.Grouped != 1900 || sum.ErrorKinds["line"] != 50 || sum.ErrorKinds["pdx"] != 50 {
+		t.Fatalf("summary %+v", sum)
+	}
+	lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
+	if len(lines) != 2000 {
+		t.Fatalf("%d output lines", len(lines))
+	}
+	if want := `{"line":8,"error":"line: want 12 tab-separated columns, got 4","errors":[{"field":"line","message":"want 12 tab-separated columns, got 4"}]}`; lines[7] != want {
+		t.Errorf("line 8 record %s, want %s", lines[7], want)
+	}
+	if !strings.Contains(lines[23], `"line":24,"id":"c23","error":"pdx: rejected"`) {
+		t.Errorf("line 24 record %s", lines[23])
+	}
+	if strings.Contains(got, "partial") {
+		t.Error("output of a failed record leaked into the file")
+	}
+}
+
+// TestOrderIndependentOfWorkers: one worker and many give byte-identical output.
+func TestOrderIndependentOfWorkers(t *testing.T) {
+	var in strings.Builder
+	for i := range 5000 {
+		in.WriteString(tsvLine(i, []string{"I5023", "J9601", "BAD"}[i%3]) + "\n")
+	}
+	one, _, err := run(t, in.String(), Options{Workers: 1, ChunkSize: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	many, _, err := run(t, in.String(), Options{Workers: 8, ChunkSize: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one != many {
+		t.Error("output differs between 1 and 8 workers")
+	}
+}
+
+// slowReader cancels the context after n reads, like a SIGINT arriving mid-run.
+type slowReader struct {
+	r      io.Reader
+	n      int
+	cancel context.CancelFunc
+}
+
+func (s *slowReader) Read(p []byte) (int, error) {
+	s.n--
+	if s.n == 0 {
+		s.cancel()
+	}
+	if len(p) > 4096 {
+		p = p[:4096]
+	}
+	return s.r.Read(p)
+}
+
+func TestInterrupt(t *testing.T) {
+	var in strings.Builder
+	for i := range 100000 {
+		in.WriteString(tsvLine(i, "I5023") + "\n")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var out bytes.Buffer
+	sum, err := Run(ctx, &slowReader{r: strings.NewReader(in.String()), n: 50, cancel: cancel}, &out, echo{}, JSONLEncoder{}, Options{ChunkSize: 64})
+	if !errors.Is(err, ErrInterrupted) || !sum.Interrupted {
+		t.Fatalf("err %v, summary %+v", err, sum)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if sum.Lines == 0 || sum.Lines >= 100000 || len(lines) != sum.Lines {
+		t.Fatalf("summary says %d lines, output has %d", sum.Lines, len(lines))
+	}
+	for i, l := range lines {
+		if want := fmt.Sprintf("c%d I5023 2", i); l != want {
+			t.Fatalf("output line %d = %q, want %q (output must be an intact prefix)", i+1, l, want)
+		}
+	}
+}
+
+type failWriter struct{ n int }
+
+func (f *failWriter) Write(p []byte) (int, error) {
+	if f.n--; f.n < 0 {
+		return 0, errors.New("disk full")
+	}
+	return len(p), nil
+}
+
+func TestWriteFailure(t *testing.T) {
+	var in strings.Builder
+	for i := range 10000 {
+		in.WriteString(tsvLine(i, "I5023") + "\n")
+	}
+	_, err := Run(context.Background(), strings.NewReader(in.String()), &failWriter{n: 3}, echo{}, JSONLEncoder{}, Options{ChunkSize: 10})
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestUnknownFormat(t *testing.T) {
+	_, _, err := run(t, "just some words\n", Options{})
+	if err == nil || !strings.Contains(err.Error(), "line 1") {
+		t.Fatalf("err = %v", err)
+	}
+	_, _, err = run(t, "id,pdx,colour\na,I10,red\n", Options{Format: claim.FormatCSV})
+	if err == nil || !strings.Contains(err.Error(), `unknown column "colour"`) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestCSVEncoder(t *testing.T) {
+	e := CSVEncoder{Columns: []string{"id", "drg"}}
+	if got := string(e.Header()); got != "id,drg,line,error\n" {
+		t.Errorf("header %q", got)
+	}
+	if got := string(e.Error(nil, 7, "x,1", errors.New(`bad "pdx"`))); got != "\"x,1\",,7,\"bad \"\"pdx\"\"\"\n" {
+		t.Errorf("error row %q", got)
+	}
+}

@@ -1,0 +1,273 @@
+package claim
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Format is a claim file format.
+type Format uint8
+
+// Claim file formats.
+const (
+	FormatUnknown Format = iota
+	FormatTSV            // the oracle's 12-column TSV
+	FormatJSONL          // one claim object per line (API field names)
+	FormatCSV            // header row with API field names; multi-valued fields separated by ';'
+)
+
+var formatNames = [...]string{"unknown", "tsv", "jsonl", "csv"}
+
+func (f Format) String() string { return formatNames[f] }
+
+// ParseFormat accepts tsv, jsonl (or ndjson, json) and csv.
+func ParseFormat(s string) (Format, error) {
+	switch strings.ToLower(s) {
+	case "tsv":
+		return FormatTSV, nil
+	case "jsonl", "ndjson", "json":
+		return FormatJSONL, nil
+	case "csv":
+		return FormatCSV, nil
+	}
+	return FormatUnknown, fmt.Errorf("unknown format %q: want tsv, jsonl or csv", s)
+}
+
+// FormatFromName infers the format from a file name (a .gz suffix is ignored).
+func FormatFromName(name string) Format {
+	name = strings.TrimSuffix(strings.ToLower(name), ".gz")
+	switch {
+	case strings.HasSuffix(name, ".tsv"), strings.HasSuffix(name, ".txt"):
+		return FormatTSV
+	case strings.HasSuffix(name, ".jsonl"), strings.HasSuffix(name, ".ndjson"), strings.HasSuffix(name, ".json"):
+		return FormatJSONL
+	case strings.HasSuffix(name, ".csv"):
+		return FormatCSV
+	}
+	return FormatUnknown
+}
+
+// SniffFormat guesses the format from the first line of a file.
+func SniffFormat(first []byte) Format {
+	t := bytes.TrimSpace(first)
+	switch {
+	case len(t) > 0 && t[0] == '{':
+		return FormatJSONL
+	case bytes.IndexByte(t, '\t') >= 0:
+		return FormatTSV
+	case bytes.IndexByte(t, ',') >= 0:
+		return FormatCSV
+	}
+	return FormatUnknown
+}
+
+// ParseJSON parses one claim object (API field names) and normalizes its codes. Unknown
+// fields are rejected so that a misspelled field name is not silently ignored.
+func ParseJSON(line []byte) (*Claim, error) {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	var c Claim
+	if err := dec.Decode(&c); err != nil {
+		return nil, jsonFieldError(err)
+	}
+	if dec.More() {
+		return nil, &FieldError{Field: "line", Message: "more than one JSON value"}
+	}
+	c.Normalize()
+	return &c, nil
+}
+
+// jsonFieldError turns an encoding/json error into a field error naming the field.
+func jsonFieldError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field := te.Field
+		if field == "" {
+			field = "line"
+		}
+		return &FieldError{Field: field, Message: fmt.Sprintf("must be %s, got JSON %s", jsonType(te.Type.Kind().String()), te.Value)}
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return &FieldError{Field: "line", Message: fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, err)}
+	}
+	msg := err.Error()
+	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		return &FieldError{Field: strings.Trim(f, `"`), Message: "unknown field"}
+	}
+	if strings.Contains(msg, "invalid date") {
+		return &FieldError{Field: "discharge_date", Message: msg}
+	}
+	return &FieldError{Field: "line", Message: msg}
+}
+
+func jsonType(kind string) string {
+	switch kind {
+	case "int", "int64", "int32":
+		return "an integer"
+	case "string":
+		return "a string"
+	case "slice":
+		return "an array"
+	case "struct", "ptr":
+		return "an object"
+	}
+	return kind
+}
+
+// CSVHeader maps the columns of a CSV claim file.
+type CSVHeader struct {
+	cols []string
+}
+
+// csvColumns are the accepted CSV column names.
+var csvColumns = map[string]bool{
+	"id": true, "version": true, "discharge_date": true, "length_of_stay": true, "age": true, "sex": true,
+	"discharge_status": true, "hospital_status": true, "pdx": true, "pdx_poa": true, "admit_dx": true,
+	"sdx": true, "procedures": true,
+}
+
+// ParseCSVHeader reads the header row of a CSV claim file. Columns are named as in the API
+// (id, version, discharge_date, length_of_stay, age, sex, discharge_status, hospital_status,
+// pdx, pdx_poa, admit_dx, sdx, procedures); pdx may also be written CODE:POA.
+func ParseCSVHeader(line []byte) (*CSVHeader, error) {
+	cols := splitCSV(strings.TrimRight(string(line), "\r\n"))
+	h := &CSVHeader{}
+	seen := map[string]bool{}
+	for _, c := range cols {
+		c = strings.ToLower(strings.TrimSpace(c))
+		if !csvColumns[c] {
+			return nil, &FieldError{Field: "header", Message: fmt.Sprintf("unknown column %q", c)}
+		}
+		if seen[c] {
+			return nil, &FieldError{Field: "header", Message: fmt.Sprintf("duplicate column %q", c)}
+		}
+		seen[c] = true
+		h.cols = append(h.cols, c)
+	}
+	if !seen["pdx"] {
+		return nil, &FieldError{Field: "header", Message: "missing column \"pdx\""}
+	}
+	return h, nil
+}
+
+// ParseCSV parses one data row of a CSV claim file. SDX are CODE:POA separated by ';',
+// procedures are codes separated by ';'.
+func (h *CSVHeader) ParseCSV(line []byte) (*Claim, error) {
+	vals := splitCSV(strings.TrimRight(string(line), "\r\n"))
+	if len(vals) != len(h.cols) {
+		return nil, &FieldError{Field: "line", Message: fmt.Sprintf("want %d columns, got %d", len(h.cols), len(vals))}
+	}
+	c := &Claim{}
+	var errs Errors
+	num := func(field, s string) *int {
+		if s == "" {
+			return nil
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			errs = append(errs, &FieldError{Field: field, Message: fmt.Sprintf("not an integer: %q", s)})
+			return nil
+		}
+		return &n
+	}
+	pdxPOA, pdxPOASet := "", false
+	for i, col := range h.cols {
+		v := strings.TrimSpace(vals[i])
+		switch col {
+		case "id":
+			c.ID = v
+		case "version":
+			if n := num(col, v); n != nil {
+				c.Version = *n
+			}
+		case "discharge_date":
+			if v != "" {
+				d, err := ParseDate(v)
+				if err != nil {
+					errs = append(errs, &FieldError{Field: col, Message: err.Error()})
+				}
+				c.DischargeDate = d
+			}
+		case "length_of_stay":
+			c.LengthOfStay = num(col, v)
+		case "age":
+			c.Age = num(col, v)
+		case "sex":
+			c.Sex = v
+		case "discharge_status":
+			c.DischargeStatus = num(col, v)
+		case "hospital_status":
+			c.HospitalStatus = v
+		case "pdx":
+			if v != "" {
+				code, poa := splitCodePOA(v)
+				c.PDX = &Dx{Code: code, POA: poa}
+			}
+		case "pdx_poa":
+			pdxPOA, pdxPOASet = v, true
+		case "admit_dx":
+			if v != "" {
+				c.AdmitDx = &Dx{Code: v}
+			}
+		case "sdx":
+			for _, item := range splitList(v) {
+				code, poa := splitCodePOA(item)
+				c.SDX = append(c.SDX, Dx{Code: code, POA: poa})
+			}
+		case "procedures":
+			for _, item := range splitList(v) {
+				c.Procedures = append(c.Procedures, Proc{Code: item})
+			}
+		}
+	}
+	if pdxPOASet && c.PDX != nil {
+		c.PDX.POA = pdxPOA
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	c.Normalize()
+	return c, nil
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	parts := strings.Split(s, ";")
+	out := parts[:0]
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// splitCSV splits one CSV line (RFC 4180 quoting, no embedded newlines).
+func splitCSV(line string) []string {
+	var out []string
+	var b strings.Builder
+	inQuotes := false
+	for i := 0; i < len(line); i++ {
+		ch := line[i]
+		switch {
+		case inQuotes && ch == '"' && i+1 < len(line) && line[i+1] == '"':
+			b.WriteByte('"')
+			i++
+		case ch == '"':
+			inQuotes = !inQuotes
+		case ch == ',' && !inQuotes:
+			out = append(out, b.String())
+			b.Reset()
+		default:
+			b.WriteByte(ch)
+		}
+	}
+	return append(out, b.String())
+}
