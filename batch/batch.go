@@ -33,7 +33,7 @@ type Processor interface {
 
 // Encoder writes the file-level parts of an output format and the error records.
 type Encoder interface {
-	Header() []byte                                            // written once before the records (may be nil)
+	Header() []byte                                          // written once before the records (may be nil)
 	Error(dst []byte, line int, id string, err error) []byte // an error record for a bad line
 }
 
