@@ -44,6 +44,7 @@ type DataDirError struct {
 	Tried []DataDirCandidate
 }
 
+// Error returns the one-line message: the directories looked in and how to get the data.
 func (e *DataDirError) Error() string {
 	parts := make([]string, 0, len(e.Tried))
 	for _, c := range e.Tried {

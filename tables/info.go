@@ -196,6 +196,7 @@ type errWriter struct {
 	err error
 }
 
+// Write implements io.Writer, swallowing errors after the first.
 func (e *errWriter) Write(p []byte) (int, error) {
 	if e.err != nil {
 		return len(p), nil

@@ -429,6 +429,7 @@ func (t *CodeTitles) Search(q string, limit int) []CodeTitle {
 	if limit <= 0 {
 		limit = DefaultSearchLimit
 	}
+	limit = min(limit, len(t.entries))
 	var out []CodeTitle
 	var taken []int32
 	if code := codeQuery(q); code != "" {
@@ -588,10 +589,19 @@ func hasPrefixFold(s, w string) bool {
 // keyHeap is a max-heap of uint64 sort keys.
 type keyHeap []uint64
 
-func (h keyHeap) Len() int           { return len(h) }
+// Len implements heap.Interface.
+func (h keyHeap) Len() int { return len(h) }
+
+// Less implements heap.Interface: the worst (largest) key is at the top.
 func (h keyHeap) Less(i, j int) bool { return h[i] > h[j] }
-func (h keyHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *keyHeap) Push(x any)        { *h = append(*h, x.(uint64)) }
+
+// Swap implements heap.Interface.
+func (h keyHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+
+// Push implements heap.Interface.
+func (h *keyHeap) Push(x any) { *h = append(*h, x.(uint64)) }
+
+// Pop implements heap.Interface.
 func (h *keyHeap) Pop() any {
 	old := *h
 	x := old[len(old)-1]
