@@ -51,7 +51,7 @@ type Imported struct {
 // MCEVerifier checks the content of an mce.bin before Import copies it. The default accepts a
 // non-empty protobuf message with its version (field 8) present; the MCE package may replace
 // it with a full decode.
-var MCEVerifier = verifyMCEDefault
+var MCEVerifier func(mceBin []byte) error = verifyMCEDefault
 
 func verifyMCEDefault(b []byte) error {
 	if _, err := mceVersion(b); err != nil {
