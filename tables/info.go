@@ -1,0 +1,209 @@
+package tables
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/msdrg-cdi/drg/claim"
+)
+
+// InfoReport is what `drg tables info` prints: what a Catalog holds.
+type InfoReport struct {
+	Dir      string
+	Grouper  []GrouperVersionInfo
+	Weights  []WeightsInfo
+	Titles   []TitlesInfo
+	POA      []POAInfo
+	HCC      []HCCInfo
+	Files    []FileInfo
+	Warnings []string
+}
+
+// GrouperVersionInfo describes one grouper version of the loaded data.
+type GrouperVersionInfo struct {
+	Version Version
+	From    claim.Date // first discharge date of the version's window
+	To      claim.Date // last discharge date
+	DxCodes int        // diagnosis codes with a record for the version
+	PrCodes int        // procedure keys (ICD-10-PCS codes and cluster ids) with a record
+	DRGs    int        // DRGs with a title in the version
+}
+
+// WeightsInfo describes one Table 5.
+type WeightsInfo struct {
+	FiscalYear int
+	DRGs       int
+}
+
+// TitlesInfo describes one year of code titles.
+type TitlesInfo struct {
+	Kind       TitleKind
+	FiscalYear int
+	Codes      int    // all codes, headers included
+	Valid      int    // codes valid for submission
+	Error      string // load error, when the file could not be read
+}
+
+// POAInfo describes one POA-exempt list.
+type POAInfo struct {
+	FiscalYear int
+	Codes      int
+}
+
+// HCCInfo describes the CMS-HCC maps of one payment year.
+type HCCInfo struct {
+	Year       int
+	LabelsYear int
+	Models     []HCCModelInfo
+}
+
+// HCCModelInfo describes one risk-adjustment model.
+type HCCModelInfo struct {
+	Name        string
+	DxCodes     int // diagnosis codes mapped
+	HCCs        int // distinct HCCs mapped to
+	Hierarchies int // parent → child rows
+	Labels      int
+}
+
+// Info describes the catalog. It loads every title year (to count codes), which takes about
+// a second on the full data set.
+func Info(c *Catalog) InfoReport {
+	r := InfoReport{Dir: c.Dir, Files: c.Files, Warnings: c.Warnings}
+	for _, v := range c.MSDRG.Versions {
+		from, to := VersionWindow(v)
+		dx, pr := CodeCounts(c.MSDRG, v)
+		drgs := 0
+		for n := range c.MSDRG.DRGTitles {
+			if _, ok := Title(c.MSDRG.DRGTitles, n, v); ok {
+				drgs++
+			}
+		}
+		r.Grouper = append(r.Grouper, GrouperVersionInfo{Version: v, From: from, To: to, DxCodes: dx, PrCodes: pr, DRGs: drgs})
+	}
+	for _, fy := range slices.Sorted(maps.Keys(c.Weights)) {
+		r.Weights = append(r.Weights, WeightsInfo{FiscalYear: fy, DRGs: c.Weights[fy].Len()})
+	}
+	_ = c.PreloadTitles() // errors are reported per year below
+	for _, k := range []TitleKind{ICD10CM, ICD10PCS} {
+		for _, fy := range c.TitleYears(k) {
+			ti := TitlesInfo{Kind: k, FiscalYear: fy}
+			if t, err := c.Titles(k, fy); err != nil {
+				ti.Error = err.Error()
+			} else {
+				ti.Codes, ti.Valid = t.Len(), t.ValidLen()
+			}
+			r.Titles = append(r.Titles, ti)
+		}
+	}
+	for _, fy := range slices.Sorted(maps.Keys(c.POA)) {
+		r.POA = append(r.POA, POAInfo{FiscalYear: fy, Codes: c.POA[fy].Len()})
+	}
+	for _, y := range slices.Sorted(maps.Keys(c.HCC)) {
+		h := c.HCC[y]
+		hi := HCCInfo{Year: y, LabelsYear: h.LabelsYear}
+		for _, n := range h.ModelNames() {
+			m := h.models[n]
+			hi.Models = append(hi.Models, HCCModelInfo{
+				Name: n, DxCodes: m.Len(), HCCs: len(m.HCCList()), Hierarchies: m.HierarchyLen(), Labels: m.LabelsLen(),
+			})
+		}
+		r.HCC = append(r.HCC, hi)
+	}
+	return r
+}
+
+// WriteText renders the report for humans.
+func (r InfoReport) WriteText(w io.Writer) error {
+	ew := &errWriter{w: w}
+	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+	section := func(title string) {
+		tw.Flush()
+		fmt.Fprintf(ew, "\n%s\n", title)
+	}
+	fmt.Fprintf(ew, "Data directory: %s\n", r.Dir)
+
+	section("MS-DRG grouper versions (" + GrouperFile + ")")
+	fmt.Fprintln(tw, "  version\tdischarges from\tthrough\tdx codes\tpr keys\tDRGs")
+	for _, g := range r.Grouper {
+		fmt.Fprintf(tw, "  v%s\t%s\t%s\t%d\t%d\t%d\n", g.Version, g.From, g.To, g.DxCodes, g.PrCodes, g.DRGs)
+	}
+
+	section("Table 5 weights (" + Table5Dir + "/)")
+	if len(r.Weights) == 0 {
+		fmt.Fprintln(tw, "  none")
+	}
+	for _, x := range r.Weights {
+		fmt.Fprintf(tw, "  FY%d\t%d DRGs\n", x.FiscalYear, x.DRGs)
+	}
+
+	section("Code titles (" + ICD10CMDir + "/, " + ICD10PCSDir + "/)")
+	if len(r.Titles) == 0 {
+		fmt.Fprintln(tw, "  none")
+	}
+	for _, x := range r.Titles {
+		if x.Error != "" {
+			fmt.Fprintf(tw, "  %s\tFY%d\terror: %s\n", x.Kind, x.FiscalYear, x.Error)
+			continue
+		}
+		fmt.Fprintf(tw, "  %s\tFY%d\t%d codes\t%d valid\n", x.Kind, x.FiscalYear, x.Codes, x.Valid)
+	}
+
+	section("POA-exempt lists (" + POADir + "/)")
+	if len(r.POA) == 0 {
+		fmt.Fprintln(tw, "  none")
+	}
+	for _, x := range r.POA {
+		fmt.Fprintf(tw, "  FY%d\t%d codes\n", x.FiscalYear, x.Codes)
+	}
+
+	section("CMS-HCC maps (" + HCCDir + "/)")
+	if len(r.HCC) == 0 {
+		fmt.Fprintln(tw, "  none")
+	}
+	for _, h := range r.HCC {
+		note := ""
+		if h.LabelsYear != 0 && h.LabelsYear != h.Year {
+			note = fmt.Sprintf(" (labels of %d)", h.LabelsYear)
+		}
+		fmt.Fprintf(tw, "  %d%s\n", h.Year, note)
+		for _, m := range h.Models {
+			fmt.Fprintf(tw, "    %s\t%d dx codes\t%d HCCs\t%d hierarchy rows\t%d labels\n", m.Name, m.DxCodes, m.HCCs, m.Hierarchies, m.Labels)
+		}
+	}
+
+	section("Files")
+	for _, f := range r.Files {
+		fmt.Fprintf(tw, "  %s\t%d bytes\tsha256 %s\n", f.Path, f.Size, f.SHA256)
+	}
+	tw.Flush()
+	if len(r.Warnings) > 0 {
+		fmt.Fprintf(ew, "\nWarnings\n")
+		for _, m := range r.Warnings {
+			fmt.Fprintf(ew, "  %s\n", strings.TrimSpace(m))
+		}
+	}
+	return ew.err
+}
+
+// errWriter remembers the first write error so WriteText can report it once.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+// Write implements io.Writer, swallowing errors after the first.
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return len(p), nil
+	}
+	n, err := e.w.Write(p)
+	if err != nil {
+		e.err = err
+	}
+	return n, nil
+}
