@@ -1,6 +1,11 @@
 package grouper
 
-import "github.com/msdrg-cdi/drg/tables"
+import (
+	"slices"
+	"sync"
+
+	"github.com/msdrg-cdi/drg/tables"
+)
 
 // codeKey packs a code, upper-cased, into an integer (6 bits per character: digits, letters and
 // the '@' of cluster ids, at most 10 characters). ok is false for strings that cannot be a code
@@ -94,15 +99,34 @@ func (x *codeIndex) lookup(code string) int32 {
 
 func (x *codeIndex) len() int { return x.n }
 
-// indexes are the code numberings of the diagnosis and procedure tables.
+// indexes are the code numberings of the diagnosis and procedure tables, and the sorted
+// CC/MCC exclusion groups (not versioned: only the PDX → group assignment is), all shared by
+// every compiled version.
 type indexes struct {
 	dx, pr codeIndex
+	mu     sync.Mutex
+	groups map[int]*[]string
+}
+
+// exclusionGroup returns exclusion group id as a sorted list.
+func (ix *indexes) exclusionGroup(m *tables.MSDRG, id int) *[]string {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	g, ok := ix.groups[id]
+	if !ok {
+		l := slices.Clone(m.ExclusionGroups[id])
+		slices.Sort(l)
+		g = &l
+		ix.groups[id] = g
+	}
+	return g
 }
 
 func buildIndexes(m *tables.MSDRG) *indexes {
 	ix := &indexes{
-		dx: newCodeIndex(len(m.Dx) + len(m.PdxExclusions) + len(m.GenderMDCs) + len(m.HACInfos)),
-		pr: newCodeIndex(len(m.Pr) + len(m.CodeClusters)),
+		dx:     newCodeIndex(len(m.Dx) + len(m.PdxExclusions) + len(m.GenderMDCs) + len(m.HACInfos)),
+		pr:     newCodeIndex(len(m.Pr) + len(m.CodeClusters)),
+		groups: map[int]*[]string{},
 	}
 	for code := range m.Dx {
 		ix.dx.add(code)

@@ -79,14 +79,14 @@ type dxAttrs struct {
 // cdx is a compiled diagnosis code of one version.
 type cdx struct {
 	*dxAttrs
-	excluded  *[]string  // sorted SDX codes that lose CC/MCC status when this code is the PDX
-	hacT      []hacEntry // HAC entries created for the code as SDX (§4.4 step 4)
-	present   bool       // the code has some data in this version
-	valid     bool       // the code has a diagnosis record in this version
+	excluded  *[]string   // sorted SDX codes that lose CC/MCC status when this code is the PDX
+	hacT      *[]hacEntry // HAC entries created for the code as SDX (§4.4 step 4)
+	present   bool        // the code has some data in this version
+	valid     bool        // the code has a diagnosis record in this version
 	hasGender bool
 	sev       tables.Severity
-	mdc       int16
-	genderMDC [3]int16 // index 1 male, 2 female; 0 when absent
+	mdc       int8
+	genderMDC [3]int8 // index 1 male, 2 female; 0 when absent
 }
 
 // prAttrs is the attribute content of a procedure record, shared like dxAttrs.
@@ -106,7 +106,7 @@ type prAttrs struct {
 // cpr is a compiled procedure code or cluster id of one version.
 type cpr struct {
 	*prAttrs
-	clusters []*ccluster
+	clusters *[]*ccluster // clusters the procedure participates in
 	present  bool
 }
 
@@ -291,7 +291,7 @@ func (c *compiled) compileDx(m *tables.MSDRG) {
 			continue
 		}
 		d := get(code)
-		d.valid, d.mdc, d.sev = true, int16(r.MDC), r.Severity
+		d.valid, d.mdc, d.sev = true, int8(r.MDC), r.Severity
 		key := attrsKey{first(r.Operands), first(r.Categories), first(r.HACOperands)}
 		a := shared[key]
 		if a == nil {
@@ -318,20 +318,10 @@ func (c *compiled) compileDx(m *tables.MSDRG) {
 		}
 		d.dxAttrs = a
 	}
-	groups := map[int]*[]string{}
 	for code, recs := range m.PdxExclusions {
-		r, ok := tables.Pick(recs, v)
-		if !ok {
-			continue
+		if r, ok := tables.Pick(recs, v); ok {
+			get(code).excluded = c.ix.exclusionGroup(m, r.Group)
 		}
-		g, ok := groups[r.Group]
-		if !ok {
-			l := slices.Clone(m.ExclusionGroups[r.Group])
-			slices.Sort(l)
-			g = &l
-			groups[r.Group] = g
-		}
-		get(code).excluded = g
 	}
 	for code, recs := range m.GenderMDCs {
 		r, ok := tables.Pick(recs, v)
@@ -340,7 +330,7 @@ func (c *compiled) compileDx(m *tables.MSDRG) {
 		}
 		d := get(code)
 		d.hasGender = true
-		d.genderMDC[1], d.genderMDC[2] = int16(r.MDCBySex[1]), int16(r.MDCBySex[2])
+		d.genderMDC[1], d.genderMDC[2] = int8(r.MDCBySex[1]), int8(r.MDCBySex[2])
 	}
 	for code, recs := range m.HACInfos {
 		r, ok := tables.Pick(recs, v)
@@ -348,7 +338,8 @@ func (c *compiled) compileDx(m *tables.MSDRG) {
 			continue
 		}
 		if d := get(code); d.valid && d.hacUpper {
-			d.hacT = hacTemplate(r)
+			t := hacTemplate(r)
+			d.hacT = &t
 		}
 	}
 }
@@ -437,10 +428,14 @@ func (c *compiled) compileProcedures(m *tables.MSDRG) error {
 		if !p.present {
 			*p = cpr{prAttrs: unknown, present: true}
 		}
+		var cls []*ccluster
 		for _, id := range r.IDs {
 			if cl := c.clusters[id]; cl != nil {
-				p.clusters = append(p.clusters, cl)
+				cls = append(cls, cl)
 			}
+		}
+		if len(cls) > 0 {
+			p.clusters = &cls
 		}
 	}
 	return nil

@@ -176,7 +176,9 @@ func sevRank(s tables.Severity) int {
 
 // fillHAC creates the HAC entries of a secondary diagnosis (§4.4 step 4).
 func (x *dxState) fillHAC() {
-	x.nhac = copy(x.hac[:], x.c.hacT)
+	if x.c.hacT != nil {
+		x.nhac = copy(x.hac[:], *x.c.hacT)
+	}
 }
 
 // formClusters finds the procedure clusters completed by the claim (§4.2).
@@ -190,7 +192,10 @@ func (s *state) formClusters() {
 		if s.pr[i].c == nil {
 			continue
 		}
-		for _, cl := range s.pr[i].c.clusters {
+		if s.pr[i].c.clusters == nil {
+			continue
+		}
+		for _, cl := range *s.pr[i].c.clusters {
 			dup := false
 			for _, x := range cands[:nc] {
 				if x == cl {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -111,8 +113,16 @@ func runGroup(e *env) int {
 	return runBatch(e, bf, inFormat, p, p.Encoder())
 }
 
+// batchMemoryLimit is the Go heap limit of batch runs unless GOMEMLIMIT is set: the tables of
+// all versions stay well below it, and it keeps the garbage of a long run from doubling the
+// resident memory.
+const batchMemoryLimit = 240 << 20
+
 // runBatch streams the input through p and reports the summary.
 func runBatch(e *env, bf batchFlags, inFormat claim.Format, p batch.Processor, enc batch.Encoder) int {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(batchMemoryLimit)
+	}
 	in, size, err := openInput(e, bf.in)
 	if err != nil {
 		return fail(e, "%v", err)
