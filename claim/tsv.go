@@ -48,9 +48,23 @@ const TSVColumns = 12
 // CODE:POA, procedures comma separated, discharge date YYYYMMDD, length of stay.
 func ParseTSV(line string) (*Claim, error) {
 	line = strings.TrimRight(line, "\r\n")
-	cols := strings.Split(line, "\t")
-	if len(cols) != TSVColumns {
-		return nil, &FieldError{Field: "line", Message: fmt.Sprintf("want %d tab-separated columns, got %d", TSVColumns, len(cols))}
+	var cols [TSVColumns]string
+	n := 0
+	for rest := line; ; n++ {
+		i := strings.IndexByte(rest, '\t')
+		if n >= TSVColumns {
+			n = strings.Count(line, "\t") + 1
+			break
+		}
+		if i < 0 {
+			cols[n] = rest
+			n++
+			break
+		}
+		cols[n], rest = rest[:i], rest[i+1:]
+	}
+	if n != TSVColumns {
+		return nil, &FieldError{Field: "line", Message: fmt.Sprintf("want %d tab-separated columns, got %d", TSVColumns, n)}
 	}
 	c := &Claim{ID: cols[0], Sex: cols[3], HospitalStatus: cols[5]}
 	var errs Errors
@@ -78,13 +92,15 @@ func ParseTSV(line string) (*Claim, error) {
 		c.AdmitDx = &Dx{Code: cols[7]}
 	}
 	if cols[8] != "" {
-		for _, item := range strings.Split(cols[8], ",") {
+		c.SDX = make([]Dx, 0, strings.Count(cols[8], ",")+1)
+		for item := range strings.SplitSeq(cols[8], ",") {
 			code, poa := splitCodePOA(item)
 			c.SDX = append(c.SDX, Dx{Code: code, POA: poa})
 		}
 	}
 	if cols[9] != "" {
-		for _, code := range strings.Split(cols[9], ",") {
+		c.Procedures = make([]Proc, 0, strings.Count(cols[9], ",")+1)
+		for code := range strings.SplitSeq(cols[9], ",") {
 			c.Procedures = append(c.Procedures, Proc{Code: code})
 		}
 	}
