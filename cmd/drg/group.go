@@ -16,6 +16,10 @@ import (
 	"github.com/msdrg-cdi/drg/tables"
 )
 
+func init() {
+	commands["group"] = command{"group claims from a file (TSV, JSON Lines, CSV; gzip ok) into JSON Lines or CSV", runGroup}
+}
+
 // batchFlags are the flags shared by group and mce.
 type batchFlags struct {
 	data, in, out, format, outFormat, version string

@@ -42,16 +42,8 @@ type command struct {
 	run     func(e *env) int
 }
 
-var commands map[string]command
-
-func init() {
-	commands = map[string]command{
-		"group":  {"group claims from a file (TSV, JSON Lines, CSV; gzip ok) into JSON Lines or CSV", runGroup},
-		"mce":    {"run the Medicare Code Editor on a claim file", runMCE},
-		"parity": {"compare grouper (or --mce editor) output with the CMS oracle files", runParity},
-		"tables": {"reference data: 'tables info' shows what is loaded, 'tables import' adds CMS files", runTables},
-	}
-}
+// commands holds the subcommands; each file registers its own in an init function.
+var commands = map[string]command{}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

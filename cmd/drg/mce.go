@@ -8,6 +8,10 @@ import (
 	"github.com/msdrg-cdi/drg/tables"
 )
 
+func init() {
+	commands["mce"] = command{"run the Medicare Code Editor on a claim file", runMCE}
+}
+
 var errNoMCE = errors.New("the Medicare Code Editor is not available in this build yet")
 
 func newEditor(cat *tables.Catalog) (batch.Editor, error) { return nil, errNoMCE }

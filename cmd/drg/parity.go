@@ -15,6 +15,10 @@ import (
 	"github.com/msdrg-cdi/drg/parity"
 )
 
+func init() {
+	commands["parity"] = command{"compare grouper (or --mce editor) output with the CMS oracle files", runParity}
+}
+
 // lineReader reads the lines of a plain or gzip file.
 type lineReader struct {
 	f  *os.File

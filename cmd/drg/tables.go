@@ -6,6 +6,10 @@ import (
 	"github.com/msdrg-cdi/drg/tables"
 )
 
+func init() {
+	commands["tables"] = command{"reference data: 'tables info' shows what is loaded, 'tables import' adds CMS files", runTables}
+}
+
 func runTables(e *env) int {
 	if len(e.args) == 0 {
 		return usageError(e, "tables: want a subcommand: info or import")
