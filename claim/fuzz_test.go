@@ -1,6 +1,7 @@
 package claim
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -71,5 +72,24 @@ func TestJSONNormalizesDots(t *testing.T) {
 	}
 	if c.PDX.Code != "I5023" || c.SDX[0].Code != "J9601" {
 		t.Errorf("codes %s %s", c.PDX.Code, c.SDX[0].Code)
+	}
+}
+
+func TestEncounterJSON(t *testing.T) {
+	in := `{"account":"ACCT-1","discharge_date":"2026-05-01","pdx":{"code":"J18.9","poa":"Y"},"attending_provider":{"id":"P1"},` +
+		`"evidence":[{"kind":"lab","name":"Creatinine","value":1.6,"unit":"mg/dL","time":"2026-04-28T06:00:00Z"},{"kind":"lab","name":"Culture","value":"MRSA"}]}`
+	var e Encounter
+	if err := json.Unmarshal([]byte(in), &e); err != nil {
+		t.Fatal(err)
+	}
+	if e.Account != "ACCT-1" || e.PDX.Code != "J18.9" || !e.Evidence[0].Value.IsNum || e.Evidence[0].Value.Num != 1.6 || e.Evidence[1].Value.Text != "MRSA" {
+		t.Fatalf("decoded %+v", e)
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"value":1.6`) || !strings.Contains(string(b), `"value":"MRSA"`) || !strings.Contains(string(b), `"discharge_date":"2026-05-01"`) {
+		t.Errorf("encoded %s", b)
 	}
 }
