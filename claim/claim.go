@@ -72,6 +72,13 @@ func (d Date) String() string {
 	return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day)
 }
 
+// AppendText appends the date as YYYY-MM-DD.
+func (d Date) AppendText(b []byte) []byte {
+	y, m, dd := d.Year, int(d.Month), d.Day
+	return append(b, byte('0'+y/1000%10), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+dd/10), byte('0'+dd%10))
+}
+
 // Compact renders the date as YYYYMMDD.
 func (d Date) Compact() string {
 	return fmt.Sprintf("%04d%02d%02d", d.Year, int(d.Month), d.Day)

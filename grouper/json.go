@@ -18,6 +18,11 @@ func (r *Result) AppendJSON(dst []byte) []byte {
 	}
 	b = append(b, `"version":`...)
 	b = strconv.AppendInt(b, int64(r.Version), 10)
+	if !r.DischargeDate.IsZero() {
+		b = append(b, `,"discharge_date":"`...)
+		b = r.DischargeDate.AppendText(b)
+		b = append(b, '"')
+	}
 	b = append(b, `,"initial":`...)
 	b = r.Initial.appendJSON(b)
 	b = append(b, `,"final":`...)

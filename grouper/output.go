@@ -11,6 +11,7 @@ import (
 func (s *state) output(cl *claim.Claim, r *Result) {
 	c := s.c
 	r.ID = cl.ID
+	r.DischargeDate = cl.DischargeDate
 	r.Version = int(c.version)
 	r.Weight, r.GMLOS, r.AMLOS, r.Explanation = 0, 0, 0, ""
 	ini, fin := &s.res[phaseInitial], &s.res[phaseFinal]

@@ -1,10 +1,13 @@
 package grouper
 
+import "github.com/msdrg-cdi/drg/claim"
+
 // Result is the grouper output for one claim. Its JSON form uses the field names and values of
 // the CMS oracle records (see the README), plus titles and Table 5 figures.
 type Result struct {
 	ID            string     `json:"id,omitempty"`
 	Version       int        `json:"version"`
+	DischargeDate claim.Date `json:"discharge_date,omitzero"` // echoed from the claim
 	Initial       Outcome    `json:"initial"`
 	Final         Outcome    `json:"final"`
 	HACStatus     HACStatus  `json:"hac_status"`

@@ -130,7 +130,7 @@ func TestGroupFormats(t *testing.T) {
 			if st != 0 {
 				t.Fatalf("exit %d: %s", st, errs)
 			}
-			if !strings.HasPrefix(out, `{"id":"a","version":431,"initial":{"drg":291,`) || !strings.Contains(out, `"weight":`) {
+			if !strings.HasPrefix(out, `{"id":"a","version":431,"discharge_date":"2026-05-01","initial":{"drg":291,`) || !strings.Contains(out, `"weight":`) {
 				t.Errorf("output %s", out)
 			}
 		})
