@@ -129,6 +129,10 @@ type row struct {
 	expr    *node
 	supp    []uint16 // folded operand names suppressed for severity
 	rank    int
+	// req are plain atoms the formula cannot be true without. Set only for formulas without
+	// side effects (no counting or incident terms), so that a row whose required atom is
+	// absent can be skipped without evaluating it.
+	req []attr
 }
 
 // compiled is the grouper's view of one version: every table resolved for the version,
@@ -516,6 +520,9 @@ func (c *compiled) compileFormulas(m *tables.MSDRG) error {
 			}
 			rk, _ := f.Rank(c.version)
 			r := &row{f: f, drg: f.DRG, baseDRG: f.BaseDRG, reroute: f.RerouteMDC, expr: expr, rank: rk}
+			if !hasSideEffects(expr) {
+				r.req = c.required(expr)
+			}
 			switch f.Surgical {
 			case "SURGICAL":
 				r.typ = Surgical
@@ -574,4 +581,58 @@ func (c *compiled) compileTitles(m *tables.MSDRG) {
 func sortedContains(list []string, s string) bool {
 	i := sort.SearchStrings(list, s)
 	return i < len(list) && list[i] == s
+}
+
+// hasSideEffects reports whether evaluating the formula can change claim state: the counting
+// terms flag codes and a false incident term flags a diagnosis.
+func hasSideEffects(n *node) bool {
+	if n.kind == nSpecial {
+		switch n.special {
+		case spInvalidDstat, spInvalidPDX, spInvalidSex, spPDXEcode, spInvalidAge, spMDC20FallThru:
+			return false
+		}
+		return true
+	}
+	for _, k := range n.kids {
+		if hasSideEffects(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// required returns plain atoms that must be visible for the formula to be true. The severity
+// items (MCC, CC, NON_CC) are left out: they are set per row after the check.
+func (c *compiled) required(n *node) []attr {
+	switch n.kind {
+	case nAtom:
+		if n.prefix == pfxNone && (n.name == c.idMCC || n.name == c.idCC || n.name == c.idNonCC) {
+			return nil
+		}
+		if n.prefix == pfxONLY || n.prefix == pfxPT {
+			return nil
+		}
+		return []attr{{n.prefix, n.name}}
+	case nAnd:
+		var out []attr
+		for _, k := range n.kids {
+			for _, a := range c.required(k) {
+				if !slices.Contains(out, a) {
+					out = append(out, a)
+				}
+			}
+		}
+		return out
+	case nOr:
+		if len(n.kids) == 0 {
+			return nil
+		}
+		out := c.required(n.kids[0])
+		for _, k := range n.kids[1:] {
+			other := c.required(k)
+			out = slices.DeleteFunc(out, func(a attr) bool { return !slices.Contains(other, a) })
+		}
+		return out
+	}
+	return nil
 }

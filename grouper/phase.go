@@ -45,7 +45,13 @@ func (s *state) evalMDC(m int, ph phase) (*match, bool) {
 	slot.r, slot.rc, slot.acc = nil, OK, slot.acc[:0]
 	slot.sev = NonCC
 	s.ctx = m
+	skippedLast := false
 	for _, r := range rows {
+		if s.trace == nil && !s.present(r.req) {
+			skippedLast = true
+			continue
+		}
+		skippedLast = false
 		sev := s.rowSeverity(r, ph)
 		s.setSeverityItem(sev)
 		s.acc = s.acc[:0]
@@ -62,7 +68,21 @@ func (s *state) evalMDC(m int, ph phase) (*match, bool) {
 			return slot, true
 		}
 	}
+	if skippedLast {
+		// No row matched: the marks and severity are those of the last row (§7 step 4).
+		slot.sev = s.rowSeverity(rows[len(rows)-1], ph)
+	}
 	return slot, false
+}
+
+// present reports whether every required atom is visible in the current context.
+func (s *state) present(req []attr) bool {
+	for _, a := range req {
+		if !s.visible(a.prefix, a.name) {
+			return false
+		}
+	}
+	return true
 }
 
 // group runs one grouping phase (§8).
