@@ -22,6 +22,7 @@ const (
 
 var formatNames = [...]string{"unknown", "tsv", "jsonl", "csv"}
 
+// String names the format.
 func (f Format) String() string { return formatNames[f] }
 
 // ParseFormat accepts tsv, jsonl (or ndjson, json) and csv.

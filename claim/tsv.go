@@ -14,11 +14,13 @@ type FieldError struct {
 	Message string `json:"message"`
 }
 
+// Error renders "field: message".
 func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
 
 // Errors is a list of field errors; it is itself an error.
 type Errors []*FieldError
 
+// Error joins the field errors with "; ".
 func (es Errors) Error() string {
 	parts := make([]string, len(es))
 	for i, e := range es {

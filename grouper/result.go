@@ -73,6 +73,7 @@ const (
 
 var admitDxNames = [...]string{"DX_INVALID", "DX_VALID", "DX_NOT_GIVEN"}
 
+// String returns the CMS name of the flag.
 func (a AdmitDx) String() string { return admitDxNames[a] }
 
 // MarshalText implements encoding.TextMarshaler.

@@ -20,6 +20,7 @@ const (
 
 var drgTypeNames = [...]string{"NONE", "MEDICAL", "SURGICAL"}
 
+// String returns the CMS name of the type.
 func (t DRGType) String() string { return drgTypeNames[t] }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -50,6 +51,7 @@ var returnCodeNames = map[ReturnCode]string{
 	HACStatusInvalidMultHACsPOANotYorW: "HAC_STATUS_INVALID_MULT_HACS_POA_NOT_Y_W",
 }
 
+// String returns the CMS name of the return code.
 func (c ReturnCode) String() string {
 	if s, ok := returnCodeNames[c]; ok {
 		return s
@@ -73,6 +75,7 @@ const (
 
 var severityNames = [...]string{"NONE", "NON_CC", "CC", "MCC"}
 
+// String returns the CMS name of the severity.
 func (s Severity) String() string { return severityNames[s] }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -105,6 +108,7 @@ const (
 
 var usageNames = [usageCount]string{"NEITHER", "MCC", "MCC_EXCLUDED_BY_DRG_LOGIC", "CC_EXCLUDED_BY_DRG_LOGIC", "", "CC", "MCC_EXCLUDED", "CC_EXCLUDED"}
 
+// String returns the CMS name of the usage.
 func (u Usage) String() string { return usageNames[u] }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -123,6 +127,7 @@ const (
 
 var affectsNames = [...]string{"NONE", "INITIAL", "FINAL", "BOTH"}
 
+// String returns the CMS name of the value.
 func (a Affects) String() string { return affectsNames[a] }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -143,6 +148,7 @@ const (
 
 var poaErrorNames = [poaErrorNameCapacity]string{"POA_NOT_CHECKED", "POA_NOT_RECOGNIZED", "", "POA_RECOGNIZED_NOT_POA", "POA_RECOGNIZED_YES_POA", "HOSPITAL_EXEMPT"}
 
+// String returns the CMS name of the POA error code.
 func (p POAError) String() string { return poaErrorNames[p] }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -161,6 +167,7 @@ const (
 
 var hacStatusNames = [...]string{"NOT_APPLICABLE", "FINAL_DRG_NO_CHANGE", "FINAL_DRG_CHANGES", "FINAL_DRG_UNGROUPABLE"}
 
+// String returns the CMS name of the status.
 func (s HACStatus) String() string { return hacStatusNames[s] }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -180,6 +187,7 @@ const (
 
 var hacEntryStatusNames = [...]string{"NOT_ON_HAC_LIST", "HAC_CRITERIA_MET", "HAC_CRITERIA_NOT_MET", "HAC_NOT_APPLICABLE_EXCLUSION", "HAC_NOT_APPLICABLE_EXEMPT"}
 
+// String returns the CMS name of the status.
 func (s HACEntryStatus) String() string { return hacEntryStatusNames[s] }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -241,6 +249,7 @@ type UnknownVersionError struct {
 	Loaded  []tables.Version
 }
 
+// Error names the version and the loaded ones.
 func (e *UnknownVersionError) Error() string {
 	vs := make([]string, len(e.Loaded))
 	for i, v := range e.Loaded {

@@ -26,6 +26,7 @@ type Diff struct {
 	Got  string `json:"got"`
 }
 
+// String renders the diff on one line.
 func (d Diff) String() string { return fmt.Sprintf("%s: want %s, got %s", d.Path, d.Want, d.Got) }
 
 // Special compares a field the generic comparison cannot; it returns a non-empty message

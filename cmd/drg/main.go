@@ -168,6 +168,7 @@ func createOutput(e *env, path string) (io.WriteCloser, error) {
 
 type nopWriteCloser struct{ io.Writer }
 
+// Close does nothing: stdout stays open.
 func (nopWriteCloser) Close() error { return nil }
 
 // isTerminal reports whether w is a character device (a terminal).

@@ -46,6 +46,7 @@ func openLines(path string) (*lineReader, error) {
 	return lr, nil
 }
 
+// Close closes the file (and the gzip reader).
 func (l *lineReader) Close() error {
 	if l.zr != nil {
 		l.zr.Close()
