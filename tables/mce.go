@@ -3,6 +3,7 @@ package tables
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"os"
 	"strings"
@@ -219,7 +220,32 @@ type MCEData struct {
 	Ages              map[string][]AgeRow // upper-cased age group name → rows in file order
 	DischargeStatuses map[int][]DateRange // valid patient discharge status → validity periods
 
-	ages [AgeAdult + 1][]AgeRow // Ages indexed by AgeGroup
+	ages  [AgeAdult + 1][]AgeRow // Ages indexed by AgeGroup
+	index [4]codeIndex           // fast lookup of the code tables, by CodeTableID
+}
+
+// CodeTableID selects one of the four code tables of MCEData.
+type CodeTableID uint8
+
+// The code tables of MCEData.
+const (
+	ICD10Dx CodeTableID = iota // MCEData.Dx
+	ICD10Pr                    // MCEData.Pr
+	ICD9Dx                     // MCEData.ICD9Dx
+	ICD9Pr                     // MCEData.ICD9Pr
+)
+
+// TableFor returns the diagnosis (proc false) or procedure (proc true) table of an ICD
+// version: 9 selects the ICD-9 tables, any other value the ICD-10 tables.
+func TableFor(icdVersion int, proc bool) CodeTableID {
+	t := ICD10Dx
+	if icdVersion == 9 {
+		t = ICD9Dx
+	}
+	if proc {
+		t++
+	}
+	return t
 }
 
 // ErrNotMCE reports data that decodes as protobuf but is not Medicare Code Editor data.
@@ -311,11 +337,12 @@ func DecodeMCE(b []byte) (*MCEData, error) {
 
 	tables := []struct {
 		num  int
+		id   CodeTableID
 		name string
 		dst  *map[string][]MCERow
 	}{
-		{3, "i10DxMasterRoot", &d.Dx}, {4, "i10SgMasterRoot", &d.Pr},
-		{5, "i9DxMasterRoot", &d.ICD9Dx}, {6, "i9SgMasterRoot", &d.ICD9Pr},
+		{3, ICD10Dx, "i10DxMasterRoot", &d.Dx}, {4, ICD10Pr, "i10SgMasterRoot", &d.Pr},
+		{5, ICD9Dx, "i9DxMasterRoot", &d.ICD9Dx}, {6, ICD9Pr, "i9SgMasterRoot", &d.ICD9Pr},
 	}
 	for _, tb := range tables {
 		m, err := decodeCodeMaster(tableBytes[tb.num], t)
@@ -323,6 +350,7 @@ func DecodeMCE(b []byte) (*MCEData, error) {
 			return nil, fmt.Errorf("decode MCE %s: %w", tb.name, err)
 		}
 		*tb.dst = m
+		d.index[tb.id] = buildCodeIndex(m)
 	}
 	if len(d.Dx) == 0 || len(d.Pr) == 0 {
 		return nil, fmt.Errorf("%w: the ICD-10 code tables are empty", ErrNotMCE)
@@ -462,27 +490,134 @@ func pickMCERow(rows []MCERow, d int) (*MCERow, bool) {
 	return nil, false
 }
 
-// CodeTable returns the diagnosis (proc false) or procedure (proc true) table of an ICD
-// version: 9 selects the ICD-9 tables, any other value the ICD-10 tables.
-func (d *MCEData) CodeTable(icdVersion int, proc bool) map[string][]MCERow {
-	switch {
-	case icdVersion == 9 && proc:
-		return d.ICD9Pr
-	case icdVersion == 9:
-		return d.ICD9Dx
-	case proc:
+// Table returns the rows of code table t.
+func (d *MCEData) Table(t CodeTableID) map[string][]MCERow {
+	switch t {
+	case ICD10Pr:
 		return d.Pr
+	case ICD9Dx:
+		return d.ICD9Dx
+	case ICD9Pr:
+		return d.ICD9Pr
 	}
 	return d.Dx
 }
 
-// Lookup returns the flags of code (already upper-cased) in table on date d (yyyymmdd), and
-// whether the code is valid then (some row covers d; the first such row gives the flags).
-func Lookup(table map[string][]MCERow, code string, d int) (MCEFlags, bool) {
-	if r, ok := pickMCERow(table[code], d); ok {
+// Lookup returns the flags of code in table t on date d (yyyymmdd), and whether the code
+// is valid then (some row covers d; the first such row gives the flags). The code must
+// already be upper-cased: keys are matched exactly.
+func (d *MCEData) Lookup(t CodeTableID, code string, date int) (MCEFlags, bool) {
+	if int(t) >= len(d.index) {
+		return MCEFlags{}, false
+	}
+	x := &d.index[t]
+	s := x.find(code)
+	if s == nil {
+		if r, ok := pickMCERow(x.other[code], date); ok {
+			return r.Flags, true
+		}
+		return MCEFlags{}, false
+	}
+	if int(s.start) <= date && date <= int(s.end) {
+		return s.flags, true
+	}
+	if r, ok := pickMCERow(x.all[s.first:s.first+s.n], date); ok {
 		return r.Flags, true
 	}
 	return MCEFlags{}, false
+}
+
+// codeIndex is an open-addressing hash table over the codes of a code table, keyed by the
+// code packed into an integer. Each slot holds the code's first row, which is all most
+// codes have; the rows of all codes are in one array. It answers the per-claim lookups
+// without hashing strings and mostly with one memory access.
+type codeIndex struct {
+	slots []indexSlot
+	all   []MCERow
+	shift uint
+	other map[string][]MCERow // codes that do not pack (none in the shipped data)
+}
+
+// indexSlot is one entry of a codeIndex: a packed code (0 = empty slot), its first row and
+// the position of all its rows in codeIndex.all.
+type indexSlot struct {
+	key        uint64
+	flags      MCEFlags
+	start, end int32
+	first, n   uint32
+}
+
+// packCode packs a code of 1–8 bytes, none zero, into an integer; ok is false for codes
+// that cannot be table keys.
+func packCode(code string) (uint64, bool) {
+	if len(code) == 0 || len(code) > 8 {
+		return 0, false
+	}
+	var k uint64
+	for i := 0; i < len(code); i++ {
+		c := code[i]
+		if c == 0 {
+			return 0, false
+		}
+		k = k<<8 | uint64(c)
+	}
+	return k, true
+}
+
+// slot returns the home slot of key k.
+func (x *codeIndex) slot(k uint64) uint64 { return (k * 0x9E3779B97F4A7C15) >> x.shift }
+
+func buildCodeIndex(m map[string][]MCERow) codeIndex {
+	size := uint64(16)
+	for size*7 < uint64(len(m))*10 {
+		size <<= 1
+	}
+	x := codeIndex{slots: make([]indexSlot, size), shift: uint(64 - bits.TrailingZeros64(size))}
+	n := 0
+	for _, rows := range m {
+		n += len(rows)
+	}
+	x.all = make([]MCERow, 0, n)
+	for code, rows := range m {
+		k, ok := packCode(code)
+		if !ok {
+			if x.other == nil {
+				x.other = map[string][]MCERow{}
+			}
+			x.other[code] = rows
+			continue
+		}
+		i := x.slot(k)
+		for x.slots[i].key != 0 {
+			i = (i + 1) & (size - 1)
+		}
+		first := rows[0].DateRange
+		if first.Start > math.MaxInt32 || first.End > math.MaxInt32 || first.End < math.MinInt32 {
+			first = noDates
+		}
+		x.slots[i] = indexSlot{key: k, flags: rows[0].Flags, start: int32(first.Start), end: int32(first.End),
+			first: uint32(len(x.all)), n: uint32(len(rows))}
+		x.all = append(x.all, rows...)
+	}
+	return x
+}
+
+// find returns the slot of code, or nil when the code does not pack or is absent.
+func (x *codeIndex) find(code string) *indexSlot {
+	k, ok := packCode(code)
+	if !ok || len(x.slots) == 0 {
+		return nil
+	}
+	mask := uint64(len(x.slots) - 1)
+	for i := x.slot(k); ; i = (i + 1) & mask {
+		s := &x.slots[i]
+		if s.key == k {
+			return s
+		}
+		if s.key == 0 {
+			return nil
+		}
+	}
 }
 
 // AgeRange returns the age row of group g in effect on date d (yyyymmdd).

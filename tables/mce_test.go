@@ -160,16 +160,16 @@ func TestDecodeMCERows(t *testing.T) {
 	if rows := d.Pr["02703DZ"]; len(rows) != 1 || !rows[0].Flags.IsEmpty() {
 		t.Errorf("02703DZ: %v", rows)
 	}
-	if f, ok := Lookup(d.Dx, "C61", 20240930); !ok || !f.Has(FlagMale) {
+	if f, ok := d.Lookup(ICD10Dx, "C61", 20240930); !ok || !f.Has(FlagMale) {
 		t.Errorf("C61 on 2024-09-30: %v %v, want [male] valid", f, ok)
 	}
-	if f, ok := Lookup(d.Dx, "C61", 20241001); !ok || !f.IsEmpty() {
+	if f, ok := d.Lookup(ICD10Dx, "C61", 20241001); !ok || !f.IsEmpty() {
 		t.Errorf("C61 on 2024-10-01: %v %v, want [] valid", f, ok)
 	}
-	if _, ok := Lookup(d.Dx, "C61", 20150930); ok {
+	if _, ok := d.Lookup(ICD10Dx, "C61", 20150930); ok {
 		t.Error("C61 valid before 2015-10-01")
 	}
-	if _, ok := Lookup(d.Dx, "c61", 20250101); ok {
+	if _, ok := d.Lookup(ICD10Dx, "c61", 20250101); ok {
 		t.Error("lookup must be by upper-cased code (the caller upper-cases)")
 	}
 }
