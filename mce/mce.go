@@ -153,9 +153,13 @@ const sexConflictExemptAfter = 20240930
 
 // Edit runs the MCE on claim c with data d.
 //
-// The diagnoses are the claim's PDX followed by its SDX (when the PDX is absent the first
-// SDX is the principal diagnosis, as in the MCE's input record); sex M, F and U are 1, 2 and
-// 0, any other value is invalid; a zero discharge date is invalid.
+// The claim maps to the MCE's input record as follows. The diagnoses are the PDX followed by
+// the SDX in order; an absent PDX is a blank principal diagnosis (INVALID_CODE), so the
+// SDX keep their role. Sex M, F and U are the MCE's 1, 2 and 0; any other value is
+// invalid. A zero discharge date is invalid. An absent age or discharge status raises its
+// validation edit and skips the code edits (Result.CodeEditsSkipped); an absent length of
+// stay never raises INCONSISTENT_WITH_LENGTH_OF_STAY. POA indicators are not edited.
+// d and c must not be nil.
 func Edit(d *tables.MCEData, c *claim.Claim, opt Options) *Result {
 	r := new(Result)
 	r.Edit(d, c, opt)
@@ -168,10 +172,7 @@ func (r *Result) Edit(d *tables.MCEData, c *claim.Claim, opt Options) {
 	if opt.ICDVersion == 9 {
 		icd = 9
 	}
-	nDx := len(c.SDX)
-	if c.PDX != nil {
-		nDx++
-	}
+	nDx := len(c.SDX) + 1
 	nPr := len(c.Procedures)
 	buf := r.buf
 	need := nDx + nPr + 1
@@ -185,17 +186,12 @@ func (r *Result) Edit(d *tables.MCEData, c *claim.Claim, opt Options) {
 		Dx: buf[:nDx:nDx], Pr: buf[nDx : nDx+nPr : nDx+nPr],
 		sex: sexInvalid, sexRaw: c.Sex,
 	}
-	i := 0
+	r.Dx[0] = CodeEdits{Role: RolePDX}
 	if c.PDX != nil {
-		r.Dx[0] = CodeEdits{Code: c.PDX.Code, Role: RolePDX}
-		i = 1
+		r.Dx[0].Code = c.PDX.Code
 	}
-	for _, s := range c.SDX {
-		r.Dx[i] = CodeEdits{Code: s.Code, Role: RoleSDX}
-		i++
-	}
-	if nDx > 0 {
-		r.Dx[0].Role = RolePDX
+	for i, s := range c.SDX {
+		r.Dx[i+1] = CodeEdits{Code: s.Code, Role: RoleSDX}
 	}
 	for j, p := range c.Procedures {
 		r.Pr[j] = CodeEdits{Code: p.Code, Role: RoleProcedure}

@@ -29,6 +29,8 @@ type tc struct {
 	dxEdits  map[int][]EditID // by position in the diagnosis list (others: none)
 	prEdits  map[int][]EditID
 	admitEd  []EditID
+	noPDX    bool           // leave the claim's PDX absent
+	sdxOnly  []string       // SDX of a claim without PDX
 	dxString map[int]string // legacy strings to check
 	prString map[int]string
 }
@@ -49,6 +51,9 @@ func (t *tc) claim() *claim.Claim {
 		} else {
 			c.SDX = append(c.SDX, claim.Dx{Code: d, POA: "Y"})
 		}
+	}
+	for _, d := range t.sdxOnly {
+		c.SDX = append(c.SDX, claim.Dx{Code: d, POA: "Y"})
 	}
 	if t.admit != nil {
 		c.AdmitDx = &claim.Dx{Code: *t.admit}
@@ -183,6 +188,19 @@ func cases() []tc {
 		add(t)
 	}
 	{
+		t := std("absent PDX is a blank principal diagnosis; SDX keep their role", jan2025, nil, nil)
+		t.sdxOnly = []string{"W891XXA", "I5023"}
+		t.editType, t.counts = EditTypePrepayment, map[EditID]int{InvalidCode: 1}
+		t.dxEdits = map[int][]EditID{0: {InvalidCode}}
+		add(t)
+	}
+	{
+		t := std("claim without any diagnosis", jan2025, nil, []string{"02703DZ"})
+		t.editType, t.counts = EditTypePrepayment, map[EditID]int{InvalidCode: 1}
+		t.dxEdits = map[int][]EditID{0: {InvalidCode}}
+		add(t)
+	}
+	{
 		t := std("lower-case codes are looked up upper-cased; duplicate test is raw", jan2025, []string{"c61", "C61", "i10"}, []string{"0vt04zz"})
 		t.editType, t.counts = EditTypeNone, map[EditID]int{}
 		add(t)
@@ -260,8 +278,8 @@ func cases() []tc {
 		add(t)
 	}
 	{
-		t := std("status 21 before it existed", ymd(2009, time.September, 30), nil, nil)
-		t.status = ip(21)
+		t := std("status 21 before it existed", ymd(2009, time.September, 30), []string{"4280"}, nil)
+		t.status, t.opt = ip(21), Options{ICDVersion: 9}
 		t.editType, t.counts = EditTypePrepayment, map[EditID]int{InvalidDischargeStatus: 1}
 		add(t)
 	}

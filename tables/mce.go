@@ -127,7 +127,7 @@ func ParseMCEFlag(s string) (MCEFlag, bool) {
 type MCEFlags [2]uint64
 
 // Has reports whether f is in the set.
-func (s *MCEFlags) Has(f MCEFlag) bool { return s[f>>6]&(1<<(f&63)) != 0 }
+func (s MCEFlags) Has(f MCEFlag) bool { return s[f>>6]&(1<<(f&63)) != 0 }
 
 // Add puts f in the set.
 func (s *MCEFlags) Add(f MCEFlag) { s[f>>6] |= 1 << (f & 63) }
