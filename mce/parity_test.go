@@ -64,7 +64,11 @@ func TestParity(t *testing.T) {
 	var typeOK, countsOK, codesOK, codesTotal, exact int
 	var failures []string
 	for i, c := range claims {
-		got := Edit(d, c, Options{}).Record(c.ID)
+		res := Edit(d, c, Options{})
+		if err := checkListsMatchCounts(res); err != nil {
+			t.Errorf("claim %s: %v", c.ID, err)
+		}
+		got := res.Record(c.ID)
 		gotLine, err := json.Marshal(got)
 		if err != nil {
 			t.Fatal(err)
@@ -112,6 +116,33 @@ func TestParity(t *testing.T) {
 	if codesOK*1000 < codesTotal*999 {
 		t.Errorf("per-code edit lists agree on %.3f%% of codes (need ≥ 99.9%%)", pct(codesOK, codesTotal))
 	}
+}
+
+// checkListsMatchCounts checks that every counted code edit is on exactly as many code edit
+// lists as its counter says. The CMS record prints procedure edit lists empty, so this is
+// what ties the procedure lists to the oracle's counters.
+func checkListsMatchCounts(r *Result) error {
+	var listed [NumEdits]int
+	for _, cs := range [][]CodeEdits{r.Dx, r.Pr} {
+		for i := range cs {
+			for _, e := range cs[i].Edits() {
+				listed[e]++
+			}
+		}
+	}
+	if r.AdmitDx != nil && r.AdmitDx.Has(InvalidAdmitDx) {
+		listed[InvalidAdmitDx]++
+	}
+	for x := EditID(1); x < NumEdits; x++ {
+		switch x {
+		case InvalidSex, InvalidAge, InvalidDischargeStatus, Bilateral:
+			continue
+		}
+		if listed[x] != r.Counts[x] {
+			return fmt.Errorf("%s counted %d times but on %d code edit lists", x, r.Counts[x], listed[x])
+		}
+	}
+	return nil
 }
 
 // compareCodes compares the per-code edit lists of a record, counting agreeing codes.

@@ -273,12 +273,11 @@ func DecodeMCE(b []byte) (*MCEData, error) {
 		Ages: map[string][]AgeRow{}, DischargeStatuses: map[int][]DateRange{},
 	}
 	var (
-		tableBytes    [7][]byte // raw code tables by field number 3…6, decoded once T is known
-		ageBytes      []byte
-		statusBytes   []byte
-		termination   string
-		seen          uint32
-		versionFields int
+		tableBytes  [7][]byte // raw code tables by field number 3…6, decoded once T is known
+		ageBytes    []byte
+		statusBytes []byte
+		termination string
+		seen        uint32
 	)
 	err := walk(b, func(f field) error {
 		want := protowire.BytesType
@@ -288,18 +287,18 @@ func DecodeMCE(b []byte) (*MCEData, error) {
 		if f.num >= 1 && f.num <= 9 && f.typ != want {
 			return fmt.Errorf("%w: top-level field %d has wire type %d, want %d", ErrNotMCE, f.num, f.typ, want)
 		}
+		// A message field that occurs more than once is merged, i.e. its contents concatenate.
 		switch f.num {
 		case 1:
-			ageBytes = f.bytes
+			ageBytes = concat(ageBytes, f.bytes)
 		case 2:
-			statusBytes = f.bytes
+			statusBytes = concat(statusBytes, f.bytes)
 		case 3, 4, 5, 6:
-			tableBytes[f.num] = f.bytes
+			tableBytes[f.num] = concat(tableBytes[f.num], f.bytes)
 		case 7:
 			d.DateFormat = f.str()
 		case 8:
 			d.Version = f.int32()
-			versionFields++
 		case 9:
 			termination = f.str()
 		default:
@@ -362,6 +361,14 @@ func DecodeMCE(b []byte) (*MCEData, error) {
 		return nil, fmt.Errorf("decode MCE dischargeStatusRoot: %w", err)
 	}
 	return d, nil
+}
+
+// concat returns a followed by b, without copying when a is empty.
+func concat(a, b []byte) []byte {
+	if len(a) == 0 {
+		return b
+	}
+	return append(append([]byte(nil), a...), b...)
 }
 
 // mcePeriod converts the start and end strings of a row; an empty end means the termination
