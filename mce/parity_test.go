@@ -100,7 +100,7 @@ func TestParity(t *testing.T) {
 		diffs = append(diffs, compareCodes("pr", got.Pr, exp.Pr, &codesOK, &codesTotal)...)
 		if len(diffs) > 0 && len(failures) < 20 {
 			failures = append(failures, fmt.Sprintf("claim %s (line %d): %s\n    claim: %s",
-				c.ID, i+1, strings.Join(diffs, "; "), claim.FormatTSV(c)))
+				c.ID, i+1, strings.Join(diffs, "; "), claim.TSVLine(c)))
 		}
 	}
 	n := len(claims)
