@@ -37,8 +37,6 @@ import (
 type Catalog struct {
 	Dir   string // the data directory
 	MSDRG *MSDRG // decoded msdrg/msdrg_combined.bin, all versions
-	// TODO(lead): MCE *MCEData — the decoded mce/mce.bin. Load currently only checksums the
-	// file (Files) and warns when it is missing.
 
 	Weights map[int]*Weights   // Table 5 by fiscal year
 	POA     map[int]*POAExempt // POA-exempt lists by fiscal year
@@ -48,6 +46,30 @@ type Catalog struct {
 	Warnings []string   // missing optional sets, reported once by the caller
 
 	titles map[titleKey]*lazyTitles
+
+	mce *lazyMCE
+}
+
+// lazyMCE decodes mce/mce.bin once, on first use.
+type lazyMCE struct {
+	path string // "" when absent
+	once sync.Once
+	data *MCEData
+	err  error
+}
+
+// MCE returns the Medicare Code Editor tables, decoding mce/mce.bin on first use (most commands
+// never need them). It returns ErrNoMCE when the data directory has none.
+func (c *Catalog) MCE() (*MCEData, error) {
+	m := c.mce
+	m.once.Do(func() {
+		if m.path == "" {
+			m.err = ErrNoMCE
+			return
+		}
+		m.data, m.err = LoadMCE(m.path)
+	})
+	return m.data, m.err
 }
 
 // FileInfo identifies a data file by size and SHA-256.
@@ -82,7 +104,7 @@ var ErrNotLoaded = errors.New("not in the data directory")
 func Load(dir string) (*Catalog, error) {
 	c := &Catalog{
 		Dir: dir, Weights: map[int]*Weights{}, POA: map[int]*POAExempt{}, HCC: map[int]*HCCMap{},
-		titles: map[titleKey]*lazyTitles{},
+		titles: map[titleKey]*lazyTitles{}, mce: &lazyMCE{},
 	}
 	grouperPath := filepath.Join(dir, filepath.FromSlash(GrouperFile))
 	b, err := os.ReadFile(grouperPath)
@@ -431,8 +453,20 @@ func (c *Catalog) addMCE() error {
 		c.warn("no Medicare Code Editor data (%s): MCE edits are unavailable", MCEFile)
 		return nil
 	}
-	return c.addFile(p)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return fmt.Errorf("load %s: %w", p, err)
+	}
+	if _, err := mceVersion(b); err != nil { // structure only; decoded on first use
+		return fmt.Errorf("load %s: %w", p, err)
+	}
+	c.mce.path = p
+	c.addFileInfo(p, int64(len(b)), sha256Hex(b))
+	return nil
 }
+
+// ErrNoMCE is returned by features that need the Medicare Code Editor data when it is absent.
+var ErrNoMCE = errors.New("no Medicare Code Editor data in the data directory (" + MCEFile + "): download the MCE software (Java) zip from the CMS MS-DRG page and run \"drg tables import <zip>\"")
 
 func (c *Catalog) warn(format string, args ...any) {
 	c.Warnings = append(c.Warnings, fmt.Sprintf(format, args...))

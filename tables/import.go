@@ -48,16 +48,11 @@ type Imported struct {
 	Detail string // what verification found, e.g. "MS-DRG versions 40.0 … 43.1 (8)"
 }
 
-// MCEVerifier checks the content of an mce.bin before Import copies it. The default accepts a
-// non-empty protobuf message with its version (field 8) present; the MCE package may replace
-// it with a full decode.
-var MCEVerifier func(mceBin []byte) error = verifyMCEDefault
-
-func verifyMCEDefault(b []byte) error {
-	if _, err := mceVersion(b); err != nil {
-		return err
-	}
-	return nil
+// MCEVerifier checks the content of an mce.bin before Import copies it: by default a full
+// decode. Tests replace it.
+var MCEVerifier func(mceBin []byte) error = func(b []byte) error {
+	_, err := DecodeMCE(b)
+	return err
 }
 
 // mceVersion returns field 8 (version) of an mce.bin.

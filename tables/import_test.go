@@ -174,7 +174,7 @@ func TestImportErrors(t *testing.T) {
 			want: "rename it ra_dx_to_cc_YYYY.csv", names: "hcc.csv"},
 		{name: "same grouper twice is no conflict", files: map[string][]byte{"a.bin": bin, "b.zip": zipOf(t, map[string][]byte{"x/msdrg_combined.bin": bin})},
 			want: "", names: ""},
-		{name: "bad mce", files: map[string][]byte{"mce.bin": []byte{0x0a, 0x02, 0x01}}, want: "not Medicare Code Editor data", names: "mce.bin"},
+		{name: "bad mce", files: map[string][]byte{"mce.bin": []byte{0x0a, 0x02, 0x01}}, want: "decode MCE data (truncated or not an mce.bin file)", names: "mce.bin"},
 		{name: "one bad file aborts all", files: map[string][]byte{"a.bin": bin, "z.txt": []byte("nope\n")}, want: "unrecognized text file", names: "z.txt"},
 	}
 	for _, tt := range tests {
