@@ -62,6 +62,9 @@ type lazyMCE struct {
 // never need them). It returns ErrNoMCE when the data directory has none.
 func (c *Catalog) MCE() (*MCEData, error) {
 	m := c.mce
+	if m == nil {
+		return nil, ErrNoMCE
+	}
 	m.once.Do(func() {
 		if m.path == "" {
 			m.err = ErrNoMCE

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -306,5 +307,49 @@ func TestGroupInterrupt(t *testing.T) {
 		if want := fmt.Sprintf(`{"id":"n%d",`, i); !strings.HasPrefix(recs[i], want) {
 			t.Errorf("record %d starts %.40s, want %s", i, recs[i], want)
 		}
+	}
+}
+
+func TestMCECommands(t *testing.T) {
+	data := dataDir(t)
+	in := oracleTSV(t, 50)
+	st, out, errs := drg(t, in, "mce", "--data", data, "--quiet")
+	if st != 0 {
+		t.Fatalf("exit %d: %s", st, errs)
+	}
+	first := strings.SplitN(out, "\n", 2)[0]
+	if !strings.HasPrefix(first, `{"id":"c101-0","version":431,"edit_type":"PREPAYMENT","edits":{"UNSPECIFIED":2},`) ||
+		!strings.Contains(first, `"text":"SDX T69029A: unspecified code where a more specific code is available"`) {
+		t.Errorf("mce record %s", first)
+	}
+	st, out, errs = drg(t, in, "group", "--mce", "--data", data, "--quiet")
+	if st != 0 {
+		t.Fatalf("exit %d: %s", st, errs)
+	}
+	var rec struct {
+		Final struct{ DRG int } `json:"final"`
+		MCE   struct {
+			EditType string `json:"edit_type"`
+		} `json:"mce"`
+	}
+	if err := json.Unmarshal([]byte(strings.SplitN(out, "\n", 2)[0]), &rec); err != nil || rec.Final.DRG != 844 || rec.MCE.EditType != "PREPAYMENT" {
+		t.Errorf("group --mce record %+v, %v", rec, err)
+	}
+	dir := t.TempDir()
+	claims, expected := filepath.Join(dir, "c.tsv"), filepath.Join(dir, "e.jsonl")
+	os.WriteFile(claims, []byte(in), 0o644)
+	f, _ := os.Open(shared.Path(t, "oracle/public_mce.jsonl.gz"))
+	defer f.Close()
+	zr, _ := gzip.NewReader(f)
+	sc := bufio.NewScanner(zr)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	var b strings.Builder
+	for i := 0; i < 50 && sc.Scan(); i++ {
+		b.WriteString(sc.Text() + "\n")
+	}
+	os.WriteFile(expected, []byte(b.String()), 0o644)
+	st, out, errs = drg(t, "", "parity", "--mce", "--data", data, "--claims", claims, "--expected", expected)
+	if st != 0 || !strings.HasSuffix(strings.TrimSpace(out), "parity: 50 claims, edit type 100.00%, full record 100.00%") {
+		t.Errorf("exit %d, output %s %s", st, out, errs)
 	}
 }
