@@ -1,10 +1,14 @@
 package grouper_test
 
 import (
+	"os"
+	"runtime"
 	"testing"
 
 	"github.com/msdrg-cdi/drg/claim"
 	"github.com/msdrg-cdi/drg/grouper"
+	"github.com/msdrg-cdi/drg/internal/shared"
+	"github.com/msdrg-cdi/drg/tables"
 )
 
 // BenchmarkGroup groups the 20,000 v43.1 oracle claims (a batch is grouped with one version)
@@ -54,4 +58,30 @@ func BenchmarkGroupAlloc(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkLoadAllVersions decodes msdrg_combined.bin and compiles all eight versions: the
+// start-up cost of a process that groups claims of every version. heapMB is the live heap after.
+func BenchmarkLoadAllVersions(b *testing.B) {
+	raw, err := os.ReadFile(shared.Path(b, "cms/msdrg/msdrg_combined.bin"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	var e *grouper.Engine
+	for b.Loop() {
+		m, err := tables.DecodeMSDRG(raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		e = grouper.New(m)
+		if err := e.Prepare(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heapMB")
+	runtime.KeepAlive(e)
 }

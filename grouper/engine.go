@@ -8,7 +8,9 @@
 package grouper
 
 import (
+	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/msdrg-cdi/drg/claim"
@@ -66,12 +68,18 @@ func (e *Engine) Prepare(vs ...tables.Version) error {
 	if len(vs) == 0 {
 		vs = e.data.Versions
 	}
-	for _, v := range vs {
-		if _, err := e.version(v); err != nil {
-			return err
-		}
+	errs := make([]error, len(vs))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, v := range vs {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			_, errs[i] = e.version(v)
+		})
 	}
-	return nil
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func (e *Engine) version(v tables.Version) (*compiled, error) {
