@@ -1,17 +1,21 @@
 package grouper
 
 import (
+	"maps"
 	"slices"
 	"sync"
 
 	"github.com/msdrg-cdi/drg/tables"
 )
 
+// maxCodeLen is the longest code of the tables (ICD-10-CM, ICD-10-PCS and cluster ids).
+const maxCodeLen = 7
+
 // codeKey packs a code, upper-cased, into an integer (6 bits per character: digits, letters and
-// the '@' of cluster ids, at most 10 characters). ok is false for strings that cannot be a code
-// of the tables; such codes are simply not found.
+// the '@' of cluster ids, at most maxCodeLen characters: 42 bits). ok is false for strings that
+// cannot be a code of the tables; such codes are simply not found.
 func codeKey(code string) (key uint64, ok bool) {
-	if len(code) == 0 || len(code) > 10 {
+	if len(code) == 0 || len(code) > maxCodeLen {
 		return 0, false
 	}
 	for i := 0; i < len(code); i++ {
@@ -38,24 +42,21 @@ func codeKey(code string) (key uint64, ok bool) {
 // a slice; it is shared by all versions. It is an open-addressing hash table over packed codes:
 // one probe sequence in one flat array, which matters because code lookups dominate grouping.
 type codeIndex struct {
-	slots []indexSlot
+	slots []uint64 // packed code << valBits | number; 0 = empty slot
 	shift uint
 	n     int
 }
 
-// indexSlot holds a packed code (0 = empty) and its number side by side: one cache line.
-type indexSlot struct {
-	key uint64
-	val int32
-}
+// valBits is the width of a code number in an index slot.
+const valBits = 22
 
 func newCodeIndex(capacity int) codeIndex {
 	size, shift := 1024, uint(64-10)
-	for size < 2*capacity {
+	for size < capacity*3/2 {
 		size *= 2
 		shift--
 	}
-	return codeIndex{slots: make([]indexSlot, size), shift: shift}
+	return codeIndex{slots: make([]uint64, size), shift: shift}
 }
 
 func (x *codeIndex) slot(k uint64) int {
@@ -69,11 +70,14 @@ func (x *codeIndex) add(code string) {
 	}
 	mask := len(x.slots) - 1
 	for i := x.slot(k); ; i = (i + 1) & mask {
-		switch x.slots[i].key {
+		switch x.slots[i] >> valBits {
 		case k:
 			return
 		case 0:
-			x.slots[i] = indexSlot{k, int32(x.n)}
+			if x.n >= 1<<valBits {
+				panic("grouper: code index full")
+			}
+			x.slots[i] = k<<valBits | uint64(x.n)
 			x.n++
 			return
 		}
@@ -88,9 +92,9 @@ func (x *codeIndex) lookup(code string) int32 {
 	}
 	mask := len(x.slots) - 1
 	for i := x.slot(k); ; i = (i + 1) & mask {
-		switch x.slots[i].key {
+		switch x.slots[i] >> valBits {
 		case k:
-			return x.slots[i].val
+			return int32(x.slots[i] & (1<<valBits - 1))
 		case 0:
 			return -1
 		}
@@ -103,58 +107,71 @@ func (x *codeIndex) len() int { return x.n }
 // CC/MCC exclusion groups (not versioned: only the PDX → group assignment is), all shared by
 // every compiled version.
 type indexes struct {
-	dx, pr codeIndex
-	mu     sync.Mutex
-	groups map[int]*[]string
+	dx, pr    codeIndex
+	mu        sync.Mutex
+	groups    map[int]uint16 // group id → index in groupList
+	groupList [][]string     // sorted exclusion groups; groupList[0] is empty
 }
 
-// exclusionGroup returns exclusion group id as a sorted list.
-func (ix *indexes) exclusionGroup(m *tables.MSDRG, id int) *[]string {
+// exclusionGroup returns the index in groupList of exclusion group id, sorted.
+func (ix *indexes) exclusionGroup(m *tables.MSDRG, id int) uint16 {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	g, ok := ix.groups[id]
 	if !ok {
 		l := slices.Clone(m.ExclusionGroups[id])
 		slices.Sort(l)
-		g = &l
+		g = uint16(len(ix.groupList))
+		ix.groupList = append(ix.groupList, l)
 		ix.groups[id] = g
 	}
 	return g
 }
 
+// excluded returns the sorted CC/MCC exclusion group of a PDX.
+func (c *compiled) excluded(d *cdx) []string { return c.groupList[d.excl] }
+
 func buildIndexes(m *tables.MSDRG) *indexes {
-	ix := &indexes{
-		dx:     newCodeIndex(len(m.Dx) + len(m.PdxExclusions) + len(m.GenderMDCs) + len(m.HACInfos)),
-		pr:     newCodeIndex(len(m.Pr) + len(m.CodeClusters)),
-		groups: map[int]*[]string{},
+	dx := map[string]struct{}{}
+	for _, keys := range [][]string{mapKeys(m.Dx), mapKeys(m.PdxExclusions), mapKeys(m.GenderMDCs), mapKeys(m.HACInfos)} {
+		for _, k := range keys {
+			dx[k] = struct{}{}
+		}
 	}
-	for code := range m.Dx {
+	pr := map[string]struct{}{}
+	for _, keys := range [][]string{mapKeys(m.Pr), mapKeys(m.CodeClusters)} {
+		for _, k := range keys {
+			pr[k] = struct{}{}
+		}
+	}
+	// Numbered in code order, so that neighbouring codes (often grouped together) share cache lines.
+	ix := &indexes{dx: newCodeIndex(len(dx)), pr: newCodeIndex(len(pr)), groups: map[int]uint16{}, groupList: [][]string{nil}}
+	for _, code := range slices.Sorted(maps.Keys(dx)) {
 		ix.dx.add(code)
 	}
-	for code := range m.PdxExclusions {
-		ix.dx.add(code)
-	}
-	for code := range m.GenderMDCs {
-		ix.dx.add(code)
-	}
-	for code := range m.HACInfos {
-		ix.dx.add(code)
-	}
-	for code := range m.Pr {
-		ix.pr.add(code)
-	}
-	for code := range m.CodeClusters {
+	for _, code := range slices.Sorted(maps.Keys(pr)) {
 		ix.pr.add(code)
 	}
 	return ix
 }
 
+func mapKeys[V any](m map[string]V) []string { return slices.Collect(maps.Keys(m)) }
+
 // diagnosis returns the compiled data of a diagnosis code (any case), or nil.
 func (c *compiled) diagnosis(code string) *cdx {
-	if i := c.ix.dx.lookup(code); i >= 0 && c.dx[i].present {
+	if i := c.ix.dx.lookup(code); i >= 0 && c.dx[i].flags&cdxPresent != 0 {
 		return &c.dx[i]
 	}
 	return nil
+}
+
+// attrsOf returns the attribute record of a diagnosis (the empty record for nil or an invalid
+// code, whose attributes are never in the mask).
+func (c *compiled) attrsOf(d *cdx) *dxAttrs {
+	if d == nil {
+		return c.attrs[0]
+	}
+	return c.attrs[d.attrs]
 }
 
 // procedure returns the compiled data of a procedure code (any case), or nil.

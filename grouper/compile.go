@@ -76,18 +76,27 @@ type dxAttrs struct {
 	sites    uint8    // significant-trauma site names carried (bit per name, MULTST order)
 }
 
-// cdx is a compiled diagnosis code of one version.
+// cdx is a compiled diagnosis code of one version. It is kept small (12 bytes) because the
+// per-version slice of them is read at random for every code of every claim.
 type cdx struct {
-	*dxAttrs
-	excluded  *[]string   // sorted SDX codes that lose CC/MCC status when this code is the PDX
-	hacT      *[]hacEntry // HAC entries created for the code as SDX (§4.4 step 4)
-	present   bool        // the code has some data in this version
-	valid     bool        // the code has a diagnosis record in this version
-	hasGender bool
+	attrs     uint16 // index in compiled.attrs (0: none)
+	excl      uint16 // index in indexes.groupList of the CC/MCC exclusion group as PDX (0: none)
+	hacT      uint16 // index in compiled.hacTemplates of the HAC entries as SDX (0: none)
+	flags     uint8
 	sev       tables.Severity
 	mdc       int8
-	genderMDC [3]int8 // index 1 male, 2 female; 0 when absent
+	genderMDC [2]int8 // male, female
 }
+
+// cdx flags.
+const (
+	cdxPresent uint8 = 1 << iota // the code has some data in this version
+	cdxValid                     // the code has a diagnosis record in this version
+	cdxGender                    // the code's MDC as PDX depends on sex
+)
+
+func (d *cdx) valid() bool     { return d.flags&cdxValid != 0 }
+func (d *cdx) hasGender() bool { return d.flags&cdxGender != 0 }
 
 // prAttrs is the attribute content of a procedure record, shared like dxAttrs.
 type prAttrs struct {
@@ -146,12 +155,17 @@ type compiled struct {
 	fold   []uint16 // id → id of the lower-cased name
 	folded map[string]uint16
 
-	ix       *indexes
-	dx       []cdx // by dx code number
-	pr       []cpr // by pr code number
-	clusters map[string]*ccluster
-	mdcRows  [maxMDC + 1][]*row
-	hacRows  [15][]*node
+	ix      *indexes
+	attrs   []*dxAttrs   // shared attribute records of diagnoses; attrs[0] is empty
+	hacTmpl [][]hacEntry // HAC entry templates; hacTmpl[0] is empty
+	// groupList is the shared exclusion group list as it stood after this version compiled
+	// (it holds every group the version uses; other versions only append).
+	groupList [][]string
+	dx        []cdx // by dx code number
+	pr        []cpr // by pr code number
+	clusters  map[string]*ccluster
+	mdcRows   [maxMDC + 1][]*row
+	hacRows   [15][]*node
 
 	drgTitle, baseTitle map[int]string
 	mdcTitle            map[int]string
@@ -267,15 +281,16 @@ func (c *compiled) compileDx(m *tables.MSDRG) {
 	v := c.version
 	cache := map[*string][]uint16{}
 	c.dx = make([]cdx, c.ix.dx.len())
-	noAttrs := &dxAttrs{}
+	c.attrs = []*dxAttrs{{}}
+	c.hacTmpl = [][]hacEntry{nil}
 	get := func(code string) *cdx {
 		i := c.ix.dx.lookup(code)
 		if i < 0 {
-			return &cdx{dxAttrs: noAttrs} // not addressable by any claim code
+			return &cdx{} // not addressable by any claim code
 		}
 		d := &c.dx[i]
-		if !d.present {
-			*d = cdx{dxAttrs: noAttrs, present: true, mdc: -1, sev: tables.NCC}
+		if d.flags&cdxPresent == 0 {
+			*d = cdx{flags: cdxPresent, mdc: -1, sev: tables.NCC}
 		}
 		return d
 	}
@@ -288,18 +303,19 @@ func (c *compiled) compileDx(m *tables.MSDRG) {
 		}
 		return &l[0]
 	}
-	shared := map[attrsKey]*dxAttrs{}
+	shared := map[attrsKey]uint16{}
 	for code, recs := range m.Dx {
 		r, ok := tables.Pick(recs, v)
 		if !ok {
 			continue
 		}
 		d := get(code)
-		d.valid, d.mdc, d.sev = true, int8(r.MDC), r.Severity
+		d.flags |= cdxValid
+		d.mdc, d.sev = int8(r.MDC), r.Severity
 		key := attrsKey{first(r.Operands), first(r.Categories), first(r.HACOperands)}
-		a := shared[key]
-		if a == nil {
-			a = &dxAttrs{ops: c.internAll(r.Operands, cache), cats: c.internAll(r.Categories, cache), hacs: c.internAll(r.HACOperands, cache)}
+		idx, ok := shared[key]
+		if !ok {
+			a := &dxAttrs{ops: c.internAll(r.Operands, cache), cats: c.internAll(r.Categories, cache), hacs: c.internAll(r.HACOperands, cache)}
 			for _, h := range r.HACOperands {
 				if strings.HasPrefix(h, "HAC") {
 					a.hacUpper = true
@@ -318,32 +334,37 @@ func (c *compiled) compileDx(m *tables.MSDRG) {
 					a.sites |= 1 << i
 				}
 			}
-			shared[key] = a
+			idx = uint16(len(c.attrs))
+			c.attrs = append(c.attrs, a)
+			shared[key] = idx
 		}
-		d.dxAttrs = a
+		d.attrs = idx
 	}
 	for code, recs := range m.PdxExclusions {
 		if r, ok := tables.Pick(recs, v); ok {
-			get(code).excluded = c.ix.exclusionGroup(m, r.Group)
+			get(code).excl = c.ix.exclusionGroup(m, r.Group)
 		}
 	}
+	c.ix.mu.Lock()
+	c.groupList = c.ix.groupList
+	c.ix.mu.Unlock()
 	for code, recs := range m.GenderMDCs {
 		r, ok := tables.Pick(recs, v)
 		if !ok {
 			continue
 		}
 		d := get(code)
-		d.hasGender = true
-		d.genderMDC[1], d.genderMDC[2] = int8(r.MDCBySex[1]), int8(r.MDCBySex[2])
+		d.flags |= cdxGender
+		d.genderMDC[0], d.genderMDC[1] = int8(r.MDCBySex[1]), int8(r.MDCBySex[2])
 	}
 	for code, recs := range m.HACInfos {
 		r, ok := tables.Pick(recs, v)
 		if !ok {
 			continue
 		}
-		if d := get(code); d.valid && d.hacUpper {
-			t := hacTemplate(r)
-			d.hacT = &t
+		if d := get(code); d.valid() && c.attrs[d.attrs].hacUpper {
+			d.hacT = uint16(len(c.hacTmpl))
+			c.hacTmpl = append(c.hacTmpl, hacTemplate(r))
 		}
 	}
 }

@@ -86,12 +86,12 @@ func (s *state) special(kind uint8) bool {
 			s.acc = append(s.acc, attr{pfxONLY, c.idIncident})
 			return true
 		}
-		if !s.inHAC && (s.pdx.c == nil || !s.pdx.c.incident) {
+		if !s.inHAC && !s.pdx.a.incident {
 			s.pdx.flags |= fNonIncident
 			return false
 		}
 		for i := range s.nsdx {
-			if x := s.sdx[i]; x.c == nil || !x.c.incident {
+			if x := s.sdx[i]; !x.a.incident {
 				x.flags |= fNonIncident
 				break
 			}
@@ -147,10 +147,7 @@ func (s *state) multST() bool {
 		if n >= 2 {
 			return false
 		}
-		if x.c == nil || !x.c.valid {
-			return true
-		}
-		avail := x.c.sites &^ found
+		avail := x.a.sites &^ found
 		if avail == 0 {
 			return true
 		}

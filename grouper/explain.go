@@ -97,14 +97,14 @@ func (s *state) describePDX() string {
 	}
 	var parts []string
 	switch {
-	case p.c.hasGender && p.flags&fSexUnresolved != 0:
-		parts = append(parts, fmt.Sprintf("its MDC depends on sex (male %d, female %d) and sex is unknown", p.c.genderMDC[1], p.c.genderMDC[2]))
-	case p.c.hasGender:
+	case p.c.hasGender() && p.flags&fSexUnresolved != 0:
+		parts = append(parts, fmt.Sprintf("its MDC depends on sex (male %d, female %d) and sex is unknown", p.c.genderMDC[0], p.c.genderMDC[1]))
+	case p.c.hasGender():
 		parts = append(parts, fmt.Sprintf("MDC %02d %s (sex-specific)", p.mdc, s.c.mdcTitle[p.mdc]))
 	default:
 		parts = append(parts, fmt.Sprintf("MDC %02d %s", p.mdc, s.c.mdcTitle[p.mdc]))
 	}
-	if names := s.c.names2(p.c.ops, p.c.cats); names != "" {
+	if names := s.c.names2(p.a.ops, p.a.cats); names != "" {
 		parts = append(parts, "attributes "+names)
 	}
 	return strings.Join(parts, "; ")
@@ -201,7 +201,7 @@ func (s *state) usedBy(m *match) []string {
 		var who []string
 		switch a.prefix {
 		case pfxPDX, pfxANY:
-			if s.pdx.c != nil && (slices.Contains(s.pdx.c.ops, a.name) || slices.Contains(s.pdx.c.cats, a.name) || slices.Contains(s.pdx.c.hacs, a.name)) {
+			if p := s.pdx.a; slices.Contains(p.ops, a.name) || slices.Contains(p.cats, a.name) || slices.Contains(p.hacs, a.name) {
 				who = append(who, "PDX "+s.pdx.code)
 			}
 		}
@@ -209,7 +209,7 @@ func (s *state) usedBy(m *match) []string {
 		case pfxSDX, pfxANY:
 			for i := range s.nsdx {
 				x := s.sdx[i]
-				if x.c != nil && (slices.Contains(x.c.ops, a.name) || slices.Contains(x.c.cats, a.name) || slices.Contains(x.c.hacs, a.name)) {
+				if slices.Contains(x.a.ops, a.name) || slices.Contains(x.a.cats, a.name) || slices.Contains(x.a.hacs, a.name) {
 					who = append(who, "SDX "+x.code)
 				}
 			}
@@ -226,7 +226,7 @@ func (s *state) usedBy(m *match) []string {
 				who = append(who, "discharge status")
 			case c.siteNames[0], c.siteNames[1], c.siteNames[2], c.siteNames[3], c.siteNames[4], c.siteNames[5], c.siteNames[6], c.siteNames[7]:
 				for _, x := range append([]*dxState{&s.pdx}, s.sdx[:s.nsdx]...) {
-					if x.flags&fTraumaSite != 0 && x.c != nil && c.hasFold(x.c.ops, c.fold[a.name]) {
+					if x.flags&fTraumaSite != 0 && c.hasFold(x.a.ops, c.fold[a.name]) {
 						who = append(who, x.code)
 					}
 				}
@@ -276,7 +276,7 @@ func (s *state) describeSDX(x *dxState, r *Result) string {
 	case x.flags&fDiedExcluded != 0:
 		why = append(why, fmt.Sprintf("is %s only when the patient is discharged alive (mccalive) and the patient died", level))
 	case d.InitialSeverity == MCCExcludedByDRGLogic || d.InitialSeverity == CCExcludedByDRGLogic || d.FinalSeverity == MCCExcludedByDRGLogic || d.FinalSeverity == CCExcludedByDRGLogic:
-		why = append(why, fmt.Sprintf("is %s but the DRG's own logic ignores it for severity (its attribute is part of the DRG definition: %s)", level, c.names2(x.c.ops)))
+		why = append(why, fmt.Sprintf("is %s but the DRG's own logic ignores it for severity (its attribute is part of the DRG definition: %s)", level, c.names2(x.a.ops)))
 	default:
 		why = append(why, "is "+level)
 	}

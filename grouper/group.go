@@ -95,11 +95,13 @@ func (s *state) load(cl *claim.Claim) {
 		s.sdx[i] = x
 		*x = dxState{code: d.Code, input: i, poa: parsePOA(d.POA), mdc: -1, sev: tables.NCC}
 		x.c = c.diagnosis(d.Code)
-		if x.c != nil && x.c.valid {
+		x.a = c.attrs[0]
+		if x.c != nil && x.c.valid() {
+			x.a = c.attrs[x.c.attrs]
 			x.flags |= fValid
 			x.sev = x.c.sev
-			x.fillHAC()
-			if x.c.hac6Show {
+			x.nhac = copy(x.hac[:], c.hacTmpl[x.c.hacT])
+			if x.a.hac6Show {
 				x.flags |= fHAC6Show
 			}
 		}
@@ -110,44 +112,47 @@ func (s *state) load(cl *claim.Claim) {
 	if cl.PDX != nil {
 		pdxCode = cl.PDX.Code
 	}
-	s.pdx = dxState{code: pdxCode, mdc: -1, sev: tables.NCC}
+	s.pdx = dxState{code: pdxCode, mdc: -1, sev: tables.NCC, a: c.attrs[0]}
 	s.pdxGiven = cl.PDX != nil
 	pc := c.diagnosis(pdxCode)
 	if pc != nil {
 		for i := range s.nsdx {
-			if pc.excluded != nil && sortedContains(*pc.excluded, s.sdx[i].code) {
+			if pc.excl != 0 && sortedContains(c.excluded(pc), s.sdx[i].code) {
 				s.sdx[i].flags |= fPDXExcluded
 			}
 		}
 	}
 	if s.dstat == 20 {
 		for i := range s.nsdx {
-			if x := s.sdx[i]; x.c != nil && x.c.mccAlive {
+			if x := s.sdx[i]; x.a.mccAlive {
 				x.flags |= fDiedExcluded
 			}
 		}
 	}
 	if pdxCode != "" && pc != nil {
 		s.pdx.c = pc
-		if pc.hac11PDX {
+		if pc.valid() {
+			s.pdx.a = c.attrs[pc.attrs]
+		}
+		if s.pdx.a.hac11PDX {
 			s.pdx.hac[0] = hacEntry{number: 11, hac: 11, list: "hac11_pdx", status: NotOnHACList}
 			s.pdx.nhac = 1
 		}
-		if pc.valid {
+		if pc.valid() {
 			s.pdx.flags |= fValid
 		}
 		switch {
-		case pc.hasGender:
+		case pc.hasGender():
 			switch s.sex {
 			case sexMale:
-				s.pdx.mdc = int(pc.genderMDC[1])
+				s.pdx.mdc = int(pc.genderMDC[0])
 			case sexFemale:
-				s.pdx.mdc = int(pc.genderMDC[2])
+				s.pdx.mdc = int(pc.genderMDC[1])
 			default:
 				s.pdx.flags |= fSexUnresolved
-				s.pdx.mdc = int(pc.genderMDC[2])
+				s.pdx.mdc = int(pc.genderMDC[1])
 			}
-		case pc.valid:
+		case pc.valid():
 			s.pdx.mdc = int(pc.mdc)
 		}
 	}
@@ -172,13 +177,6 @@ func sevRank(s tables.Severity) int {
 		return 1
 	}
 	return 2
-}
-
-// fillHAC creates the HAC entries of a secondary diagnosis (§4.4 step 4).
-func (x *dxState) fillHAC() {
-	if x.c.hacT != nil {
-		x.nhac = copy(x.hac[:], *x.c.hacT)
-	}
 }
 
 // formClusters finds the procedure clusters completed by the claim (§4.2).
@@ -274,7 +272,8 @@ func (s *state) addNone(name uint16, suppr uint32) {
 func (s *state) buildMask() {
 	c := s.c
 	for i := range s.nsdx {
-		if x := s.sdx[i].c; x != nil && x.valid {
+		{
+			x := s.sdx[i].a
 			for _, a := range x.ops {
 				s.sdxSet.set(a)
 			}
@@ -297,7 +296,8 @@ func (s *state) buildMask() {
 			s.addNone(a, 0)
 		}
 	}
-	if x := s.pdx.c; x != nil && x.valid {
+	{
+		x := s.pdx.a
 		for _, a := range x.ops {
 			s.pdxSet.set(a)
 		}
@@ -331,11 +331,11 @@ func (s *state) buildMask() {
 		s.addNone(c.idXFRNBA, 0)
 	}
 	s.addNone(c.idANYDX, 0)
-	if s.pdx.c != nil && s.pdx.c.valid && s.pdx.c.incident {
+	if s.pdx.a.incident {
 		s.onlyIncident = true
 		for i := range s.nsdx {
 			x := s.sdx[i]
-			if x.flags&fValid != 0 && !x.c.incident {
+			if x.flags&fValid != 0 && !x.a.incident {
 				s.onlyIncident = false
 				break
 			}

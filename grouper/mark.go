@@ -89,7 +89,7 @@ func (s *state) markDiagnoses(ph phase) {
 				if a.prefix == pfxONLY && a.name == c.idIncident {
 					continue
 				}
-				if (a.prefix == pfxPDX || a.prefix == pfxANY) && s.pdx.c != nil && c.hasFold(s.pdx.ops(), c.fold[a.name]) {
+				if (a.prefix == pfxPDX || a.prefix == pfxANY) && c.hasFold(s.pdx.ops(), c.fold[a.name]) {
 					continue
 				}
 				f := c.fold[a.name]

@@ -58,7 +58,7 @@ func (s *state) output(cl *claim.Claim, r *Result) {
 	r.AdmitDx = AdmitDxNotGiven
 	if cl.AdmitDx != nil && cl.AdmitDx.Code != "" && !strings.EqualFold(cl.AdmitDx.Code, "null") {
 		r.AdmitDx = AdmitDxInvalid
-		if d := c.diagnosis(cl.AdmitDx.Code); d != nil && d.valid {
+		if d := c.diagnosis(cl.AdmitDx.Code); d != nil && d.valid() {
 			r.AdmitDx = AdmitDxValid
 		}
 	}

@@ -14,9 +14,9 @@ func (s *state) rowSeverity(r *row, ph phase) Severity {
 			continue
 		}
 		x.flags &^= fSuppressed
-		if len(r.supp) > 0 && x.c != nil {
+		if len(r.supp) > 0 {
 			for _, f := range r.supp {
-				if c.hasFold(x.c.ops, f) {
+				if c.hasFold(x.a.ops, f) {
 					x.flags |= fSuppressed
 					break
 				}

@@ -108,7 +108,8 @@ type dxState struct {
 	code    string
 	input   int
 	poa     poa
-	c       *cdx // nil when the code has no data for the version
+	c       *cdx     // nil when the code has no data for the version
+	a       *dxAttrs // attributes (empty for an invalid code)
 	flags   uint16
 	sev     tables.Severity
 	mdc     int
@@ -123,10 +124,7 @@ type dxState struct {
 }
 
 func (d *dxState) ops() []uint16 {
-	if d.c == nil {
-		return nil
-	}
-	return d.c.ops
+	return d.a.ops
 }
 
 type prState struct {
