@@ -30,6 +30,9 @@ type CMIReport struct {
 	Excluded Exclusions `json:"excluded"`
 	// OutsideFilter counts the discharges the filter left out.
 	OutsideFilter int `json:"outside_filter"`
+	// ErrorRecords is set by the caller that read the discharges from `drg group` output: the
+	// error records it skipped. It only appears in the text.
+	ErrorRecords int `json:"error_records,omitempty"`
 }
 
 // CMIGrouping is the CMI per value of one dimension, rows in ascending key order.
@@ -279,6 +282,9 @@ func (r *CMIReport) WriteText(w io.Writer) error {
 	}
 	for _, n := range r.Excluded.Notes() {
 		t.line("%s", n)
+	}
+	if r.ErrorRecords > 0 {
+		t.line("%d error records of the input skipped (claims that could not be grouped)", r.ErrorRecords)
 	}
 	t.line("%s", r.Summary())
 	return t.err

@@ -49,12 +49,14 @@ type MismatchReport struct {
 	AgreementRate float64         `json:"agreement_rate"`
 	Categories    []CategoryTotal `json:"categories"`
 	// WeightDelta is Σ weight(final) − weight(working) over the mismatches with both weights.
-	WeightDelta      float64        `json:"weight_delta"`
-	EstimatedPayment float64        `json:"estimated_payment_delta,omitempty"`
-	Encounters       []MismatchRow  `json:"encounters"` // by discharge date, then id
-	NoCDI            int            `json:"no_working_drg"`
-	OutsideFilter    int            `json:"outside_filter"`
-	NoWeight         map[string]int `json:"no_weight,omitempty"` // mismatches without a weight delta, by reason
+	WeightDelta      float64       `json:"weight_delta"`
+	EstimatedPayment float64       `json:"estimated_payment_delta,omitempty"`
+	Encounters       []MismatchRow `json:"encounters"` // by discharge date, then id
+	NoCDI            int           `json:"no_working_drg"`
+	OutsideFilter    int           `json:"outside_filter"`
+	// Excluded counts the mismatches without a weight delta (working or final DRG without
+	// weight, weights year not loaded), by reason.
+	Excluded Exclusions `json:"excluded"`
 }
 
 // CategoryTotal counts the mismatches of one category and sums their weight deltas.
@@ -130,8 +132,7 @@ func (b *MismatchBuilder) Add(d *Discharge) {
 	r.Mismatched++
 	row := MismatchRow{ID: d.ID, DischargeDate: d.DischargeDate, Provider: d.Provider, WorkingDRG: d.Working.DRG, FinalDRG: d.Final.DRG,
 		Categories: Categorize(d.Working, &d.Final, d.WorkingCoding, d.FinalCoding)}
-	var exc Exclusions
-	g := weigher{b.opt.Weights, &exc}
+	g := weigher{b.opt.Weights, &r.Excluded}
 	ww, ok := g.one(d.DischargeDate, d.Working.DRG)
 	var wf, delta float64
 	if ok {
@@ -142,11 +143,6 @@ func (b *MismatchBuilder) Add(d *Discharge) {
 		x := round(delta, 4)
 		row.WeightDelta = &x
 		b.sum += delta
-	} else {
-		if r.NoWeight == nil {
-			r.NoWeight = map[string]int{}
-		}
-		r.NoWeight[strings.Join(exc.Notes(), "; ")]++
 	}
 	for _, c := range row.Categories {
 		t := b.cat[c]
@@ -243,12 +239,7 @@ func (b *MismatchBuilder) Merge(o *MismatchBuilder) {
 	r.NoCDI += x.NoCDI
 	r.OutsideFilter += x.OutsideFilter
 	r.Encounters = append(r.Encounters, x.Encounters...)
-	for k, n := range x.NoWeight {
-		if r.NoWeight == nil {
-			r.NoWeight = map[string]int{}
-		}
-		r.NoWeight[k] += n
-	}
+	r.Excluded.add(&x.Excluded)
 	for c, t := range o.cat {
 		b.cat[c].Encounters += t.Encounters
 		b.cat[c].WeightDelta += t.WeightDelta
@@ -323,8 +314,8 @@ func (r *MismatchReport) WriteText(w io.Writer) error {
 	if r.NoCDI > 0 {
 		t.line("%d discharges without a CDI working DRG", r.NoCDI)
 	}
-	for _, k := range sortedStrings(r.NoWeight) {
-		t.line("%d mismatches without weight delta: %s", r.NoWeight[k], k)
+	for _, n := range r.Excluded.Notes() {
+		t.line("%s from the weight delta", n)
 	}
 	if r.BaseRate > 0 {
 		t.line("Estimated payment delta %s (weight × base rate %s)", moneyText(r.EstimatedPayment), moneyText(r.BaseRate))

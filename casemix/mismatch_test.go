@@ -36,8 +36,8 @@ func TestMismatches(t *testing.T) {
 	if !reflect.DeepEqual(r.Encounters, wantRows) {
 		t.Errorf("rows\n got %+v\nwant %+v", r.Encounters, wantRows)
 	}
-	if len(r.NoWeight) != 1 {
-		t.Errorf("no-weight reasons %v, want the 999 one", r.NoWeight)
+	if r.Excluded.Total() != 1 || r.Excluded.NoWeight[999] != 1 {
+		t.Errorf("excluded %+v, want 999: 1", r.Excluded)
 	}
 	var buf bytes.Buffer
 	if err := r.WriteCSV(&buf); err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -52,28 +53,34 @@ func (t *textWriter) line(format string, args ...any) {
 	}
 }
 
-// table writes rows with columns padded to their widest cell: the first column left-aligned,
-// the others right-aligned (numbers).
+// table writes rows with columns padded to their widest cell: text columns (the first, and
+// any whose cells below the header hold letters) left-aligned, numbers right-aligned.
 func (t *textWriter) table(rows [][]string) {
 	var width []int
-	for _, r := range rows {
+	var left []bool
+	for ri, r := range rows {
 		for i, c := range r {
 			if i >= len(width) {
 				width = append(width, 0)
+				left = append(left, i == 0)
 			}
 			width[i] = max(width[i], utf8.RuneCountInString(c))
+			if ri > 0 && strings.IndexFunc(c, unicode.IsLetter) >= 0 {
+				left[i] = true
+			}
 		}
 	}
 	for _, r := range rows {
 		var b strings.Builder
-		b.WriteString("  ")
+		b.WriteString(" ")
 		for i, c := range r {
 			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(c))
-			if i == 0 {
-				b.WriteString(c + pad)
+			if left[i] {
+				b.WriteString(" " + c + pad)
 			} else {
-				b.WriteString("  " + pad + c)
+				b.WriteString(" " + pad + c)
 			}
+			b.WriteString(" ")
 		}
 		t.line("%s", strings.TrimRight(b.String(), " "))
 	}
