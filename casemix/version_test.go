@@ -111,7 +111,7 @@ func TestVersionImpactGroupsOracleClaims(t *testing.T) {
 
 // oracleSample returns the first n oracle claims of version v and the count of the oracle's
 // final DRGs for them.
-func oracleSample(t *testing.T, v, n int) ([]claim.Claim, map[int]int) {
+func oracleSample(t testing.TB, v, n int) ([]claim.Claim, map[int]int) {
 	t.Helper()
 	open := func(rel string) *bufio.Scanner {
 		f, err := os.Open(shared.Path(t, rel))
