@@ -214,9 +214,7 @@ func (p *parser) record(line []byte) error {
 	err := s.object(func(key []byte) error {
 		switch string(key) {
 		case "id":
-			v, err := s.str()
-			p.d.ID = string(v)
-			return err
+			return p.str(&p.d.ID, false)
 		case "version":
 			n, err := s.int()
 			p.d.Version = n
@@ -299,7 +297,10 @@ func (p *parser) assignment(a *Assignment) error {
 }
 
 // attr decodes a string value into an interned string (null leaves it empty).
-func (p *parser) attr(dst *string) error {
+func (p *parser) attr(dst *string) error { return p.str(dst, true) }
+
+// str decodes a string value (null leaves it empty), interned or not.
+func (p *parser) str(dst *string, intern bool) error {
 	s := &p.sc
 	if s.peek() == 'n' {
 		return s.skip()
@@ -314,10 +315,13 @@ func (p *parser) attr(dst *string) error {
 		if err := json.Unmarshal(s.b[start:s.i], &t); err != nil {
 			return err
 		}
-		*dst = p.intern([]byte(t))
-		return nil
+		v = []byte(t)
 	}
-	*dst = p.intern(v)
+	if intern {
+		*dst = p.intern(v)
+	} else {
+		*dst = string(v)
+	}
 	return nil
 }
 
