@@ -149,6 +149,7 @@ type lineError struct {
 	msg  string
 }
 
+// Error names the line.
 func (e *lineError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.msg) }
 
 // parser decodes records; each worker has its own (it interns attribute strings).
