@@ -103,13 +103,6 @@ func list(s string) []string {
 	return out
 }
 
-// weights returns the weight choice of the flags over the catalog's tables; a forced year
-// must be loaded.
-func (f *reportFlags) weights(cat *tables.Catalog) (casemix.Weights, error) {
-	w := casemix.Weights{Tables: cat.Weights, Year: f.weightsYear}
-	return w, w.Validate()
-}
-
 func runReport(e *env) int {
 	if len(e.args) == 0 || e.args[0] == "-h" || e.args[0] == "--help" {
 		fmt.Fprintln(e.stderr, "usage: drg report <kind> --in results.jsonl [flags]   (drg report <kind> -h for its flags)")
@@ -139,8 +132,10 @@ func runReport(e *env) int {
 	return usageError(e, "report: unknown report %q (want cmi, drg-mix, severity, cdi-impact, mismatches or version-impact)", kind)
 }
 
-// reportSetup parses the flags of a discharge report and loads the catalog.
-func reportSetup(e *env, kind, synopsis string, args []string, extra func(fs *flag.FlagSet)) (*reportFlags, casemix.Filter, *tables.Catalog, int, bool) {
+// reportSetup parses the flags of a discharge report and loads the catalog; the weights are
+// the catalog's Table 5 tables with the forced --weights-year, which must be loaded.
+func reportSetup(e *env, kind, synopsis string, args []string, extra func(fs *flag.FlagSet)) (*reportFlags, casemix.Filter, *tables.Catalog, casemix.Weights, int, bool) {
+	var w casemix.Weights
 	fs := newFlags(e, "report "+kind, synopsis)
 	rf := &reportFlags{}
 	rf.register(fs, true)
@@ -148,31 +143,31 @@ func reportSetup(e *env, kind, synopsis string, args []string, extra func(fs *fl
 		extra(fs)
 	}
 	if st, ok := parseFlags(fs, args); !ok {
-		return nil, casemix.Filter{}, nil, st, false
+		return nil, casemix.Filter{}, nil, w, st, false
 	}
 	if fs.NArg() > 0 {
-		return nil, casemix.Filter{}, nil, usageError(e, "report %s: unexpected argument %q (use --in)", kind, fs.Arg(0)), false
+		return nil, casemix.Filter{}, nil, w, usageError(e, "report %s: unexpected argument %q (use --in)", kind, fs.Arg(0)), false
 	}
 	flt, err := rf.filter()
 	if err != nil {
-		return nil, flt, nil, usageError(e, "report %s: %v", kind, err), false
+		return nil, flt, nil, w, usageError(e, "report %s: %v", kind, err), false
 	}
 	cat, err := loadCatalog(e, rf.data)
 	if err != nil {
-		return nil, flt, nil, fail(e, "%v", err), false
+		return nil, flt, nil, w, fail(e, "%v", err), false
 	}
-	if rf.weightsYear != 0 && cat.Weights[rf.weightsYear] == nil {
-		_, err := rf.weights(cat)
-		return nil, flt, nil, usageError(e, "report %s: --weights-year: %v", kind, err), false
+	w = casemix.Weights{Tables: cat.Weights, Year: rf.weightsYear}
+	if err := w.Validate(); err != nil {
+		return nil, flt, nil, w, usageError(e, "report %s: --weights-year: %v", kind, err), false
 	}
-	return rf, flt, cat, 0, true
+	return rf, flt, cat, w, 0, true
 }
 
 const dischargeSynopsis = "--in results.jsonl [--from DATE] [--to DATE] [--facility F] [--payer P] [--service-line S] [--provider ID] [--weights-year YYYY] [--base-rate X] [--format text|csv|json] [--out FILE]"
 
 func reportCMI(e *env, args []string) int {
 	var by string
-	rf, flt, cat, st, ok := reportSetup(e, "cmi", "[--by month,quarter,fy,mdc,service-line,provider,payer,facility] "+dischargeSynopsis, args,
+	rf, flt, _, w, st, ok := reportSetup(e, "cmi", "[--by month,quarter,fy,mdc,service-line,provider,payer,facility] "+dischargeSynopsis, args,
 		func(fs *flag.FlagSet) { fs.StringVar(&by, "by", "", "groupings, comma-separated: "+dimensionList()) })
 	if !ok {
 		return st
@@ -181,7 +176,6 @@ func reportCMI(e *env, args []string) int {
 	if err != nil {
 		return usageError(e, "report cmi: --by: %v", err)
 	}
-	w, _ := rf.weights(cat)
 	opt := casemix.CMIOptions{Filter: flt, Weights: w, By: dims, BaseRate: rf.baseRate}
 	b, stats, code, ok := readReport(e, rf, func() (*casemix.CMIBuilder, error) { return casemix.NewCMIBuilder(opt) })
 	if !ok {
@@ -196,7 +190,7 @@ func reportCMI(e *env, args []string) int {
 func reportMix(e *env, args []string) int {
 	var top int
 	var priorFrom, priorTo string
-	rf, flt, cat, st, ok := reportSetup(e, "drg-mix", "[--top N] [--prior-from DATE --prior-to DATE] "+dischargeSynopsis, args, func(fs *flag.FlagSet) {
+	rf, flt, cat, w, st, ok := reportSetup(e, "drg-mix", "[--top N] [--prior-from DATE --prior-to DATE] "+dischargeSynopsis, args, func(fs *flag.FlagSet) {
 		fs.IntVar(&top, "top", 10, "DRGs listed in each ranking")
 		fs.StringVar(&priorFrom, "prior-from", "", "first discharge date of the comparison period (default: the period of the same length before --from..--to)")
 		fs.StringVar(&priorTo, "prior-to", "", "last discharge date of the comparison period")
@@ -217,7 +211,6 @@ func reportMix(e *env, args []string) int {
 			return usageError(e, "report drg-mix: prior period: %v", err)
 		}
 	}
-	w, _ := rf.weights(cat)
 	opt := casemix.DRGMixOptions{Filter: flt, Weights: w, Prior: prior, Top: top, BaseRate: rf.baseRate,
 		Titles: casemix.DRGTitles(cat.MSDRG, newestVersion(cat))}
 	b, _, code, ok := readReport(e, rf, func() (*casemix.DRGMixBuilder, error) { return casemix.NewDRGMixBuilder(opt) })
@@ -230,7 +223,7 @@ func reportMix(e *env, args []string) int {
 }
 
 func reportSeverity(e *env, args []string) int {
-	rf, flt, cat, st, ok := reportSetup(e, "severity", dischargeSynopsis, args, nil)
+	rf, flt, cat, _, st, ok := reportSetup(e, "severity", dischargeSynopsis, args, nil)
 	if !ok {
 		return st
 	}
@@ -243,11 +236,10 @@ func reportSeverity(e *env, args []string) int {
 }
 
 func reportCDI(e *env, args []string) int {
-	rf, flt, cat, st, ok := reportSetup(e, "cdi-impact", dischargeSynopsis, args, nil)
+	rf, flt, _, w, st, ok := reportSetup(e, "cdi-impact", dischargeSynopsis, args, nil)
 	if !ok {
 		return st
 	}
-	w, _ := rf.weights(cat)
 	opt := casemix.CDIOptions{Filter: flt, Weights: w, BaseRate: rf.baseRate}
 	b, _, code, ok := readReport(e, rf, func() (*casemix.CDIImpactBuilder, error) { return casemix.NewCDIImpactBuilder(opt) })
 	if !ok {
@@ -259,11 +251,10 @@ func reportCDI(e *env, args []string) int {
 }
 
 func reportMismatches(e *env, args []string) int {
-	rf, flt, cat, st, ok := reportSetup(e, "mismatches", dischargeSynopsis, args, nil)
+	rf, flt, _, w, st, ok := reportSetup(e, "mismatches", dischargeSynopsis, args, nil)
 	if !ok {
 		return st
 	}
-	w, _ := rf.weights(cat)
 	opt := casemix.MismatchOptions{Filter: flt, Weights: w, BaseRate: rf.baseRate}
 	b, _, code, ok := readReport(e, rf, func() (*casemix.MismatchBuilder, error) { return casemix.NewMismatchBuilder(opt) })
 	if !ok {
@@ -319,16 +310,12 @@ func reportVersion(e *env, args []string) int {
 	}
 	year := rf.weightsYear
 	if year == 0 {
-		year = tables.VersionFiscalYear(vs[1])
+		year = tables.VersionFiscalYear(vs[1]) // the new version's year
+	}
+	if err := (casemix.Weights{Tables: cat.Weights, Year: year}).Validate(); err != nil {
+		return usageError(e, "report version-impact: %v; pass --weights-year to choose the year", err)
 	}
 	w := cat.Weights[year]
-	if w == nil {
-		hint := "pass --weights-year to use another year"
-		if rf.weightsYear != 0 {
-			hint = "loaded: " + loadedYears(cat)
-		}
-		return usageError(e, "report version-impact: Table 5 weights for FY%d are not loaded (%s)", year, hint)
-	}
 	opt := casemix.VersionImpactOptions{From: vs[0], To: vs[1], Weights: w, Period: flt.Period, Top: *top,
 		BaseRate: rf.baseRate, Titles: casemix.DRGTitles(cat.MSDRG, vs[1])}
 	if _, err := casemix.NewVersionImpactBuilder(opt); err != nil {
@@ -481,17 +468,6 @@ func warnMissingYears(e *env, exc *casemix.Exclusions) {
 	for _, fy := range slices.Sorted(maps.Keys(exc.MissingYears)) {
 		fmt.Fprintf(e.stderr, "drg: warning: %d discharges of FY%d excluded: Table 5 FY%d is not loaded (pass --weights-year to weigh them with another year)\n", exc.MissingYears[fy], fy, fy)
 	}
-}
-
-func loadedYears(cat *tables.Catalog) string {
-	var ys []string
-	for _, y := range slices.Sorted(maps.Keys(cat.Weights)) {
-		ys = append(ys, fmt.Sprintf("FY%d", y))
-	}
-	if len(ys) == 0 {
-		return "none"
-	}
-	return strings.Join(ys, ", ")
 }
 
 func newestVersion(cat *tables.Catalog) tables.Version {
