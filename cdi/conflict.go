@@ -191,10 +191,8 @@ func (rc *reviewCtx) missingPOA() []Opportunity {
 			if !ruleCovers(rule, d.Code) {
 				continue
 			}
-			for _, iid := range rule.Criteria.indicators(rc.rules, nil) {
-				if r := rc.indicator(iid); r.Met {
-					o.Indicators = append(o.Indicators, r.Cited...)
-				}
+			for _, iid := range rule.Criteria.supporting(rc.rules, rc, nil) {
+				o.Indicators = append(o.Indicators, rc.indicator(iid).Cited...)
 			}
 		}
 		o.Indicators = dedupeCites(o.Indicators)

@@ -206,6 +206,31 @@ func (c *Criterion) writeExplain(b *strings.Builder, env criterionEnv) {
 	}
 }
 
+// supporting appends the ids of the met indicators that make the criterion hold: the
+// indicators of the branches that hold (nothing when the criterion does not hold, nothing
+// under "not").
+func (c *Criterion) supporting(r *Rules, env criterionEnv, dst []string) []string {
+	if c == nil || !c.eval(env) {
+		return dst
+	}
+	switch {
+	case c.Indicator != "":
+		if g := r.Criteria[c.Indicator]; g != nil && r.Indicators[c.Indicator] == nil {
+			return g.supporting(r, env, dst)
+		}
+		if !slices.Contains(dst, c.Indicator) {
+			dst = append(dst, c.Indicator)
+		}
+	default:
+		for _, l := range [][]Criterion{c.All, c.Any, c.Of} {
+			for i := range l {
+				dst = l[i].supporting(r, env, dst)
+			}
+		}
+	}
+	return dst
+}
+
 // indicators appends the indicator ids the criterion references, expanding named criteria
 // (each id once, in order). Indicators under "not" argue against the condition and are left
 // out: they are never cited in support of it.

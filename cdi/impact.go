@@ -310,8 +310,9 @@ func (rc *reviewCtx) hccGained(after *claim.Claim) ([]HCC, int) {
 // whyNoImpact explains why the what-if claim groups to the working DRG.
 func (rc *reviewCtx) whyNoImpact(w whatIf, c *claim.Claim, after *grouper.Result) string {
 	drg := after.Final.DRG
+	pdxReplaced := rc.base.PDX != nil && slices.Contains(w.remove, rc.base.PDX.Code) && len(w.add) > 0
 	switch {
-	case w.principal && len(w.add) > 0:
+	case (w.principal || pdxReplaced) && len(w.add) > 0:
 		return fmt.Sprintf("DRG %03d also with %s as principal diagnosis", drg, w.add[0].Code)
 	case len(w.setPOA) > 0:
 		return fmt.Sprintf("DRG %03d whatever the present-on-admission status", drg)

@@ -256,6 +256,11 @@ func (rc *reviewCtx) prepare(now time.Time) error {
 	if c.PDX != nil {
 		c.PDX.Code = strings.ToUpper(c.PDX.Code)
 	}
+	if c.DischargeStatus == nil {
+		// In-house: group as discharged home, so that "discharged alive" MCCs count.
+		home := 1
+		c.DischargeStatus = &home
+	}
 	v, err := rc.chooseVersion(&c, now)
 	if err != nil {
 		return err
@@ -578,11 +583,10 @@ func (rc *reviewCtx) evalRule(id string) (RuleResult, *Opportunity) {
 	}
 	res.Kind = opp.Kind
 	var margins []float64
-	for _, r := range res.Indicators {
-		if r.Met {
-			opp.Indicators = append(opp.Indicators, r.Cited...)
-			margins = append(margins, r.Margin)
-		}
+	for _, iid := range rule.Criteria.supporting(rc.rules, rc, nil) {
+		r := rc.indicator(iid)
+		opp.Indicators = append(opp.Indicators, r.Cited...)
+		margins = append(margins, r.Margin)
 	}
 	opp.Indicators = dedupeCites(opp.Indicators)
 	opp.Strength = strength(margins)
@@ -675,12 +679,13 @@ func docCodesList(ds []docCode) string {
 }
 
 // dedupeCites drops repeated citations of the same facts (an item cited by two indicators
-// keeps its first citation).
+// keeps its first citation; different excerpts of one note are different facts).
 func dedupeCites(cs []Cite) []Cite {
 	out := cs[:0:0]
 	for _, c := range cs {
 		dup := slices.ContainsFunc(out, func(o Cite) bool {
-			return slices.Equal(o.Evidence, c.Evidence) && o.Detail == c.Detail && len(c.Evidence) > 0
+			return len(c.Evidence) > 0 && slices.Equal(o.Evidence, c.Evidence) && o.Detail == c.Detail &&
+				o.Value.String() == c.Value.String()
 		})
 		if !dup {
 			out = append(out, c)
