@@ -191,7 +191,7 @@ func (rc *reviewCtx) missingPOA() []Opportunity {
 			if !ruleCovers(rule, d.Code) {
 				continue
 			}
-			for _, iid := range rule.Criteria.supporting(rc.rules, rc, nil) {
+			for _, iid := range rc.ruleSupport(rule) {
 				o.Indicators = append(o.Indicators, rc.indicator(iid).Cited...)
 			}
 		}

@@ -84,7 +84,11 @@ func (rc *reviewCtx) impactOf(o *Opportunity) Impact {
 				poa = p
 			}
 		}
-		for _, c := range o.Candidates {
+		cands := o.Candidates
+		if o.Reason == ReasonSiblingAtHigherLevel && len(cands) > 1 {
+			cands = cands[:1] // alternatives: the first (highest level) is measured
+		}
+		for _, c := range cands {
 			w.add = append(w.add, claim.Dx{Code: c.Code, POA: poa})
 		}
 		w.remove = o.Replaces
@@ -322,6 +326,9 @@ func (rc *reviewCtx) whyNoImpact(w whatIf, c *claim.Claim, after *grouper.Result
 	if rc.baseRes == nil {
 		return ""
 	}
+	if added, removed := codeDiff(&rc.base, c); len(added)+len(removed) == 0 {
+		return fmt.Sprintf("the working codes already reflect %s: nothing changes", codesOfDx(w.add))
+	}
 	baseMCC, baseCC := severityCodes(rc.baseRes)
 	var reasons []string
 	for _, d := range w.add {
@@ -371,6 +378,14 @@ func (rc *reviewCtx) whyNoImpact(w whatIf, c *claim.Claim, after *grouper.Result
 		reasons = append(reasons, fmt.Sprintf("the replaced %s had the same effect", strings.Join(w.remove, ", ")))
 	}
 	return strings.Join(reasons, "; ")
+}
+
+func codesOfDx(ds []claim.Dx) string {
+	l := make([]string, len(ds))
+	for i, d := range ds {
+		l[i] = d.Code
+	}
+	return strings.Join(l, ", ")
 }
 
 func severityCodes(r *grouper.Result) (mcc, cc []string) {

@@ -201,10 +201,16 @@ type Cite struct {
 // Text renders the cite for a provider: "SpO2 86 % on room air (ED triage, 2026-04-27 14:05)".
 func (c *Cite) Text() string {
 	var b strings.Builder
-	b.WriteString(c.Name)
+	quoteOnly := c.Value.IsText && (c.Name == "" || strings.EqualFold(c.Name, c.Source))
+	if !quoteOnly {
+		b.WriteString(c.Name)
+	}
 	if v := c.Value.String(); v != "" {
 		if c.Value.IsText {
-			b.WriteString(": \"" + v + "\"")
+			if !quoteOnly {
+				b.WriteString(": ")
+			}
+			b.WriteString("\"" + v + "\"")
 		} else {
 			b.WriteString(" " + v)
 			if c.Unit != "" {
@@ -219,7 +225,7 @@ func (c *Cite) Text() string {
 		b.WriteString(", " + c.Detail)
 	}
 	b.WriteString(" (")
-	if c.PriorEncounter {
+	if c.PriorEncounter && !strings.Contains(strings.ToLower(c.Context), "prior") {
 		b.WriteString("prior encounter, ")
 	}
 	b.WriteString(c.Source)

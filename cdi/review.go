@@ -583,14 +583,14 @@ func (rc *reviewCtx) evalRule(id string) (RuleResult, *Opportunity) {
 	}
 	res.Kind = opp.Kind
 	var margins []float64
-	for _, iid := range rule.Criteria.supporting(rc.rules, rc, nil) {
+	cand := rule.primary(rc)
+	for _, iid := range rc.ruleSupport(rule) {
 		r := rc.indicator(iid)
 		opp.Indicators = append(opp.Indicators, r.Cited...)
 		margins = append(margins, r.Margin)
 	}
 	opp.Indicators = dedupeCites(opp.Indicators)
 	opp.Strength = strength(margins)
-	cand := rule.primary(rc)
 	if opp.Kind == KindSpecificity && rc.allDocumented(cand.Codes) {
 		res.Status = StatusDocumented
 		res.Explain = fmt.Sprintf("documented as %s; criteria %s; no more specific candidate is supported", strings.Join(opp.Replaces, ", "), crit)
@@ -603,7 +603,12 @@ func (rc *reviewCtx) evalRule(id string) (RuleResult, *Opportunity) {
 	for _, c := range codes {
 		opp.Candidates = append(opp.Candidates, rc.candidate(c))
 	}
-	opp.POA = rc.assumePOA(opp.Indicators)
+	// Onset is dated by the evidence of the condition, not by what selects the code.
+	var onset []Cite
+	for _, iid := range rule.Criteria.supporting(rc.rules, rc, nil) {
+		onset = append(onset, rc.indicator(iid).Cited...)
+	}
+	opp.POA = rc.assumePOA(onset)
 	opp.Principal = cand.Principal && opp.POA == "Y"
 	what := "new diagnosis"
 	if opp.Kind == KindSpecificity {
@@ -612,6 +617,19 @@ func (rc *reviewCtx) evalRule(id string) (RuleResult, *Opportunity) {
 	res.Explain = fmt.Sprintf("fired (%s): %s; candidate %s (%s)", what, crit, strings.Join(codes, "+"), cand.Label)
 	opp.Explain = res.Explain
 	return res, opp
+}
+
+// ruleSupport returns the met indicators that make a rule's criteria hold and that select
+// its primary candidate and companion codes (the sacral site of a sacral pressure injury).
+func (rc *reviewCtx) ruleSupport(rule *Rule) []string {
+	ids := rule.Criteria.supporting(rc.rules, rc, nil)
+	if c := rule.primary(rc); c.When != nil {
+		ids = c.When.supporting(rc.rules, rc, ids)
+	}
+	if c := firstCandidate(rule.Companions, rc); c != nil && c.When != nil {
+		ids = c.When.supporting(rc.rules, rc, ids)
+	}
+	return ids
 }
 
 // primary returns the rule's first candidate whose condition holds (the last one when none
