@@ -517,8 +517,7 @@ func (rc *reviewCtx) evalRule(id string) (RuleResult, *Opportunity) {
 		res.Status, res.Explain = StatusNotEvaluated, why
 		return res, nil
 	}
-	indIDs := rule.Criteria.indicators(rc.rules, nil)
-	for _, iid := range indIDs {
+	for _, iid := range rule.indicators(rc.rules) {
 		res.Indicators = append(res.Indicators, *rc.indicator(iid))
 	}
 	holds := rule.Criteria.eval(rc)
@@ -628,6 +627,21 @@ func (rc *reviewCtx) ruleSupport(rule *Rule) []string {
 	}
 	if c := firstCandidate(rule.Companions, rc); c != nil && c.When != nil {
 		ids = c.When.supporting(rc.rules, rc, ids)
+	}
+	return ids
+}
+
+// indicators returns every indicator a rule uses: its criteria's, then those choosing its
+// candidates, companions and query options.
+func (rule *Rule) indicators(r *Rules) []string {
+	ids := rule.Criteria.indicators(r, nil)
+	for _, l := range [][]Candidate{rule.Candidates, rule.Companions} {
+		for i := range l {
+			ids = l[i].When.indicators(r, ids)
+		}
+	}
+	for i := range rule.Query.Options {
+		ids = rule.Query.Options[i].When.indicators(r, ids)
 	}
 	return ids
 }
