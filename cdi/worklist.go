@@ -176,13 +176,19 @@ func NewWorklistRow(enc *claim.Encounter, rev *Review, queries []Query, now time
 	return row
 }
 
-// latestVersions keeps the highest version of each query id.
+// newer reports whether record a is a later state of a query than b: a higher version, or
+// the same version further along its audit trail (records of one version at several steps).
+func newer(a, b *Query) bool {
+	return a.Version > b.Version || a.Version == b.Version && len(a.Audit) > len(b.Audit)
+}
+
+// latestVersions keeps the latest record of each query id.
 func latestVersions(qs []Query) []Query {
 	idx := map[string]int{}
 	var out []Query
 	for _, q := range qs {
 		if i, ok := idx[q.ID]; ok {
-			if q.Version > out[i].Version {
+			if newer(&q, &out[i]) {
 				out[i] = q
 			}
 			continue
