@@ -221,8 +221,9 @@ func ruleCovers(rule *Rule, code string) bool {
 
 // specificity finds, for each documented secondary diagnosis, the codes of the same
 // ICD-10-CM category with a higher CC/MCC level that the principal diagnosis does not
-// exclude, keeping the closest ones (longest common prefix). Codes a rule already raised a
-// specificity opportunity for are skipped.
+// exclude, keeping the closest ones (longest common prefix) whose title names the same
+// condition (see titleStem: hyperlipidemia is not made more specific by Barth syndrome).
+// Codes a rule already raised a specificity opportunity for are skipped.
 func (rc *reviewCtx) specificity(opps []Opportunity) []Opportunity {
 	covered := map[string]bool{}
 	for _, o := range opps {
@@ -291,6 +292,7 @@ func (rc *reviewCtx) siblings(code, pdx string) []string {
 	if rec, ok := tables.Pick(rc.e.cat.MSDRG.PdxExclusions[pdx], rc.v); ok && pdx != "" {
 		excl = rc.e.exclusionSet(rec.Group)
 	}
+	stem := titleStem(rc.title(code))
 	best := 0
 	var out []string
 	for _, s := range rc.e.category(code[:3]) {
@@ -305,6 +307,9 @@ func (rc *reviewCtx) siblings(code, pdx string) []string {
 			continue
 		}
 		if len(code) == 7 && len(s) == 7 && s[6] != code[6] {
+			continue
+		}
+		if stem != "" && !strings.Contains(strings.ToLower(rc.title(s)), stem) {
 			continue
 		}
 		n := commonPrefix(code, s)
@@ -324,6 +329,20 @@ func (rc *reviewCtx) siblings(code, pdx string) []string {
 		return strings.Compare(a, b)
 	})
 	return out
+}
+
+// titleStem returns the condition a title names, lower case: the title before its first
+// comma, " with " or " without ", without "unspecified" ("Heart failure, unspecified" →
+// "heart failure"; "Chronic kidney disease, stage 4 (severe)" → "chronic kidney disease").
+// "" when the title is unknown.
+func titleStem(title string) string {
+	t := strings.ToLower(title)
+	for _, sep := range []string{",", " with ", " without "} {
+		if i := strings.Index(t, sep); i > 0 {
+			t = t[:i]
+		}
+	}
+	return strings.TrimSpace(strings.ReplaceAll(t, "unspecified", ""))
 }
 
 func commonPrefix(a, b string) int {

@@ -208,12 +208,10 @@ func normAll(l []string) []string {
 	return out
 }
 
+var unitReplacer = strings.NewReplacer(" ", "", "µ", "u", "μ", "u", "°", "", "mcg", "ug", "mcmol", "umol")
+
 // normUnit canonicalizes a unit: lowercase, no spaces, µ and mc as u, degree signs dropped.
-func normUnit(u string) string {
-	u = strings.ToLower(strings.TrimSpace(u))
-	u = strings.NewReplacer(" ", "", "µ", "u", "μ", "u", "°", "", "mcg", "ug", "mcmol", "umol").Replace(u)
-	return u
-}
+func normUnit(u string) string { return unitReplacer.Replace(strings.ToLower(strings.TrimSpace(u))) }
 
 // evView is an evidence item with its normalized strings, built once per review.
 type evView struct {

@@ -10,23 +10,24 @@ import (
 )
 
 var (
-	catOnce sync.Once
-	testCat *tables.Catalog
-	catErr  error
+	engineOnce sync.Once
+	sharedEng  *Engine
+	engineErr  error
 )
 
-// testEngine returns an engine over the CMS tables of ../shared (loaded once), skipping the
-// test when they are absent.
+// testEngine returns the engine over the CMS tables of ../shared with the default rules
+// (loaded once for all tests), skipping the test when the tables are absent.
 func testEngine(tb testing.TB) *Engine {
 	tb.Helper()
 	dir := filepath.Dir(filepath.Dir(shared.Path(tb, "cms/msdrg/msdrg_combined.bin")))
-	catOnce.Do(func() { testCat, catErr = tables.Load(dir) })
-	if catErr != nil {
-		tb.Fatal(catErr)
+	engineOnce.Do(func() {
+		var cat *tables.Catalog
+		if cat, engineErr = tables.Load(dir); engineErr == nil {
+			sharedEng, engineErr = NewEngine(cat, nil, nil)
+		}
+	})
+	if engineErr != nil {
+		tb.Fatal(engineErr)
 	}
-	e, err := NewEngine(testCat, nil, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return e
+	return sharedEng
 }

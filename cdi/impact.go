@@ -374,8 +374,12 @@ func (rc *reviewCtx) whyNoImpact(w whatIf, c *claim.Claim, after *grouper.Result
 	if len(reasons) == 0 {
 		return fmt.Sprintf("DRG %03d either way", drg)
 	}
-	if len(w.remove) > 0 {
-		reasons = append(reasons, fmt.Sprintf("the replaced %s had the same effect", strings.Join(w.remove, ", ")))
+	if len(w.remove) > 0 && len(w.add) > 0 {
+		lr, okR := rc.level(w.remove[0])
+		la, okA := rc.level(w.add[0].Code)
+		if okR && okA && lr == la {
+			reasons = append(reasons, fmt.Sprintf("the replaced %s has the same level (%s)", w.remove[0], lr))
+		}
 	}
 	return strings.Join(reasons, "; ")
 }
