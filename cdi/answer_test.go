@@ -16,11 +16,11 @@ func TestApplyAnswer(t *testing.T) {
 	fx := loadFixtures(t)
 	for _, c := range []struct {
 		fixture, opp, option string // option: text prefix of the option chosen
-		codes                    []string
-		outcome                  string
-		wantPDX                  string
-		wantSDX                  []string
-		drgBefore, drgAfter      int
+		codes                []string
+		outcome              string
+		wantPDX              string
+		wantSDX              []string
+		drgBefore, drgAfter  int
 	}{
 		{"07_sepsis3_positive_with_shock_query", "rule:sepsis_sofa", "Severe sepsis", nil, OutcomeAgree, "A419", []string{"J189", "R6520"}, 195, 871},
 		{"33_pneumonia_pseudomonas_principal", "rule:pneumonia_organism", "Pneumonia due to Pseudomonas", nil, OutcomeAgree, "J151", nil, 195, 179},
@@ -109,5 +109,53 @@ func TestReviewJSONRoundTrip(t *testing.T) {
 				t.Errorf("%s %s: query differs after a JSON round trip", name, rev.Opportunities[i].ID)
 			}
 		}
+	}
+}
+
+// TestReviewConcurrent reviews every fixture from several goroutines at once (run with
+// -race): the engine and the rules are shared, read-only state.
+func TestReviewConcurrent(t *testing.T) {
+	e := testEngine(t)
+	fx := loadFixtures(t)
+	want := map[string][]byte{}
+	for name, f := range fx {
+		b, err := json.Marshal(f.review(t, e))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[name] = b
+	}
+	errs := make(chan string, 4*len(fx))
+	done := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for name, f := range fx {
+				opt := ReviewOptions{Now: f.Now}
+				if len(f.RulesOverride) > 0 {
+					r, err := DefaultRules().Override(f.RulesOverride)
+					if err != nil {
+						errs <- err.Error()
+						return
+					}
+					opt.Rules = r
+				}
+				rev, err := e.Review(&f.Encounter, opt)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				if b, _ := json.Marshal(rev); string(b) != string(want[name]) {
+					errs <- name + ": review differs under concurrency"
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }

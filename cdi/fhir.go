@@ -20,6 +20,7 @@ type FHIRError struct {
 	Message      string `json:"message"`
 }
 
+// Error renders the entry index, resource and message.
 func (e FHIRError) Error() string {
 	return fmt.Sprintf("entry[%d] %s/%s: %s", e.Entry, e.ResourceType, e.ID, e.Message)
 }

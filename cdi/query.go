@@ -226,6 +226,7 @@ var ErrTransition = errors.New("query transition not allowed")
 // LintError is returned by Send when the query breaks compliance rules.
 type LintError struct{ Result LintResult }
 
+// Error lists the broken rules with their messages.
 func (e *LintError) Error() string {
 	msgs := make([]string, len(e.Result.Violations))
 	for i, v := range e.Result.Violations {

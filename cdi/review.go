@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -204,7 +205,7 @@ func (e *Engine) Review(enc *claim.Encounter, opt ReviewOptions) (*Review, error
 		return nil, err
 	}
 	rev := &Review{EncounterID: enc.ID, Account: enc.Account, Facility: enc.Facility, Version: int(rc.v),
-		RulesVersion: rules.Version, Settings: rules.Settings, Opportunities: []Opportunity{}}
+		RulesVersion: rules.Version, Settings: maps.Clone(rules.Settings), Opportunities: []Opportunity{}}
 	if rc.baseRes != nil {
 		rev.Working = rc.working()
 	}
