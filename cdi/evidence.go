@@ -157,7 +157,10 @@ func (s *Selector) compile(all map[string]*Selector) error {
 	s.ctxNone = normAll(s.ContextNone)
 	s.routes = normAll(s.Routes)
 	s.text = normAll(s.TextAny)
-	s.roles = normAll(s.AuthorRoles)
+	s.roles = make([]string, len(s.AuthorRoles))
+	for i, r := range s.AuthorRoles {
+		s.roles[i] = normRole(r)
+	}
 	s.noteTypes = normAll(s.NoteTypes)
 	normCodes(s.Codes)
 	s.units = map[string]UnitConv{}
@@ -209,6 +212,9 @@ func normAll(l []string) []string {
 }
 
 var unitReplacer = strings.NewReplacer(" ", "", "µ", "u", "μ", "u", "°", "", "mcg", "ug", "mcmol", "umol")
+
+// normRole canonicalizes an author role (claim.RolePhysician …): lowercase, trimmed.
+func normRole(r string) string { return strings.ToLower(strings.TrimSpace(r)) }
 
 // normUnit canonicalizes a unit: lowercase, no spaces, µ and mc as u, degree signs dropped.
 func normUnit(u string) string { return unitReplacer.Replace(strings.ToLower(strings.TrimSpace(u))) }

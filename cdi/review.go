@@ -292,7 +292,7 @@ func (rc *reviewCtx) prepare(now time.Time) error {
 		ev := &enc.Evidence[i]
 		ctx := norm(ev.Context)
 		rc.views[i] = evView{ev: ev, idx: i, name: norm(ev.Name), context: ctx, route: norm(ev.Route),
-			role: strings.TrimSpace(norm(ev.AuthorRole)), noteTyp: norm(ev.NoteType), unit: normUnit(ev.Unit),
+			role: normRole(ev.AuthorRole), noteTyp: norm(ev.NoteType), unit: normUnit(ev.Unit),
 			prior: strings.Contains(ctx, " baseline ") || strings.Contains(ctx, " prior ") ||
 				!ev.Time.IsZero() && !enc.AdmitDate.IsZero() && ev.Time.Before(rc.admit.Add(-24*time.Hour))}
 	}
@@ -394,7 +394,7 @@ func (rc *reviewCtx) collectDocs() {
 		code := normCode(v.ev.Code)
 		p := pointOf(v)
 		p.name = rc.nameOf(code)
-		rc.docs = append(rc.docs, docCode{code: code, provider: claim.IsProvider(v.ev.AuthorRole),
+		rc.docs = append(rc.docs, docCode{code: code, provider: claim.IsProvider(v.role),
 			cite: Cite{Label: "documented diagnosis", Evidence: p.ev, Name: p.name, Time: p.t, Source: p.source,
 				AuthorRole: v.ev.AuthorRole, Code: code, PriorEncounter: p.prior}})
 	}

@@ -272,3 +272,64 @@ func TestUnitsAndDerivedValues(t *testing.T) {
 		t.Errorf("no warning for the sodium in mg/dL: %v", rev.Warnings)
 	}
 }
+
+// TestSelectorFilters: author role, note type, route and context filters, names matched
+// exactly or as words.
+func TestSelectorFilters(t *testing.T) {
+	mk := func(doc string) *Selector {
+		s := &Selector{}
+		if err := json.Unmarshal([]byte(doc), s); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.compile(nil); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	view := func(e claim.Evidence) *evView {
+		return &evView{ev: &e, name: norm(e.Name), context: norm(e.Context), route: norm(e.Route), role: normRole(e.AuthorRole),
+			noteTyp: norm(e.NoteType), unit: normUnit(e.Unit)}
+	}
+	np := mk(`{"kind": "note", "author_roles": ["advanced_practice", "physician"], "note_types": ["progress"], "text_any": ["confused"]}`)
+	for _, c := range []struct {
+		e    claim.Evidence
+		want bool
+	}{
+		{claim.Evidence{Kind: "note", AuthorRole: "Advanced_Practice", NoteType: "Progress Note", Text: "Confused overnight."}, true},
+		{claim.Evidence{Kind: "note", AuthorRole: "nurse", NoteType: "progress note", Text: "Confused overnight."}, false},
+		{claim.Evidence{Kind: "note", AuthorRole: "physician", NoteType: "H&P", Text: "Confused overnight."}, false},
+		{claim.Evidence{Kind: "note", AuthorRole: "physician", NoteType: "progress note", Text: "Not confused."}, false},
+	} {
+		if _, got := np.matches(view(c.e)); got != c.want {
+			t.Errorf("notes %+v: %v, want %v", c.e, got, c.want)
+		}
+	}
+	med := mk(`{"kind": "med", "names": ["furosemide"], "routes": ["IV", "intravenous"]}`)
+	for _, c := range []struct {
+		e    claim.Evidence
+		want bool
+	}{
+		{claim.Evidence{Kind: "med", Name: "Furosemide 40 mg/4 mL injection", Route: "IV push"}, true},
+		{claim.Evidence{Kind: "med", Name: "furosemide", Route: "PO"}, false},
+		{claim.Evidence{Kind: "med", Name: "Furosemidex", Route: "IV"}, false},
+	} {
+		if _, got := med.matches(view(c.e)); got != c.want {
+			t.Errorf("meds %+v: %v, want %v", c.e, got, c.want)
+		}
+	}
+	lab := mk(`{"kind": "lab", "names": ["sodium"], "loinc": ["2951-2"], "context_none": ["urine"]}`)
+	for _, c := range []struct {
+		e    claim.Evidence
+		want bool
+	}{
+		{claim.Evidence{Kind: "lab", Name: "Sodium"}, true},
+		{claim.Evidence{Kind: "lab", Name: "Na, serum", LOINC: "2951-2"}, true},
+		{claim.Evidence{Kind: "lab", Name: "Sodium, urine"}, false},
+		{claim.Evidence{Kind: "lab", Name: "Sodium", Context: "random urine"}, false},
+		{claim.Evidence{Kind: "vital", Name: "Sodium"}, false},
+	} {
+		if _, got := lab.matches(view(c.e)); got != c.want {
+			t.Errorf("labs %+v: %v, want %v", c.e, got, c.want)
+		}
+	}
+}
