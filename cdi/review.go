@@ -554,9 +554,9 @@ func (rc *reviewCtx) evalRule(id string) (RuleResult, *Opportunity) {
 				opp.Indicators = append(opp.Indicators, d.cite)
 			}
 		}
-		// The closest values found tell the provider what the record shows.
-		for _, r := range res.Indicators {
-			opp.Indicators = append(opp.Indicators, r.Cited...)
+		// The closest values the criteria found tell the provider what the record shows.
+		for _, iid := range rule.Criteria.indicators(rc.rules, nil) {
+			opp.Indicators = append(opp.Indicators, rc.indicator(iid).Cited...)
 		}
 		opp.Indicators = dedupeCites(opp.Indicators)
 		return res, opp
