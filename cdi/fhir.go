@@ -1,0 +1,610 @@
+package cdi
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/msdrg-cdi/drg/claim"
+)
+
+// FHIRError reports one bundle entry that was not loaded (or loaded partly).
+type FHIRError struct {
+	Entry        int    `json:"entry"` // index in Bundle.entry
+	ResourceType string `json:"resource_type,omitempty"`
+	ID           string `json:"id,omitempty"`
+	Message      string `json:"message"`
+}
+
+// Error renders the entry index, resource and message.
+func (e FHIRError) Error() string {
+	return fmt.Sprintf("entry[%d] %s/%s: %s", e.Entry, e.ResourceType, e.ID, e.Message)
+}
+
+// Code systems recognized in FHIR codings.
+const (
+	systemICD10CM  = "http://hl7.org/fhir/sid/icd-10-cm"
+	systemICD10PCS = "http://www.cms.gov/Medicare/Coding/ICD10"
+	systemLOINC    = "http://loinc.org"
+)
+
+// Minimal FHIR R4 structures: only the elements the CDI engine reads.
+type (
+	fhirCoding struct {
+		System  string `json:"system"`
+		Code    string `json:"code"`
+		Display string `json:"display"`
+	}
+	fhirConcept struct {
+		Coding []fhirCoding `json:"coding"`
+		Text   string       `json:"text"`
+	}
+	fhirReference struct {
+		Reference string `json:"reference"`
+		Display   string `json:"display"`
+	}
+	fhirQuantity struct {
+		Value *float64 `json:"value"`
+		Unit  string   `json:"unit"`
+		Code  string   `json:"code"`
+	}
+	fhirPeriod struct {
+		Start string `json:"start"`
+		End   string `json:"end"`
+	}
+	fhirExtension struct {
+		URL                  string       `json:"url"`
+		ValueCode            string       `json:"valueCode"`
+		ValueCoding          *fhirCoding  `json:"valueCoding"`
+		ValueCodeableConcept *fhirConcept `json:"valueCodeableConcept"`
+	}
+	fhirResource struct {
+		ResourceType string `json:"resourceType"`
+		ID           string `json:"id"`
+		Status       string `json:"status"`
+		// Patient
+		Gender    string `json:"gender"`
+		BirthDate string `json:"birthDate"`
+		// Practitioner
+		Name          []struct{ Text, Family string } `json:"name"`
+		Qualification []struct {
+			Code fhirConcept `json:"code"`
+		} `json:"qualification"`
+		// Encounter
+		Identifier      []struct{ System, Value string } `json:"identifier"`
+		Period          *fhirPeriod                      `json:"period"`
+		ServiceProvider *fhirReference                   `json:"serviceProvider"`
+		Location        []struct {
+			Location fhirReference `json:"location"`
+		} `json:"location"`
+		Participant []struct {
+			Type       []fhirConcept  `json:"type"`
+			Individual *fhirReference `json:"individual"`
+		} `json:"participant"`
+		// Condition, Procedure, Observation, MedicationAdministration, DocumentReference
+		Code               *fhirConcept    `json:"code"`
+		Category           []fhirConcept   `json:"category"`
+		VerificationStatus *fhirConcept    `json:"verificationStatus"`
+		Recorder           *fhirReference  `json:"recorder"`
+		Asserter           *fhirReference  `json:"asserter"`
+		RecordedDate       string          `json:"recordedDate"`
+		OnsetDateTime      string          `json:"onsetDateTime"`
+		Extension          []fhirExtension `json:"extension"`
+		PerformedDateTime  string          `json:"performedDateTime"`
+		PerformedPeriod    *fhirPeriod     `json:"performedPeriod"`
+		EffectiveDateTime  string          `json:"effectiveDateTime"`
+		EffectivePeriod    *fhirPeriod     `json:"effectivePeriod"`
+		Issued             string          `json:"issued"`
+		ValueQuantity      *fhirQuantity   `json:"valueQuantity"`
+		ValueString        *string         `json:"valueString"`
+		ValueConcept       *fhirConcept    `json:"valueCodeableConcept"`
+		ReferenceRange     []struct {
+			Low  *fhirQuantity `json:"low"`
+			High *fhirQuantity `json:"high"`
+			Text string        `json:"text"`
+		} `json:"referenceRange"`
+		Component []struct {
+			Code          fhirConcept   `json:"code"`
+			ValueQuantity *fhirQuantity `json:"valueQuantity"`
+		} `json:"component"`
+		Performer         []json.RawMessage `json:"performer"`
+		MedicationConcept *fhirConcept      `json:"medicationCodeableConcept"`
+		MedicationRef     *fhirReference    `json:"medicationReference"`
+		Dosage            *struct {
+			Text  string        `json:"text"`
+			Route *fhirConcept  `json:"route"`
+			Dose  *fhirQuantity `json:"dose"`
+		} `json:"dosage"`
+		Type    *fhirConcept    `json:"type"`
+		Date    string          `json:"date"`
+		Author  []fhirReference `json:"author"`
+		Content []struct {
+			Attachment struct {
+				ContentType string `json:"contentType"`
+				Data        string `json:"data"`
+				URL         string `json:"url"`
+			} `json:"attachment"`
+		} `json:"content"`
+	}
+)
+
+// ParseFHIRBundle reads an encounter from a FHIR R4 Bundle: Patient (age, sex), Encounter
+// (account, dates, facility, unit, attending), Condition (documented diagnoses with their
+// author's role and POA), Procedure (ICD-10-PCS codes, other procedures as orders),
+// Observation (labs, vitals, measurements), MedicationAdministration and DocumentReference
+// with inline text (notes). Practitioner resources give authors their roles (qualification
+// MD/DO physician, NP/PA advanced practice, RN/LPN nurse, RD dietitian, PT/OT/RT therapist).
+// Every entry that cannot be used is reported in the returned errors while the others load;
+// the error is only for input that is not a Bundle at all.
+func ParseFHIRBundle(b []byte) (*claim.Encounter, []FHIRError, error) {
+	var bundle struct {
+		ResourceType string `json:"resourceType"`
+		Entry        []struct {
+			FullURL  string          `json:"fullUrl"`
+			Resource json.RawMessage `json:"resource"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(b, &bundle); err != nil {
+		return nil, nil, fmt.Errorf("fhir: not a JSON Bundle: %w", err)
+	}
+	if bundle.ResourceType != "Bundle" {
+		return nil, nil, fmt.Errorf("fhir: resourceType is %q, want Bundle", bundle.ResourceType)
+	}
+	p := &fhirParser{enc: &claim.Encounter{}, roles: map[string]string{}, names: map[string]string{}}
+	res := make([]*fhirResource, len(bundle.Entry))
+	for i, e := range bundle.Entry {
+		if len(e.Resource) == 0 {
+			p.fail(i, "", "", "entry has no resource")
+			continue
+		}
+		r := &fhirResource{}
+		if err := json.Unmarshal(e.Resource, r); err != nil {
+			var head struct {
+				ResourceType string `json:"resourceType"`
+				ID           string `json:"id"`
+			}
+			_ = json.Unmarshal(e.Resource, &head) // best effort to name the entry
+			p.fail(i, head.ResourceType, head.ID, "malformed resource: "+err.Error())
+			continue
+		}
+		res[i] = r
+		if r.ResourceType == "Practitioner" {
+			p.practitioner(r)
+		}
+	}
+	var patient *fhirResource
+	for i, r := range res {
+		if r == nil {
+			continue
+		}
+		var err error
+		switch r.ResourceType {
+		case "Practitioner":
+		case "Patient":
+			patient = r
+		case "Encounter":
+			err = p.encounter(r)
+		case "Condition":
+			err = p.condition(r)
+		case "Procedure":
+			err = p.procedure(r)
+		case "Observation":
+			err = p.observation(r)
+		case "MedicationAdministration":
+			err = p.medication(r)
+		case "DocumentReference":
+			err = p.document(r)
+		case "":
+			err = errors.New("resourceType is missing")
+		default:
+			err = fmt.Errorf("unsupported resource type %s (ignored)", r.ResourceType)
+		}
+		if err != nil {
+			p.fail(i, r.ResourceType, r.ID, err.Error())
+		}
+	}
+	if patient != nil {
+		p.patient(patient)
+	}
+	return p.enc, p.errs, nil
+}
+
+type fhirParser struct {
+	enc   *claim.Encounter
+	errs  []FHIRError
+	roles map[string]string // "Practitioner/id" → author role
+	names map[string]string
+}
+
+func (p *fhirParser) fail(i int, typ, id, msg string) {
+	p.errs = append(p.errs, FHIRError{Entry: i, ResourceType: typ, ID: id, Message: msg})
+}
+
+// qualificationRoles maps v2 0360 degree codes to author roles.
+var qualificationRoles = map[string]string{
+	"MD": claim.RolePhysician, "DO": claim.RolePhysician, "NP": claim.RoleAdvancedPractice, "PA": claim.RoleAdvancedPractice,
+	"CNS": claim.RoleAdvancedPractice, "RN": claim.RoleNurse, "LPN": claim.RoleNurse, "RD": claim.RoleDietitian,
+	"PT": claim.RoleTherapist, "OT": claim.RoleTherapist, "RT": claim.RoleTherapist, "SLP": claim.RoleTherapist,
+}
+
+func (p *fhirParser) practitioner(r *fhirResource) {
+	key := "Practitioner/" + r.ID
+	for _, q := range r.Qualification {
+		for _, c := range q.Code.Coding {
+			if role, ok := qualificationRoles[strings.ToUpper(c.Code)]; ok {
+				p.roles[key] = role
+			}
+		}
+	}
+	if len(r.Name) > 0 {
+		p.names[key] = strings.TrimSpace(r.Name[0].Text + " " + r.Name[0].Family)
+	}
+}
+
+// author returns the provider and role of a reference (role "" when unknown).
+func (p *fhirParser) author(ref *fhirReference) (*claim.Provider, string) {
+	if ref == nil || ref.Reference == "" && ref.Display == "" {
+		return nil, ""
+	}
+	id := ref.Reference
+	if i := strings.LastIndexByte(id, '/'); i >= 0 {
+		id = id[i+1:]
+	}
+	name := ref.Display
+	if name == "" {
+		name = p.names[ref.Reference]
+	}
+	return &claim.Provider{ID: id, Name: name}, p.roles[ref.Reference]
+}
+
+// fhirTime parses a FHIR dateTime or instant (a date alone is midnight UTC).
+func fhirTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02", "2006-01", "2006"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("invalid dateTime %q", s)
+}
+
+func firstTime(vals ...string) (time.Time, error) {
+	for _, v := range vals {
+		if v != "" {
+			return fhirTime(v)
+		}
+	}
+	return time.Time{}, nil
+}
+
+func periodStart(p *fhirPeriod) string {
+	if p == nil {
+		return ""
+	}
+	return p.Start
+}
+
+func dateOf(t time.Time) claim.Date {
+	return claim.Date{Year: t.Year(), Month: t.Month(), Day: t.Day()}
+}
+
+func (c *fhirConcept) name() string {
+	if c == nil {
+		return ""
+	}
+	if c.Text != "" {
+		return c.Text
+	}
+	for _, x := range c.Coding {
+		if x.Display != "" {
+			return x.Display
+		}
+	}
+	for _, x := range c.Coding {
+		if x.Code != "" {
+			return x.Code
+		}
+	}
+	return ""
+}
+
+func (c *fhirConcept) code(system string) string {
+	if c == nil {
+		return ""
+	}
+	for _, x := range c.Coding {
+		if strings.EqualFold(x.System, system) {
+			return x.Code
+		}
+	}
+	return ""
+}
+
+func (c *fhirConcept) hasCode(code string) bool {
+	if c == nil {
+		return false
+	}
+	for _, x := range c.Coding {
+		if strings.EqualFold(x.Code, code) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *fhirParser) patient(r *fhirResource) {
+	switch r.Gender {
+	case "male":
+		p.enc.Sex = "M"
+	case "female":
+		p.enc.Sex = "F"
+	case "":
+	default:
+		p.enc.Sex = "U"
+	}
+	if r.BirthDate == "" || p.enc.AdmitDate.IsZero() {
+		return
+	}
+	b, err := time.Parse("2006-01-02", r.BirthDate)
+	if err != nil {
+		return
+	}
+	a := p.enc.AdmitDate
+	age := a.Year - b.Year()
+	if a.Month < b.Month() || a.Month == b.Month() && a.Day < b.Day() {
+		age--
+	}
+	p.enc.Age = &age
+}
+
+func (p *fhirParser) encounter(r *fhirResource) error {
+	e := p.enc
+	e.ID = r.ID
+	if len(r.Identifier) > 0 {
+		e.Account = r.Identifier[0].Value
+	}
+	if e.Account == "" {
+		e.Account = r.ID
+	}
+	if r.Period != nil {
+		start, err := fhirTime(r.Period.Start)
+		if err != nil {
+			return fmt.Errorf("period.start: %w", err)
+		}
+		end, err := fhirTime(r.Period.End)
+		if err != nil {
+			return fmt.Errorf("period.end: %w", err)
+		}
+		if !start.IsZero() {
+			e.AdmitDate = dateOf(start)
+		}
+		if !end.IsZero() {
+			e.DischargeDate = dateOf(end)
+		}
+	}
+	if r.ServiceProvider != nil {
+		e.Facility = r.ServiceProvider.Display
+	}
+	if len(r.Location) > 0 {
+		e.Unit = r.Location[0].Location.Display
+	}
+	for _, pt := range r.Participant {
+		for _, t := range pt.Type {
+			if t.hasCode("ATND") && pt.Individual != nil {
+				e.AttendingProvider, _ = p.author(pt.Individual)
+			}
+		}
+	}
+	return nil
+}
+
+func (p *fhirParser) condition(r *fhirResource) error {
+	if vs := r.VerificationStatus; vs != nil && (vs.hasCode("refuted") || vs.hasCode("entered-in-error")) {
+		return errors.New("verification status refuted or entered-in-error: not a documented diagnosis (ignored)")
+	}
+	code := r.Code.code(systemICD10CM)
+	if code == "" {
+		return errors.New("no ICD-10-CM coding (system " + systemICD10CM + ")")
+	}
+	t, err := firstTime(r.RecordedDate, r.OnsetDateTime)
+	if err != nil {
+		return err
+	}
+	ref := r.Asserter
+	if ref == nil {
+		ref = r.Recorder
+	}
+	author, role := p.author(ref)
+	if role == "" {
+		// Encounter diagnoses in an EHR feed are the providers' diagnoses.
+		role = claim.RolePhysician
+	}
+	ev := claim.Evidence{Kind: claim.KindDocumentedDx, Code: claim.NormalizeCode(code), Name: r.Code.name(), Time: t,
+		AuthorRole: role, Author: author, Source: "EHR problem list"}
+	if len(r.Category) > 0 {
+		ev.NoteType = r.Category[0].name()
+	}
+	for _, x := range r.Extension {
+		u := strings.ToLower(x.URL)
+		if !strings.Contains(u, "present-on-admission") && !strings.HasSuffix(u, "poa") {
+			continue
+		}
+		switch {
+		case x.ValueCode != "":
+			ev.POA = x.ValueCode
+		case x.ValueCoding != nil:
+			ev.POA = x.ValueCoding.Code
+		case x.ValueCodeableConcept != nil && len(x.ValueCodeableConcept.Coding) > 0:
+			ev.POA = x.ValueCodeableConcept.Coding[0].Code
+		}
+	}
+	p.enc.Evidence = append(p.enc.Evidence, ev)
+	return nil
+}
+
+func (p *fhirParser) procedure(r *fhirResource) error {
+	if r.Status == "not-done" || r.Status == "entered-in-error" {
+		return fmt.Errorf("status %s (ignored)", r.Status)
+	}
+	t, err := firstTime(r.PerformedDateTime, periodStart(r.PerformedPeriod))
+	if err != nil {
+		return err
+	}
+	if pcs := r.Code.code(systemICD10PCS); pcs != "" {
+		pr := claim.Proc{Code: claim.NormalizeCode(pcs)}
+		if !t.IsZero() {
+			d := dateOf(t)
+			pr.Date = &d
+		}
+		p.enc.Procedures = append(p.enc.Procedures, pr)
+		return nil
+	}
+	name := r.Code.name()
+	if name == "" {
+		return errors.New("procedure has no code or text")
+	}
+	p.enc.Evidence = append(p.enc.Evidence, claim.Evidence{Kind: claim.KindOrder, Name: name, Time: t, Source: "EHR procedures"})
+	return nil
+}
+
+// measurementLOINC are the LOINC codes of height, weight and BMI.
+var measurementLOINC = map[string]bool{"39156-5": true, "29463-7": true, "3141-9": true, "8302-2": true}
+
+func (p *fhirParser) observation(r *fhirResource) error {
+	if r.Status == "entered-in-error" || r.Status == "cancelled" {
+		return fmt.Errorf("status %s (ignored)", r.Status)
+	}
+	if r.Code == nil {
+		return errors.New("observation has no code")
+	}
+	t, err := firstTime(r.EffectiveDateTime, periodStart(r.EffectivePeriod), r.Issued)
+	if err != nil {
+		return err
+	}
+	loinc := r.Code.code(systemLOINC)
+	kind := claim.KindLab
+	for _, c := range r.Category {
+		if c.hasCode("vital-signs") {
+			kind = claim.KindVital
+		}
+	}
+	if measurementLOINC[loinc] {
+		kind = claim.KindMeasurement
+	}
+	ev := claim.Evidence{Kind: kind, Name: r.Code.name(), LOINC: loinc, Time: t}
+	if len(r.ReferenceRange) > 0 {
+		rr := r.ReferenceRange[0]
+		switch {
+		case rr.Text != "":
+			ev.ReferenceRange = rr.Text
+		case rr.Low != nil && rr.Low.Value != nil && rr.High != nil && rr.High.Value != nil:
+			ev.ReferenceRange = fmtNum(*rr.Low.Value) + "-" + fmtNum(*rr.High.Value)
+		}
+	}
+	switch {
+	case r.ValueQuantity != nil && r.ValueQuantity.Value != nil:
+		ev.Value, ev.Unit = claim.Number(*r.ValueQuantity.Value), quantityUnit(r.ValueQuantity)
+	case r.ValueString != nil:
+		ev.Value = claim.Text(*r.ValueString)
+	case r.ValueConcept != nil:
+		ev.Value = claim.Text(r.ValueConcept.name())
+	case len(r.Component) > 0:
+		n := 0
+		for _, c := range r.Component {
+			if c.ValueQuantity == nil || c.ValueQuantity.Value == nil {
+				continue
+			}
+			p.enc.Evidence = append(p.enc.Evidence, claim.Evidence{Kind: kind, Name: c.Code.name(), LOINC: c.Code.code(systemLOINC),
+				Value: claim.Number(*c.ValueQuantity.Value), Unit: quantityUnit(c.ValueQuantity), Time: t})
+			n++
+		}
+		if n == 0 {
+			return errors.New("observation components carry no quantity")
+		}
+		return nil
+	default:
+		return errors.New("observation has no value")
+	}
+	p.enc.Evidence = append(p.enc.Evidence, ev)
+	return nil
+}
+
+func quantityUnit(q *fhirQuantity) string {
+	if q.Unit != "" {
+		return q.Unit
+	}
+	return q.Code
+}
+
+func (p *fhirParser) medication(r *fhirResource) error {
+	if r.Status == "not-done" || r.Status == "entered-in-error" {
+		return fmt.Errorf("status %s (ignored)", r.Status)
+	}
+	name := r.MedicationConcept.name()
+	if name == "" && r.MedicationRef != nil {
+		name = r.MedicationRef.Display
+	}
+	if name == "" {
+		return errors.New("medication has no name")
+	}
+	t, err := firstTime(r.EffectiveDateTime, periodStart(r.EffectivePeriod))
+	if err != nil {
+		return err
+	}
+	ev := claim.Evidence{Kind: claim.KindMed, Name: name, Time: t, Source: "MAR"}
+	if d := r.Dosage; d != nil {
+		ev.Route = d.Route.name()
+		switch {
+		case d.Dose != nil && d.Dose.Value != nil:
+			ev.Dose = strings.TrimSpace(strconv.FormatFloat(*d.Dose.Value, 'f', -1, 64) + " " + quantityUnit(d.Dose))
+		default:
+			ev.Dose = d.Text
+		}
+	}
+	p.enc.Evidence = append(p.enc.Evidence, ev)
+	return nil
+}
+
+func (p *fhirParser) document(r *fhirResource) error {
+	if r.Status == "entered-in-error" {
+		return errors.New("status entered-in-error (ignored)")
+	}
+	var text string
+	for _, c := range r.Content {
+		a := c.Attachment
+		if a.Data == "" {
+			continue
+		}
+		if a.ContentType != "" && !strings.HasPrefix(a.ContentType, "text/") {
+			continue
+		}
+		b, err := base64.StdEncoding.DecodeString(a.Data)
+		if err != nil {
+			return fmt.Errorf("attachment data is not base64: %w", err)
+		}
+		text = string(b)
+		break
+	}
+	if text == "" {
+		return errors.New("no inline text attachment (content.attachment.data with a text/* type)")
+	}
+	t, err := fhirTime(r.Date)
+	if err != nil {
+		return err
+	}
+	ev := claim.Evidence{Kind: claim.KindNote, NoteType: r.Type.name(), Text: text, Time: t}
+	if len(r.Author) > 0 {
+		ev.Author, ev.AuthorRole = p.author(&r.Author[0])
+	}
+	p.enc.Evidence = append(p.enc.Evidence, ev)
+	return nil
+}

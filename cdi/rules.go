@@ -1,0 +1,406 @@
+package cdi
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/msdrg-cdi/drg/claim"
+)
+
+//go:embed default_rules.json
+var defaultRulesJSON []byte
+
+var (
+	defaultOnce  sync.Once
+	defaultRules *Rules
+	defaultErr   error
+)
+
+// DefaultRules returns the rules embedded in the package (default_rules.json): typical CDI
+// program thresholds for every condition the engine knows. It panics if the embedded file is
+// invalid, which the package tests rule out.
+func DefaultRules() *Rules {
+	defaultOnce.Do(func() { defaultRules, defaultErr = ParseRules(defaultRulesJSON) })
+	if defaultErr != nil {
+		panic(fmt.Sprintf("cdi: embedded default rules: %v", defaultErr))
+	}
+	return defaultRules
+}
+
+// DefaultRulesJSON returns a copy of the embedded default rules document, e.g. to serve it
+// or to start a facility's own file from it.
+func DefaultRulesJSON() []byte { return slices.Clone(defaultRulesJSON) }
+
+// Rules is a parsed, validated rules document: settings, evidence selectors, indicators,
+// condition rules, conflict groups and per-facility overrides. A Rules value is immutable
+// and safe for concurrent use.
+type Rules struct {
+	// Version labels the rules document; it is echoed in every Review.
+	Version string `json:"version"`
+	// Settings are facility choices that select rules, e.g. "sepsis_definition": "sepsis-3".
+	Settings map[string]string `json:"settings"`
+	// POAWindowHours: a new diagnosis whose first supporting indicator is within this many
+	// hours of the admission date's midnight is assumed present on admission in what-if
+	// regrouping.
+	POAWindowHours float64 `json:"poa_window_hours"`
+	// Selectors pick evidence items (and derived values) by kind, name, LOINC, context…
+	Selectors map[string]*Selector `json:"selectors"`
+	// Indicators are predicates over the evidence a selector picks.
+	Indicators map[string]*Indicator `json:"indicators"`
+	// Criteria are named criteria ("hypoxemia": any of three indicators) that rules use like
+	// indicators.
+	Criteria map[string]*Criterion `json:"criteria"`
+	// NonProviderReportable lists code prefixes that may be reported from documentation by
+	// other clinicians (BMI, coma scale…): their documentation by a nurse or dietitian alone
+	// is not a conflict.
+	NonProviderReportable []string `json:"non_provider_reportable"`
+	// Rules are the condition rules, by id.
+	Rules map[string]*Rule `json:"rules"`
+	// ConflictGroups are sets of mutually exclusive diagnoses; provider documentation of two
+	// members of one group is a conflict.
+	ConflictGroups map[string]*ConflictGroup `json:"conflict_groups"`
+	// Specificity configures the mechanical specificity search.
+	Specificity SpecificityConfig `json:"specificity"`
+	// Facilities holds per-facility overrides as JSON merge patches (RFC 7386) of this
+	// document; see ForFacility.
+	Facilities map[string]json.RawMessage `json:"facilities,omitempty"`
+
+	raw        []byte            // the document without facilities, for merging
+	ruleIDs    []string          // sorted rule ids
+	facilities map[string]*Rules // compiled facility rules
+}
+
+// SpecificityConfig configures the mechanical specificity search over documented codes.
+type SpecificityConfig struct {
+	// ExcludeCategories lists ICD-10-CM code prefixes that are never searched (e.g. Z68: a BMI
+	// code is a measurement, not a less specific diagnosis).
+	ExcludeCategories []string `json:"exclude_categories"`
+	// MaxOptions bounds the sibling codes offered as query options.
+	MaxOptions int `json:"max_options"`
+}
+
+// ConflictGroup is a set of diagnoses that cannot all be true: each member is a list of code
+// prefixes. Provider documentation matching two members is a conflict opportunity.
+type ConflictGroup struct {
+	Condition string     `json:"condition"`
+	Members   [][]string `json:"members"`
+}
+
+// Rule is one condition rule: the criteria over indicators that support a diagnosis, the
+// documentation that makes it moot, and the query it leads to.
+type Rule struct {
+	// Condition is the clinical name shown to specialists ("Acute respiratory failure").
+	Condition string `json:"condition"`
+	// Terms are the words that name the diagnosis; an open-ended query must not use them
+	// (Q7).
+	Terms []string `json:"terms"`
+	// Settings restrict the rule to facilities whose setting has one of the listed values.
+	Settings map[string][]string `json:"settings,omitempty"`
+	// Criteria decide whether the record supports the condition.
+	Criteria Criterion `json:"criteria"`
+	// Documented are code prefixes that mean the condition is already documented (no
+	// new-diagnosis opportunity).
+	Documented []string `json:"documented"`
+	// Unspecified are code prefixes of less specific documentation of the condition: when one
+	// is documented and the criteria hold, the opportunity is a specificity one and the
+	// candidate replaces it.
+	Unspecified []string `json:"unspecified,omitempty"`
+	// ClinicalValidation asks for a clinical validation opportunity when a Documented code is
+	// present but the criteria do not hold.
+	ClinicalValidation bool `json:"clinical_validation,omitempty"`
+	// Candidates are the codes the condition would be coded with; the first whose When holds
+	// is the primary candidate used for the impact.
+	Candidates []Candidate `json:"candidates"`
+	// Companions are codes reported along with the diagnosis once it is documented (the BMI
+	// Z code of an obesity diagnosis); the first whose When holds is added to the primary
+	// candidate and to the codes of an agreeing answer.
+	Companions []Candidate `json:"companions,omitempty"`
+	// Query is the template of the query generated from the opportunity.
+	Query QueryTemplate `json:"query"`
+}
+
+// Candidate is a code set the condition would be coded with, and when it applies.
+type Candidate struct {
+	Codes []string   `json:"codes"`
+	Label string     `json:"label"`
+	When  *Criterion `json:"when,omitempty"`
+	// Principal sequences the first code as principal diagnosis when it is present on
+	// admission (sepsis with a localized infection: the infection becomes secondary).
+	Principal bool `json:"principal,omitempty"`
+}
+
+// QueryTemplate describes the query generated from a rule's opportunity.
+type QueryTemplate struct {
+	Format   string           `json:"format"` // multiple_choice or open_ended
+	Question string           `json:"question"`
+	Options  []OptionTemplate `json:"options,omitempty"`
+}
+
+// OptionTemplate is a multiple-choice option offered when its When criterion holds (options
+// that are not credible for the patient are dropped, Q4).
+type OptionTemplate struct {
+	Text  string     `json:"text"`
+	Codes []string   `json:"codes,omitempty"`
+	When  *Criterion `json:"when,omitempty"`
+}
+
+// ParseRules parses and validates a rules document (JSON). Every reference (selector,
+// indicator) must resolve, every comparator and format must be known; the error names the
+// offending path. Facility overrides are applied and validated too.
+func ParseRules(b []byte) (*Rules, error) {
+	r, err := parseRules(b)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.Facilities) == 0 {
+		return r, nil
+	}
+	r.facilities = map[string]*Rules{}
+	for _, f := range slices.Sorted(maps.Keys(r.Facilities)) {
+		fr, err := r.Override(r.Facilities[f])
+		if err != nil {
+			return nil, fmt.Errorf("rules: facilities.%s: %w", f, err)
+		}
+		r.facilities[f] = fr
+	}
+	return r, nil
+}
+
+func parseRules(b []byte) (*Rules, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	r := &Rules{}
+	if err := dec.Decode(r); err != nil {
+		return nil, fmt.Errorf("rules: %w", err)
+	}
+	if err := r.compile(); err != nil {
+		return nil, fmt.Errorf("rules: %w", err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("rules: %w", err)
+	}
+	delete(doc, "facilities")
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("rules: %w", err)
+	}
+	r.raw = raw
+	return r, nil
+}
+
+// Override returns the rules with a JSON merge patch (RFC 7386) applied: objects merge by
+// key (selectors, indicators and rules by id), null deletes, other values replace. For
+// example {"indicators": {"spo2_low": {"value": 92}}, "settings": {"sepsis_definition":
+// "sepsis-2"}} changes one threshold and one setting. The result is validated like a full
+// document.
+func (r *Rules) Override(patch []byte) (*Rules, error) {
+	var base, p any
+	if err := json.Unmarshal(r.raw, &base); err != nil {
+		return nil, fmt.Errorf("rules override: %w", err)
+	}
+	if err := json.Unmarshal(patch, &p); err != nil {
+		return nil, fmt.Errorf("rules override: %w", err)
+	}
+	if _, ok := p.(map[string]any); !ok {
+		return nil, errors.New("rules override: must be a JSON object")
+	}
+	merged, err := json.Marshal(mergePatch(base, p))
+	if err != nil {
+		return nil, fmt.Errorf("rules override: %w", err)
+	}
+	return parseRules(merged)
+}
+
+// ForFacility returns the rules in effect at a facility: the facility's override when the
+// document has one, else r itself.
+func (r *Rules) ForFacility(facility string) *Rules {
+	if fr, ok := r.facilities[facility]; ok {
+		return fr
+	}
+	return r
+}
+
+// Setting returns the value of a facility setting ("" when unset).
+func (r *Rules) Setting(name string) string { return r.Settings[name] }
+
+// RuleIDs returns the rule ids in evaluation order (sorted).
+func (r *Rules) RuleIDs() []string { return slices.Clone(r.ruleIDs) }
+
+// mergePatch applies an RFC 7386 merge patch.
+func mergePatch(target, patch any) any {
+	p, ok := patch.(map[string]any)
+	if !ok {
+		return patch
+	}
+	t, ok := target.(map[string]any)
+	if !ok {
+		t = map[string]any{}
+	}
+	out := make(map[string]any, len(t))
+	maps.Copy(out, t)
+	for k, v := range p {
+		if v == nil {
+			delete(out, k)
+			continue
+		}
+		out[k] = mergePatch(out[k], v)
+	}
+	return out
+}
+
+// Query formats.
+const (
+	FormatMultipleChoice = "multiple_choice"
+	FormatOpenEnded      = "open_ended"
+	FormatYesNo          = "yes_no"
+)
+
+// compile validates references and prepares matchers.
+func (r *Rules) compile() error {
+	if r.POAWindowHours <= 0 {
+		r.POAWindowHours = 48
+	}
+	if r.Specificity.MaxOptions <= 0 {
+		r.Specificity.MaxOptions = 6
+	}
+	for i, p := range r.Specificity.ExcludeCategories {
+		r.Specificity.ExcludeCategories[i] = normCode(p)
+	}
+	for _, id := range slices.Sorted(maps.Keys(r.Selectors)) {
+		s := r.Selectors[id]
+		if s == nil {
+			return fmt.Errorf("selectors.%s: null", id)
+		}
+		if err := s.compile(r.Selectors); err != nil {
+			return fmt.Errorf("selectors.%s: %w", id, err)
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(r.Indicators)) {
+		ind := r.Indicators[id]
+		if ind == nil {
+			return fmt.Errorf("indicators.%s: null", id)
+		}
+		ind.id = id
+		if err := ind.compile(r.Selectors); err != nil {
+			return fmt.Errorf("indicators.%s: %w", id, err)
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(r.Criteria)) {
+		if r.Indicators[id] != nil {
+			return fmt.Errorf("criteria.%s: an indicator has the same id", id)
+		}
+		if r.Criteria[id] == nil {
+			return fmt.Errorf("criteria.%s: null", id)
+		}
+		if err := r.Criteria[id].compile(r, 1); err != nil {
+			return fmt.Errorf("criteria.%s: %w", id, err)
+		}
+	}
+	normCodes(r.NonProviderReportable)
+	r.ruleIDs = slices.Sorted(maps.Keys(r.Rules))
+	for _, id := range r.ruleIDs {
+		rule := r.Rules[id]
+		if rule == nil {
+			return fmt.Errorf("rules.%s: null", id)
+		}
+		if err := rule.compile(r); err != nil {
+			return fmt.Errorf("rules.%s: %w", id, err)
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(r.ConflictGroups)) {
+		g := r.ConflictGroups[id]
+		if g == nil || len(g.Members) < 2 {
+			return fmt.Errorf("conflict_groups.%s: needs at least two members", id)
+		}
+		for _, m := range g.Members {
+			normCodes(m)
+		}
+	}
+	return nil
+}
+
+func (rule *Rule) compile(r *Rules) error {
+	if rule.Condition == "" {
+		return errors.New("condition is required")
+	}
+	if err := rule.Criteria.compile(r, 0); err != nil {
+		return fmt.Errorf("criteria: %w", err)
+	}
+	if len(rule.Candidates) == 0 {
+		return errors.New("at least one candidate is required")
+	}
+	normCodes(rule.Documented)
+	normCodes(rule.Unspecified)
+	for name, list := range map[string][]Candidate{"candidates": rule.Candidates, "companions": rule.Companions} {
+		for i := range list {
+			c := &list[i]
+			if len(c.Codes) == 0 {
+				return fmt.Errorf("%s[%d]: codes are required", name, i)
+			}
+			normCodes(c.Codes)
+			if c.When != nil {
+				if err := c.When.compile(r, 0); err != nil {
+					return fmt.Errorf("%s[%d].when: %w", name, i, err)
+				}
+			}
+		}
+	}
+	switch rule.Query.Format {
+	case FormatMultipleChoice, FormatOpenEnded:
+	case FormatYesNo:
+		return errors.New("query.format: yes_no cannot introduce a new diagnosis (Q6); use multiple_choice or open_ended")
+	default:
+		return fmt.Errorf("query.format: unknown %q (multiple_choice, open_ended)", rule.Query.Format)
+	}
+	if rule.Query.Question == "" {
+		return errors.New("query.question is required")
+	}
+	if rule.Query.Format == FormatMultipleChoice && len(rule.Query.Options) == 0 {
+		return errors.New("query.options: a multiple-choice query needs options")
+	}
+	for i := range rule.Query.Options {
+		o := &rule.Query.Options[i]
+		normCodes(o.Codes)
+		if o.When != nil {
+			if err := o.When.compile(r, 0); err != nil {
+				return fmt.Errorf("query.options[%d].when: %w", i, err)
+			}
+		}
+	}
+	return nil
+}
+
+// appliesTo reports whether the rule is enabled by the settings, and why not.
+func (rule *Rule) appliesTo(settings map[string]string) (bool, string) {
+	for _, k := range slices.Sorted(maps.Keys(rule.Settings)) {
+		if !slices.Contains(rule.Settings[k], settings[k]) {
+			return false, fmt.Sprintf("not evaluated: facility setting %s is %q (rule applies to %s)", k, settings[k], strings.Join(rule.Settings[k], ", "))
+		}
+	}
+	return true, ""
+}
+
+func normCode(c string) string { return strings.ToUpper(claim.NormalizeCode(strings.TrimSpace(c))) }
+
+func normCodes(cs []string) {
+	for i, c := range cs {
+		cs[i] = normCode(c)
+	}
+}
+
+func hasCodePrefix(code string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(code, p) {
+			return true
+		}
+	}
+	return false
+}
