@@ -113,7 +113,8 @@ func writeEncounter(c *gin.Context, status int, e *store.Encounter) {
 
 func (s *Server) handleCreateEncounter(c *gin.Context) {
 	var in EncounterInput
-	if !DecodeJSON(c, &in) {
+	body, ok := ReadBody(c)
+	if !ok || !decodeStrict(c, body, &in) {
 		return
 	}
 	in.Codes.Normalize()
@@ -188,7 +189,7 @@ func (s *Server) handlePatchEncounter(c *gin.Context) {
 		}
 		mb, _ := json.Marshal(merged)
 		var in EncounterInput
-		if !DecodeJSONBytes(c, mb, &in) {
+		if !decodeStrict(c, mb, &in) {
 			decodeFailed = true
 			return errPatchRejected
 		}
@@ -379,7 +380,7 @@ func (s *Server) handleFinalize(c *gin.Context) {
 	var in FinalizeInput
 	present := map[string]json.RawMessage{}
 	if len(bytes.TrimSpace(body)) > 0 {
-		if !DecodeJSONBytes(c, body, &in) {
+		if !decodeStrict(c, body, &in) {
 			return
 		}
 		_ = json.Unmarshal(body, &present)

@@ -138,6 +138,12 @@ func DecodeJSON(c *gin.Context, v any) bool {
 
 // DecodeJSONBytes is DecodeJSON for a body already read.
 func DecodeJSONBytes(c *gin.Context, b []byte, v any) bool {
+	return decodeStrict(c, b, v) && Validate(c, v)
+}
+
+// decodeStrict decodes one JSON value into v rejecting unknown fields, without validation
+// (for bodies normalized before they are validated).
+func decodeStrict(c *gin.Context, b []byte, v any) bool {
 	if len(bytes.TrimSpace(b)) == 0 {
 		WriteProblem(c, http.StatusBadRequest, KindMalformed, "empty request body: a JSON object is required")
 		return false
@@ -152,7 +158,7 @@ func DecodeJSONBytes(c *gin.Context, b []byte, v any) bool {
 		WriteProblem(c, http.StatusBadRequest, KindMalformed, "the body holds more than one JSON value")
 		return false
 	}
-	return Validate(c, v)
+	return true
 }
 
 // Validate checks v with its `binding` struct tags; on failure it writes a 422 problem naming

@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/driver/postgres"
@@ -55,6 +56,9 @@ type Store struct {
 	w       *gorm.DB // writes (SQLite: one connection)
 	r       *gorm.DB // reads (SQLite: a pool beside the writer; PostgreSQL: the same pool as w)
 	tokens  *tokenCache
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Options tune Open.
@@ -168,8 +172,13 @@ func (s *Store) Ping(ctx context.Context) error {
 	return db.PingContext(ctx)
 }
 
-// Close checkpoints (SQLite) and closes the database.
+// Close checkpoints (SQLite) and closes the database; later calls return the first result.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.close() })
+	return s.closeErr
+}
+
+func (s *Store) close() error {
 	var errs []error
 	if s.dialect == DialectSQLite && s.w != nil {
 		_ = s.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)").Error
