@@ -56,6 +56,7 @@ type Store struct {
 	w       *gorm.DB // writes (SQLite: one connection)
 	r       *gorm.DB // reads (SQLite: a pool beside the writer; PostgreSQL: the same pool as w)
 	tokens  *tokenCache
+	commits *committer // SQLite: group commit of write transactions
 
 	closeOnce sync.Once
 	closeErr  error
@@ -113,6 +114,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		rdb.SetMaxOpenConns(n)
 		rdb.SetMaxIdleConns(n)
 		s.w, s.r = w, r
+		s.commits = newCommitter(s)
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		if _, err := url.Parse(dsn); err != nil {
 			return nil, fmt.Errorf("open database: malformed PostgreSQL URL: %w", redact(err))
@@ -179,6 +181,9 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) close() error {
+	if s.commits != nil {
+		s.commits.stop()
+	}
 	var errs []error
 	if s.dialect == DialectSQLite && s.w != nil {
 		_ = s.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)").Error
@@ -211,9 +216,14 @@ func (s *Store) IntegrityCheck(ctx context.Context) (string, error) {
 	return strings.Join(rows, "\n"), nil
 }
 
-// Tx runs fn in one transaction: committed when fn returns nil, rolled back otherwise. Audit
-// rows written through the Tx belong to the same transaction.
+// Tx runs fn in one transaction: committed when fn returns nil, rolled back otherwise; Tx
+// returns once the outcome is durable. Audit rows written through the Tx belong to the same
+// transaction. On SQLite, transactions submitted at the same moment are committed together
+// (each behind a savepoint, see commit.go). fn must not call Tx itself.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
+	if s.commits != nil {
+		return s.commits.do(ctx, fn)
+	}
 	return s.w.WithContext(ctx).Transaction(func(db *gorm.DB) error {
 		return fn(&Tx{db: db, s: s})
 	})

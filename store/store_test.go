@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -451,4 +452,68 @@ func TestRedact(t *testing.T) {
 	if strings.Contains(err.Error(), "secret") {
 		t.Errorf("password shown: %v", err)
 	}
+}
+
+// TestGroupCommitIsolation: in a group, a failing transaction is rolled back alone; the
+// others commit.
+func TestGroupCommitIsolation(t *testing.T) {
+	s := openSQLite(t)
+	mk := func(account string, fail bool) *txReq {
+		return &txReq{ctx: ctx, err: make(chan error, 1), fn: func(tx *Tx) error {
+			e := sampleEncounter(account)
+			e.ID, e.Status, e.RowVersion = NewID(), StatusDischarged, 1
+			row, codes, _ := toRows(e)
+			if err := tx.db.Create(row).Error; err != nil {
+				return err
+			}
+			if err := tx.db.Create(&codes).Error; err != nil {
+				return err
+			}
+			if fail {
+				return errors.New("refused")
+			}
+			return tx.Audit(CLIActor, "encounter", e.ID, "create", nil, e)
+		}}
+	}
+	panicky := &txReq{ctx: ctx, err: make(chan error, 1), fn: func(*Tx) error { panic("bug") }}
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	late := mk("G-late", false)
+	late.ctx = canceled
+	errs := s.commits.commit([]*txReq{mk("G-1", false), mk("G-2", true), panicky, mk("G-3", false), late})
+	if errs[0] != nil || errs[1] == nil || errs[2] == nil || errs[3] != nil || !errors.Is(errs[4], context.Canceled) {
+		t.Fatalf("outcomes %v", errs)
+	}
+	var accounts []string
+	s.r.Model(&encounterRow{}).Order("account").Pluck("account", &accounts)
+	var codes, audits int64
+	s.r.Model(&codeRow{}).Count(&codes)
+	s.r.Model(&auditRow{}).Count(&audits)
+	if strings.Join(accounts, ",") != "G-1,G-3" || codes != 8 || audits != 2 {
+		t.Errorf("stored accounts %v, %d codes, %d audit rows", accounts, codes, audits)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateEncounter(ctx, CLIActor, sampleEncounter("after")); !errors.Is(err, ErrClosed) {
+		t.Errorf("write after Close: %v", err)
+	}
+}
+
+// BenchmarkCreateEncounter measures encounter writes with 8 concurrent writers.
+func BenchmarkCreateEncounter(b *testing.B) {
+	s, err := Open(ctx, "sqlite:"+filepath.Join(b.TempDir(), "drg.db"), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var n atomic.Int64
+	b.SetParallelism(4) // 4 × GOMAXPROCS writers
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.CreateEncounter(ctx, CLIActor, sampleEncounter(fmt.Sprint("B", n.Add(1)))); err != nil {
+				b.Error(err)
+			}
+		}
+	})
 }
