@@ -29,7 +29,7 @@ var (
 )
 
 // catalog loads ../shared/cms once for the package (skipping when absent).
-func catalog(t *testing.T) (*tables.Catalog, *grouper.Engine) {
+func catalog(t testing.TB) (*tables.Catalog, *grouper.Engine) {
 	t.Helper()
 	dir := filepath.Dir(filepath.Dir(shared.Path(t, "cms/msdrg/msdrg_combined.bin")))
 	catOnce.Do(func() {
@@ -49,7 +49,7 @@ var fixedNow = time.Date(2026, 5, 15, 12, 0, 0, 0, time.UTC)
 
 // testServer is a real HTTP server over a SQLite file, with one user per role.
 type testServer struct {
-	t      *testing.T
+	t      testing.TB
 	URL    string
 	srv    *api.Server
 	st     *store.Store
@@ -74,7 +74,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newTestServer(t *testing.T, extra ...api.Route) *testServer {
+func newTestServer(t testing.TB, extra ...api.Route) *testServer {
 	t.Helper()
 	c, e := catalog(t)
 	st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "drg.db"), store.Options{})

@@ -22,6 +22,7 @@ const (
 	ctxRoute     = "drg.route" // the route's OpenAPI path: a label without identifiers
 	ctxUser      = "drg.user"
 	ctxLogger    = "drg.logger"
+	ctxServer    = "drg.server"
 )
 
 // UserFrom returns the authenticated caller of a request (false on public routes).
@@ -40,12 +41,18 @@ func ActorFrom(c *gin.Context) store.Actor {
 	return store.ActorOf(u)
 }
 
-// logger returns the request's logger (request id attached).
+// logger returns the request's logger (request id attached), made on first use.
 func logger(c *gin.Context) *slog.Logger {
 	if l, ok := c.Get(ctxLogger); ok {
 		return l.(*slog.Logger)
 	}
-	return slog.Default()
+	base := slog.Default()
+	if s, ok := c.Get(ctxServer); ok {
+		base = s.(*Server).log
+	}
+	l := base.With("request_id", c.GetString(ctxRequestID))
+	c.Set(ctxLogger, l)
+	return l
 }
 
 // Logger returns the request's logger: the server's, with the request id attached. Never
@@ -86,7 +93,7 @@ func (s *Server) observe(c *gin.Context) {
 	}
 	c.Set(ctxRequestID, id)
 	c.Header("X-Request-ID", id)
-	c.Set(ctxLogger, s.log.With("request_id", id))
+	c.Set(ctxServer, s)
 	s.metrics.inFlight.Add(1)
 	c.Next()
 	s.metrics.inFlight.Add(-1)

@@ -37,6 +37,7 @@ func main() {
 	conc := flag.Int("concurrency", 32, "concurrent clients")
 	dur := flag.Duration("duration", 10*time.Second, "measurement time (at most 5m)")
 	warm := flag.Duration("warmup", 2*time.Second, "warm-up time, not measured")
+	rate := flag.Float64("rate", 0, "open loop: send this many requests per second on a fixed schedule, latency measured from each request's scheduled time (0: closed loop, each client sends as soon as its previous answer arrives)")
 	flag.Parse()
 	u, err := url.Parse(*base)
 	if err != nil {
@@ -79,15 +80,40 @@ func main() {
 		statuses := make([]map[int]int, *conc)
 		var wg sync.WaitGroup
 		start := time.Now()
+		var schedule chan time.Time
+		if *rate > 0 {
+			schedule = make(chan time.Time, 4*(*conc))
+			go func() {
+				defer close(schedule)
+				interval := time.Duration(float64(time.Second) / *rate)
+				for k := 0; ; k++ {
+					at := start.Add(time.Duration(k) * interval)
+					if d := time.Until(at); d > 0 {
+						time.Sleep(d)
+					}
+					if ctx.Err() != nil {
+						return
+					}
+					schedule <- at
+				}
+			}()
+		}
 		for w := range *conc {
 			statuses[w] = map[int]int{}
 			wg.Go(func() {
 				for ctx.Err() == nil {
+					t0 := time.Now()
+					if schedule != nil {
+						at, ok := <-schedule
+						if !ok {
+							return
+						}
+						t0 = at
+					}
 					req, err := request()
 					if err != nil {
 						fatal(err)
 					}
-					t0 := time.Now()
 					resp, err := client.Do(req)
 					if err != nil {
 						statuses[w][-1]++
@@ -132,7 +158,7 @@ func main() {
 			ok += n
 		}
 	}
-	fmt.Printf("mode=%s concurrency=%d duration=%s requests=%d ok=%d statuses=%v\n", *mode, *conc, elapsed.Round(time.Millisecond), len(all), ok, statuses)
+	fmt.Printf("mode=%s rate=%.0f concurrency=%d duration=%s requests=%d ok=%d statuses=%v\n", *mode, *rate, *conc, elapsed.Round(time.Millisecond), len(all), ok, statuses)
 	fmt.Printf("throughput %.0f req/s (2xx %.0f/s)  latency p50 %s p90 %s p99 %s max %s\n",
 		float64(len(all))/elapsed.Seconds(), float64(ok)/elapsed.Seconds(),
 		pct(0.50).Round(time.Microsecond), pct(0.90).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), pct(1).Round(time.Microsecond))
