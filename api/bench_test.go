@@ -25,3 +25,25 @@ func BenchmarkGroupEndpoint(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSearchEndpoint measures GET /v1/codes/search (titles loaded): a word query and the
+// worst case, a one-letter prefix of many words.
+func BenchmarkSearchEndpoint(b *testing.B) {
+	ts := newTestServer(b)
+	ts.srv.Catalog().PreloadTitles()
+	h := ts.srv.Handler()
+	tok := "Bearer " + ts.tokens[cdi]
+	for _, q := range []string{"acute+kidney+failure", "heart+fail+systolic", "I50", "a"} {
+		b.Run(q, func(b *testing.B) {
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodGet, "/v1/codes/search?q="+q, nil)
+				req.Header.Set("Authorization", tok)
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != 200 {
+					b.Fatalf("status %d", w.Code)
+				}
+			}
+		})
+	}
+}

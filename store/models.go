@@ -21,6 +21,7 @@ type userRow struct {
 	UpdatedAt time.Time `gorm:"not null"`
 }
 
+// TableName names the table of users rows.
 func (userRow) TableName() string { return "users" }
 
 type tokenRow struct {
@@ -30,6 +31,7 @@ type tokenRow struct {
 	CreatedAt time.Time `gorm:"not null"`
 }
 
+// TableName names the table of api_tokens rows.
 func (tokenRow) TableName() string { return "api_tokens" }
 
 type encounterRow struct {
@@ -62,6 +64,7 @@ type encounterRow struct {
 	UpdatedAt       time.Time
 }
 
+// TableName names the table of encounters rows.
 func (encounterRow) TableName() string { return "encounters" }
 
 // Code sets of an encounter.
@@ -90,6 +93,7 @@ type codeRow struct {
 	Date        *string `gorm:"size:10"`
 }
 
+// TableName names the table of encounter_codes rows.
 func (codeRow) TableName() string { return "encounter_codes" }
 
 type auditRow struct {
@@ -105,6 +109,7 @@ type auditRow struct {
 	After     string    `gorm:"type:text;not null;default:''"`
 }
 
+// TableName names the table of audit_log rows.
 func (auditRow) TableName() string { return "audit_log" }
 
 var lockingClause = clause.Locking{Strength: "UPDATE"}

@@ -48,6 +48,9 @@ func openPostgres(t *testing.T) *Store {
 	t.Helper()
 	dsn := os.Getenv("DRG_TEST_POSTGRES")
 	if dsn == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI must run the store tests on PostgreSQL: .ci/run sets DRG_TEST_POSTGRES")
+		}
 		t.Skip("DRG_TEST_POSTGRES is not set: skipping the PostgreSQL run")
 	}
 	admin, err := gorm.Open(postgres.Open(dsn), &gorm.Config{Logger: logger.Discard})
