@@ -170,16 +170,21 @@ func (s *Server) handlePatchEncounter(c *gin.Context) {
 		}
 	}
 	actor := ActorFrom(c)
-	var fieldErrs []*FieldError
-	var decodeFailed bool
+	// The change runs inside the store transaction: it returns problems as errors and never
+	// writes the response itself.
 	updated, err := s.cfg.Store.UpdateEncounter(c.Request.Context(), actor, c.Param("id"), rowVersion, "update", func(e *store.Encounter) error {
 		if e.Status == store.StatusFinal {
 			return fmt.Errorf("%w: change it by finalizing again (POST /v1/encounters/%s/finalize with the codes)", store.ErrFinal, e.ID)
 		}
 		cur := inputOf(e)
-		curJSON, _ := json.Marshal(cur)
+		curJSON, err := json.Marshal(cur)
+		if err != nil {
+			return fmt.Errorf("encode encounter: %w", err)
+		}
 		var merged map[string]json.RawMessage
-		_ = json.Unmarshal(curJSON, &merged)
+		if err := json.Unmarshal(curJSON, &merged); err != nil {
+			return fmt.Errorf("decode encounter: %w", err)
+		}
 		for k, v := range patch {
 			if bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
 				delete(merged, k)
@@ -187,37 +192,31 @@ func (s *Server) handlePatchEncounter(c *gin.Context) {
 				merged[k] = v
 			}
 		}
-		mb, _ := json.Marshal(merged)
+		mb, err := json.Marshal(merged)
+		if err != nil {
+			return fmt.Errorf("encode patch: %w", err)
+		}
 		var in EncounterInput
-		if !decodeStrict(c, mb, &in) {
-			decodeFailed = true
-			return errPatchRejected
+		if err := decodeStrictErr(mb, &in); err != nil {
+			return err
 		}
 		in.Codes.Normalize()
-		if !Validate(c, &in) {
-			decodeFailed = true
-			return errPatchRejected
+		if err := validateErr(&in); err != nil {
+			return err
 		}
-		if fieldErrs = in.check(); len(fieldErrs) > 0 {
-			return errPatchRejected
+		if errs := in.check(); len(errs) > 0 {
+			return validation(errs...)
 		}
 		in.Codes.FillSources(e.Codes, defaultSource(actor.Role))
 		in.apply(e)
 		return nil
 	})
-	switch {
-	case decodeFailed:
-		return // the problem is written
-	case len(fieldErrs) > 0:
-		WriteValidation(c, fieldErrs...)
-	case err != nil:
+	if err != nil {
 		WriteError(c, err)
-	default:
-		writeEncounter(c, http.StatusOK, updated)
+		return
 	}
+	writeEncounter(c, http.StatusOK, updated)
 }
-
-var errPatchRejected = errors.New("patch rejected")
 
 // EncounterQuery are the filters and paging parameters of GET /v1/encounters.
 type EncounterQuery struct {

@@ -81,7 +81,10 @@ func WriteError(c *gin.Context, err error) {
 	var fe claim.Errors
 	var one *claim.FieldError
 	var tooBig *http.MaxBytesError
+	var pe *problemError
 	switch {
+	case errors.As(err, &pe):
+		WriteProblem(c, pe.status, pe.kind, pe.detail, pe.errs...)
 	case errors.As(err, &fe):
 		WriteValidation(c, fe...)
 	case errors.As(err, &one):
@@ -142,20 +145,10 @@ func DecodeJSONBytes(c *gin.Context, b []byte, v any) bool {
 }
 
 // decodeStrict decodes one JSON value into v rejecting unknown fields, without validation
-// (for bodies normalized before they are validated).
+// (for bodies normalized before they are validated); on failure it writes the problem.
 func decodeStrict(c *gin.Context, b []byte, v any) bool {
-	if len(bytes.TrimSpace(b)) == 0 {
-		WriteProblem(c, http.StatusBadRequest, KindMalformed, "empty request body: a JSON object is required")
-		return false
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		writeDecodeError(c, err)
-		return false
-	}
-	if dec.More() {
-		WriteProblem(c, http.StatusBadRequest, KindMalformed, "the body holds more than one JSON value")
+	if err := decodeStrictErr(b, v); err != nil {
+		WriteError(c, err)
 		return false
 	}
 	return true
@@ -164,35 +157,76 @@ func decodeStrict(c *gin.Context, b []byte, v any) bool {
 // Validate checks v with its `binding` struct tags; on failure it writes a 422 problem naming
 // each field by its JSON path and returns false.
 func Validate(c *gin.Context, v any) bool {
-	if err := binding.Validator.ValidateStruct(v); err != nil {
-		WriteValidation(c, validationErrors(err)...)
+	if err := validateErr(v); err != nil {
+		WriteError(c, err)
 		return false
 	}
 	return true
 }
 
-// writeDecodeError turns an encoding/json error into a 400 (syntax) or 422 (a field of the
-// wrong type, an unknown field) problem.
-func writeDecodeError(c *gin.Context, err error) {
+// problemError is a problem to answer, as an error: code that must not write the response
+// itself (inside a store transaction) returns one, and WriteError writes it.
+type problemError struct {
+	status int
+	kind   string
+	detail string
+	errs   []*FieldError
+}
+
+// Error returns the problem's detail.
+func (p *problemError) Error() string { return p.detail }
+
+func validation(errs ...*FieldError) *problemError {
+	detail := "the request has invalid fields"
+	if len(errs) == 1 {
+		detail = errs[0].Error()
+	}
+	return &problemError{http.StatusUnprocessableEntity, KindValidation, detail, errs}
+}
+
+// decodeStrictErr is decodeStrict returning the problem instead of writing it.
+func decodeStrictErr(b []byte, v any) error {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return &problemError{http.StatusBadRequest, KindMalformed, "empty request body: a JSON object is required", nil}
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if dec.More() {
+		return &problemError{http.StatusBadRequest, KindMalformed, "the body holds more than one JSON value", nil}
+	}
+	return nil
+}
+
+// validateErr is Validate returning the problem instead of writing it.
+func validateErr(v any) error {
+	if err := binding.Validator.ValidateStruct(v); err != nil {
+		return validation(validationErrors(err)...)
+	}
+	return nil
+}
+
+// decodeError turns an encoding/json error into a 400 (syntax) or 422 (a field of the wrong
+// type, an unknown field) problem.
+func decodeError(err error) *problemError {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF):
-		WriteProblem(c, http.StatusBadRequest, KindMalformed, "malformed JSON: "+err.Error())
+		return &problemError{http.StatusBadRequest, KindMalformed, "malformed JSON: " + err.Error(), nil}
 	case errors.As(err, &te):
-		field := te.Field
-		if field == "" {
-			WriteProblem(c, http.StatusBadRequest, KindMalformed, "the body must be a JSON object")
-			return
+		if te.Field == "" {
+			return &problemError{http.StatusBadRequest, KindMalformed, "the body must be a JSON object", nil}
 		}
-		WriteValidation(c, &FieldError{Field: field, Message: fmt.Sprintf("must be %s, not JSON %s", goTypeName(te.Type), te.Value)})
+		return validation(&FieldError{Field: te.Field, Message: fmt.Sprintf("must be %s, not JSON %s", goTypeName(te.Type), te.Value)})
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		WriteValidation(c, &FieldError{Field: f, Message: "unknown field"})
-	default:
-		// Errors of UnmarshalJSON/UnmarshalText methods (dates, values).
-		WriteValidation(c, &FieldError{Field: "body", Message: err.Error()})
+		return validation(&FieldError{Field: f, Message: "unknown field"})
 	}
+	// Errors of UnmarshalJSON/UnmarshalText methods (dates, values).
+	return validation(&FieldError{Field: "body", Message: err.Error()})
 }
 
 func goTypeName(t reflect.Type) string {
