@@ -2,7 +2,6 @@ package audit
 
 import (
 	"bytes"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -117,7 +116,7 @@ var (
 
 func engine(t *testing.T) (*grouper.Engine, *tables.Catalog) {
 	t.Helper()
-	dir := filepath.Dir(filepath.Dir(shared.Path(t, "cms/msdrg/msdrg_combined.bin")))
+	dir := shared.DataDir(t)
 	catOnce.Do(func() {
 		cat, catErr = tables.Load(dir)
 		if catErr == nil {

@@ -111,6 +111,7 @@ type indexes struct {
 	mu        sync.Mutex
 	groups    map[int]uint16 // group id → index in groupList
 	groupList [][]string     // sorted exclusion groups; groupList[0] is empty
+	groupIDs  []int          // CMS group id of each groupList entry
 }
 
 // exclusionGroup returns the index in groupList of exclusion group id, sorted.
@@ -123,6 +124,7 @@ func (ix *indexes) exclusionGroup(m *tables.MSDRG, id int) uint16 {
 		slices.Sort(l)
 		g = uint16(len(ix.groupList))
 		ix.groupList = append(ix.groupList, l)
+		ix.groupIDs = append(ix.groupIDs, id)
 		ix.groups[id] = g
 	}
 	return g
@@ -130,6 +132,9 @@ func (ix *indexes) exclusionGroup(m *tables.MSDRG, id int) uint16 {
 
 // excluded returns the sorted CC/MCC exclusion group of a PDX.
 func (c *compiled) excluded(d *cdx) []string { return c.groupList[d.excl] }
+
+// exclusionGroupID returns the CMS id of the CC/MCC exclusion group of a PDX (0: none).
+func (c *compiled) exclusionGroupID(d *cdx) int { return c.groupIDs[d.excl] }
 
 func buildIndexes(m *tables.MSDRG) *indexes {
 	dx := map[string]struct{}{}
@@ -145,7 +150,7 @@ func buildIndexes(m *tables.MSDRG) *indexes {
 		}
 	}
 	// Numbered in code order, so that neighbouring codes (often grouped together) share cache lines.
-	ix := &indexes{dx: newCodeIndex(len(dx)), pr: newCodeIndex(len(pr)), groups: map[int]uint16{}, groupList: [][]string{nil}}
+	ix := &indexes{dx: newCodeIndex(len(dx)), pr: newCodeIndex(len(pr)), groups: map[int]uint16{}, groupList: [][]string{nil}, groupIDs: []int{0}}
 	for _, code := range slices.Sorted(maps.Keys(dx)) {
 		ix.dx.add(code)
 	}

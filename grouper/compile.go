@@ -161,6 +161,7 @@ type compiled struct {
 	// groupList is the shared exclusion group list as it stood after this version compiled
 	// (it holds every group the version uses; other versions only append).
 	groupList [][]string
+	groupIDs  []int
 	dx        []cdx // by dx code number
 	pr        []cpr // by pr code number
 	clusters  map[string]*ccluster
@@ -346,7 +347,7 @@ func (c *compiled) compileDx(m *tables.MSDRG) {
 		}
 	}
 	c.ix.mu.Lock()
-	c.groupList = c.ix.groupList
+	c.groupList, c.groupIDs = c.ix.groupList, c.ix.groupIDs
 	c.ix.mu.Unlock()
 	for code, recs := range m.GenderMDCs {
 		r, ok := tables.Pick(recs, v)

@@ -272,7 +272,7 @@ func (s *state) describeSDX(x *dxState, r *Result) string {
 	var why []string
 	switch {
 	case x.flags&fPDXExcluded != 0:
-		why = append(why, fmt.Sprintf("is %s but excluded as CC/MCC because the principal diagnosis %s lists it in its CC/MCC exclusion group", level, s.pdx.code))
+		why = append(why, fmt.Sprintf("is %s but excluded as CC/MCC because the principal diagnosis %s lists it in its CC/MCC exclusion group (%d)", level, s.pdx.code, d.ExclusionGroup))
 	case x.flags&fDiedExcluded != 0:
 		why = append(why, fmt.Sprintf("is %s only when the patient is discharged alive (mccalive) and the patient died", level))
 	case d.InitialSeverity == MCCExcludedByDRGLogic || d.InitialSeverity == CCExcludedByDRGLogic || d.FinalSeverity == MCCExcludedByDRGLogic || d.FinalSeverity == CCExcludedByDRGLogic:

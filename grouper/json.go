@@ -134,7 +134,12 @@ func (d *DxResult) appendJSON(b []byte) []byte {
 	b = append(b, d.POAError.String()...)
 	b = append(b, `","hacs":"`...)
 	b = d.HACs.appendText(b) // letters, digits, spaces and brackets only: no escaping needed
-	return append(b, `"}`...)
+	b = append(b, '"')
+	if d.ExclusionGroup != 0 {
+		b = append(b, `,"pdx_exclusion_group":`...)
+		b = strconv.AppendInt(b, int64(d.ExclusionGroup), 10)
+	}
+	return append(b, '}')
 }
 
 func (p *PrResult) appendJSON(b []byte) []byte {

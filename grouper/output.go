@@ -84,6 +84,9 @@ func (s *state) output(cl *claim.Claim, r *Result) {
 			Severity: levelName(x), InitialSeverity: x.usage[phaseInitial], FinalSeverity: x.usage[phaseFinal],
 			AffectsDRG: x.affects, POAError: x.poaErr}
 		s.hacList(x, &d.HACs)
+		if x.flags&fPDXExcluded != 0 && s.pdx.c != nil {
+			d.ExclusionGroup = c.exclusionGroupID(s.pdx.c)
+		}
 	}
 
 	r.Pr = slices.Grow(r.Pr[:0], s.npr)[:s.npr]

@@ -1,8 +1,6 @@
 package grouper_test
 
 import (
-	"bufio"
-	"compress/gzip"
 	"os"
 	"sync"
 	"testing"
@@ -41,32 +39,9 @@ func testEngine(tb testing.TB) *grouper.Engine {
 	return engine
 }
 
-func gzipLines(tb testing.TB, path string) []string {
-	tb.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var lines []string
-	sc := bufio.NewScanner(zr)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-	}
-	if err := sc.Err(); err != nil {
-		tb.Fatal(err)
-	}
-	return lines
-}
-
 func oracleClaims(tb testing.TB) []*claim.Claim {
 	tb.Helper()
-	lines := gzipLines(tb, shared.Path(tb, "oracle/public_claims.tsv.gz"))
+	lines := shared.Lines(tb, "oracle/public_claims.tsv.gz")
 	out := make([]*claim.Claim, len(lines))
 	for i, l := range lines {
 		c, err := claim.ParseTSV(l)
@@ -82,7 +57,7 @@ func oracleClaims(tb testing.TB) []*claim.Claim {
 func TestOracleParity(t *testing.T) {
 	e := testEngine(t)
 	claims := oracleClaims(t)
-	expected := gzipLines(t, shared.Path(t, "oracle/public_expected.jsonl.gz"))
+	expected := shared.Lines(t, "oracle/public_expected.jsonl.gz")
 	if len(claims) != len(expected) {
 		t.Fatalf("%d claims but %d expected records", len(claims), len(expected))
 	}

@@ -50,6 +50,9 @@ type DxResult struct {
 	AffectsDRG      Affects  `json:"affects_drg"`
 	POAError        POAError `json:"poa_error"`
 	HACs            HACList  `json:"hacs"`
+	// ExclusionGroup is, for an SDX excluded as CC/MCC by the PDX, the CMS exclusion group of
+	// the PDX that lists it.
+	ExclusionGroup int `json:"pdx_exclusion_group,omitempty"`
 }
 
 // PrResult reports how one procedure (input order) was used.

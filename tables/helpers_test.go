@@ -7,32 +7,11 @@ import (
 	"testing"
 
 	"github.com/msdrg-cdi/drg/claim"
+	"github.com/msdrg-cdi/drg/internal/shared"
 )
 
-// sharedCMS returns ../shared/cms relative to the repository root (the directory holding
-// go.mod), skipping the test when it is absent.
-func sharedCMS(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("go.mod not found above the working directory; cannot locate ../shared/cms")
-		}
-		dir = parent
-	}
-	cms := filepath.Join(dir, "..", "shared", "cms")
-	if _, err := os.Stat(filepath.Join(cms, GrouperFile)); err != nil {
-		tb.Skipf("CMS reference data not available at %s (needs ../shared/cms next to the repository): %v", cms, err)
-	}
-	return cms
-}
+// sharedCMS returns ../shared/cms, skipping the test when it is absent.
+func sharedCMS(tb testing.TB) string { return shared.DataDir(tb) }
 
 // writeFile writes content to dir/rel, creating directories.
 func writeFile(tb testing.TB, dir, rel string, content []byte) string {

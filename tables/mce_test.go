@@ -12,32 +12,12 @@ import (
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/msdrg-cdi/drg/internal/shared"
 )
 
-// mceBinPath returns ../shared/cms/mce/mce.bin (beside the repository root, the directory
-// holding go.mod), skipping the test when it is absent.
-func mceBinPath(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("go.mod not found above the working directory: cannot locate ../shared/cms/mce/mce.bin")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "cms", "mce", "mce.bin")
-	if _, err := os.Stat(p); err != nil {
-		tb.Skipf("MCE reference data not available (needs ../shared beside the repository): %v", err)
-	}
-	return p
-}
+// mceBinPath returns ../shared/cms/mce/mce.bin, skipping the test when it is absent.
+func mceBinPath(tb testing.TB) string { return shared.Path(tb, "cms/mce/mce.bin") }
 
 var (
 	mceOnce  sync.Once

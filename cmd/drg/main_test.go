@@ -28,9 +28,7 @@ func drg(t *testing.T, stdin string, args ...string) (int, string, string) {
 }
 
 // dataDir is ../shared/cms, laid out as a data directory.
-func dataDir(t *testing.T) string {
-	return filepath.Dir(filepath.Dir(shared.Path(t, "cms/msdrg/msdrg_combined.bin")))
-}
+func dataDir(t *testing.T) string { return shared.DataDir(t) }
 
 func oracleTSV(t *testing.T, n int) string {
 	t.Helper()

@@ -3,8 +3,12 @@
 package shared
 
 import (
+	"bufio"
+	"compress/gzip"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -43,4 +47,40 @@ func Path(tb testing.TB, rel string) string {
 		tb.Skipf("%s is absent: skipping", p)
 	}
 	return p
+}
+
+// DataDir returns ../shared/cms, laid out as a data directory, skipping the test when the
+// grouper data is absent.
+func DataDir(tb testing.TB) string {
+	tb.Helper()
+	return filepath.Dir(filepath.Dir(Path(tb, "cms/msdrg/msdrg_combined.bin")))
+}
+
+// Lines returns the lines of a (gzip-compressed when named .gz) file inside ../shared,
+// skipping the test when it is absent.
+func Lines(tb testing.TB, rel string) []string {
+	tb.Helper()
+	f, err := os.Open(Path(tb, rel))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if strings.HasSuffix(rel, ".gz") {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			tb.Fatalf("%s: %v", rel, err)
+		}
+		r = zr
+	}
+	var lines []string
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<26)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	if err := sc.Err(); err != nil {
+		tb.Fatalf("%s: %v", rel, err)
+	}
+	return lines
 }
