@@ -1,16 +1,13 @@
 package api_test
 
 import (
-	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -220,19 +217,9 @@ func TestGroupMatchesBatch(t *testing.T) {
 // oracleJSONL returns the first n oracle claims as JSON lines.
 func oracleJSONL(t *testing.T, n int) []string {
 	t.Helper()
-	f, err := os.Open(shared.Path(t, "oracle/public_claims.tsv.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	sc := bufio.NewScanner(zr)
-	for sc.Scan() && len(out) < n {
-		cl, err := claim.ParseTSV(sc.Text())
+	for _, line := range shared.Lines(t, "oracle/public_claims.tsv.gz")[:n] {
+		cl, err := claim.ParseTSV(line)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -305,15 +292,8 @@ func TestGroupBatchStream(t *testing.T) {
 		}
 	}
 	// The oracle TSV layout streams too.
-	f, _ := os.Open(shared.Path(t, "oracle/public_claims.tsv.gz"))
-	defer f.Close()
-	zr, _ := gzip.NewReader(f)
-	var tsv bytes.Buffer
-	sc := bufio.NewScanner(zr)
-	for i := 0; i < 50 && sc.Scan(); i++ {
-		tsv.Write(append(sc.Bytes(), '\n'))
-	}
-	r = ts.do("POST", "/v1/group/batch", coder, tsv.Bytes(), "Content-Type", "text/tab-separated-values").expect(t, 200)
+	tsv := []byte(strings.Join(shared.Lines(t, "oracle/public_claims.tsv.gz")[:50], "\n") + "\n")
+	r = ts.do("POST", "/v1/group/batch", coder, tsv, "Content-Type", "text/tab-separated-values").expect(t, 200)
 	if n := bytes.Count(r.body, []byte("\n")); n != 50 || bytes.Contains(r.body, []byte(`"error"`)) {
 		t.Errorf("TSV: %d records: %.300s", n, r.body)
 	}

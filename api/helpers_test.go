@@ -31,7 +31,7 @@ var (
 // catalog loads ../shared/cms once for the package (skipping when absent).
 func catalog(t testing.TB) (*tables.Catalog, *grouper.Engine) {
 	t.Helper()
-	dir := filepath.Dir(filepath.Dir(shared.Path(t, "cms/msdrg/msdrg_combined.bin")))
+	dir := shared.DataDir(t)
 	catOnce.Do(func() {
 		cat, catErr = tables.Load(dir)
 		if catErr == nil {
