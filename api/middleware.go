@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -132,11 +133,16 @@ func validRequestID(id string) bool {
 }
 
 // routeSetup is the first handler of every registered route: it labels the request with the
-// route, bounds the body and sets the route's deadlines.
+// route, bounds the body, sets the route's deadlines and gives the handler a context that ends
+// with them (database work stops when the client can no longer be answered).
 func (s *Server) routeSetup(r *Route) gin.HandlerFunc {
 	limit := r.MaxBody
 	if limit <= 0 {
 		limit = s.cfg.MaxBody
+	}
+	timeout := r.Timeout
+	if timeout <= 0 {
+		timeout = defaultWriteTimeout
 	}
 	return func(c *gin.Context) {
 		c.Set(ctxRoute, r.Path)
@@ -151,6 +157,10 @@ func (s *Server) routeSetup(r *Route) gin.HandlerFunc {
 			_ = rc.SetReadDeadline(deadline)
 			_ = rc.SetWriteDeadline(deadline)
 		}
+		ctx, cancel := context.WithTimeout(c.Request.Context(), timeout)
+		defer cancel()
+		c.Request = c.Request.WithContext(ctx)
+		c.Next()
 	}
 }
 
