@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 20s
 
-.PHONY: test vet fmt-check unit fuzz bench build
+.PHONY: test vet fmt-check unit fuzz bench build loadcheck
 
 test: fmt-check vet unit fuzz
 
@@ -27,3 +27,20 @@ bench:
 
 build:
 	$(GO) build -o drg ./cmd/drg
+
+# Load check of drg serve (not part of make test; needs ../shared or DRG_DATA): POST /v1/group
+# open loop at 5,000 req/s and closed loop with 8 clients, then encounter writes with 8
+# clients, 3 runs each, on loopback. With 2+ cores the server runs on core 0 and the load
+# generator on core 1 so that they do not take each other's CPU.
+LOADPORT ?= 18787
+loadcheck:
+	@set -e; dir=$$(mktemp -d); \
+	$(GO) build -o $$dir/drg ./cmd/drg; $(GO) build -o $$dir/drgload ./cmd/drgload; \
+	tok=$$($$dir/drg users add --db sqlite:$$dir/drg.db --name load --role coder | tail -1); \
+	srv=""; cli=""; if [ "$$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then srv="taskset -c 0"; cli="taskset -c 1"; fi; \
+	$$srv $$dir/drg serve --addr 127.0.0.1:$(LOADPORT) --db sqlite:$$dir/drg.db 2>$$dir/serve.log & pid=$$!; \
+	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; rm -rf '"$$dir" EXIT; \
+	sleep 15; \
+	for i in 1 2 3; do $$cli $$dir/drgload --url http://127.0.0.1:$(LOADPORT) --token $$tok --mode group --rate 5000 --concurrency 16 --duration 10s; done; \
+	for i in 1 2 3; do $$cli $$dir/drgload --url http://127.0.0.1:$(LOADPORT) --token $$tok --mode group --concurrency 8 --duration 10s; done; \
+	for i in 1 2 3; do $$cli $$dir/drgload --url http://127.0.0.1:$(LOADPORT) --token $$tok --mode encounters --concurrency 8 --duration 10s; done

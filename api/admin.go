@@ -1,0 +1,203 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/msdrg-cdi/drg/store"
+)
+
+// UserInput is the body of POST /v1/users.
+type UserInput struct {
+	Name string `json:"name" binding:"required,max=200"`
+	Role string `json:"role" binding:"required,oneof=coder cdi finance admin"`
+}
+
+// UserPatch is the body of PATCH /v1/users/{id}.
+type UserPatch struct {
+	Role     *string `json:"role,omitempty" binding:"omitempty,oneof=coder cdi finance admin"`
+	Disabled *bool   `json:"disabled,omitempty"`
+}
+
+// NewToken is a token shown once, at creation.
+type NewToken struct {
+	User  store.User `json:"user"`
+	Token string     `json:"token"`
+}
+
+func (s *Server) handleCreateUser(c *gin.Context) {
+	var in UserInput
+	if !DecodeJSON(c, &in) {
+		return
+	}
+	u, tok, err := s.cfg.Store.CreateUser(c.Request.Context(), ActorFrom(c), in.Name, store.Role(in.Role))
+	if err != nil {
+		WriteError(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusCreated, NewToken{User: u, Token: tok})
+}
+
+func (s *Server) handleListUsers(c *gin.Context) {
+	us, err := s.cfg.Store.ListUsers(c.Request.Context())
+	if err != nil {
+		WriteError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"items": us, "next_cursor": ""})
+}
+
+func userID(c *gin.Context) (int64, bool) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		WriteProblem(c, http.StatusNotFound, KindNotFound, "user: not found")
+		return 0, false
+	}
+	return id, true
+}
+
+func (s *Server) handlePatchUser(c *gin.Context) {
+	id, ok := userID(c)
+	if !ok {
+		return
+	}
+	var in UserPatch
+	if !DecodeJSON(c, &in) {
+		return
+	}
+	ch := store.UserChange{Disabled: in.Disabled}
+	if in.Role != nil {
+		r := store.Role(*in.Role)
+		ch.Role = &r
+	}
+	u, err := s.cfg.Store.UpdateUser(c.Request.Context(), ActorFrom(c), id, ch)
+	if err != nil {
+		WriteError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, u)
+}
+
+func (s *Server) handleIssueToken(c *gin.Context) {
+	id, ok := userID(c)
+	if !ok {
+		return
+	}
+	tok, err := s.cfg.Store.IssueToken(c.Request.Context(), ActorFrom(c), id)
+	if err != nil {
+		WriteError(c, err)
+		return
+	}
+	u, err := s.cfg.Store.GetUser(c.Request.Context(), id)
+	if err != nil {
+		WriteError(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusCreated, NewToken{User: u, Token: tok})
+}
+
+func (s *Server) handleRevokeTokens(c *gin.Context) {
+	id, ok := userID(c)
+	if !ok {
+		return
+	}
+	u, err := s.cfg.Store.UpdateUser(c.Request.Context(), ActorFrom(c), id, store.UserChange{RevokeTokens: true})
+	if err != nil {
+		WriteError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, u)
+}
+
+func (s *Server) handleMe(c *gin.Context) {
+	u, _ := UserFrom(c)
+	c.JSON(http.StatusOK, u)
+}
+
+// AuditQuery are the filters and paging parameters of GET /v1/audit.
+type AuditQuery struct {
+	Entity   string `form:"entity" binding:"max=32"`
+	EntityID string `form:"entity_id" binding:"max=64"`
+	ActorID  int64  `form:"actor_id" binding:"omitempty,min=1"`
+	Action   string `form:"action" binding:"max=32"`
+	Since    string `form:"since"`
+	Until    string `form:"until"`
+	Limit    int    `form:"limit" binding:"omitempty,min=1,max=1000"`
+	Cursor   string `form:"cursor" binding:"max=200"`
+}
+
+func (s *Server) handleAudit(c *gin.Context) {
+	var q AuditQuery
+	if !bindQuery(c, &q) {
+		return
+	}
+	f := store.AuditFilter{Entity: q.Entity, EntityID: q.EntityID, ActorID: q.ActorID, Action: q.Action}
+	var errs []*FieldError
+	for _, p := range []struct {
+		name, val string
+		dst       *time.Time
+	}{{"since", q.Since, &f.Since}, {"until", q.Until, &f.Until}} {
+		if p.val == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, p.val)
+		if err != nil {
+			if d, err2 := time.Parse(time.DateOnly, p.val); err2 == nil {
+				t = d
+			} else {
+				errs = append(errs, &FieldError{Field: p.name, Message: "must be a timestamp (2026-05-01T14:05:00Z) or a date"})
+				continue
+			}
+		}
+		*p.dst = t
+	}
+	if len(errs) > 0 {
+		WriteValidation(c, errs...)
+		return
+	}
+	items, next, err := s.cfg.Store.ListAudit(c.Request.Context(), f, q.Limit, q.Cursor)
+	if err != nil {
+		WriteError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": next})
+}
+
+func (s *Server) handleHealth(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+func (s *Server) handleReady(c *gin.Context) {
+	if s.draining.Load() {
+		WriteProblem(c, http.StatusServiceUnavailable, KindUnavailable, "shutting down")
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.cfg.Store.Ping(ctx); err != nil {
+		WriteProblem(c, http.StatusServiceUnavailable, KindUnavailable, "database unavailable")
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready", "database": s.cfg.Store.Dialect(),
+		"grouper_versions": len(s.cfg.Catalog.MSDRG.Versions)})
+}
+
+func (s *Server) handleMetrics(c *gin.Context) {
+	var b bytes.Buffer
+	s.metrics.WriteText(&b)
+	c.Data(http.StatusOK, "text/plain; version=0.0.4; charset=utf-8", b.Bytes())
+}
+
+func (s *Server) handleOpenAPI(c *gin.Context) {
+	c.JSON(http.StatusOK, s.OpenAPI())
+}
+
+// nowMicro is the time stamp of a stored grouping.
+func nowMicro(now func() time.Time) time.Time { return now().UTC().Truncate(time.Microsecond) }

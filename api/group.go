@@ -1,0 +1,393 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/msdrg-cdi/drg/batch"
+	"github.com/msdrg-cdi/drg/claim"
+	"github.com/msdrg-cdi/drg/grouper"
+	"github.com/msdrg-cdi/drg/tables"
+)
+
+// groupProcessors are the batch processors for the combinations of explain and mce; each
+// keeps its own pool of results, so a request allocates little.
+type groupProcessors struct {
+	plain, explain, mce, explainMCE *batch.GroupProcessor
+	mceOnly                         *batch.MCEProcessor // nil without MCE data
+	mceErr                          error
+	grouped                         *atomic.Uint64 // claims grouped (metric)
+	edited                          *atomic.Uint64 // claims edited by the MCE (metric)
+	bufs                            sync.Pool
+}
+
+func (s *Server) initProcessors() error {
+	cat := s.cfg.Catalog
+	mk := func(explain bool) *batch.GroupProcessor {
+		return &batch.GroupProcessor{Engine: s.grouper, Options: grouper.Options{Explain: explain},
+			Loaded: cat.MSDRG.Versions, Weights: cat.WeightsFor}
+	}
+	p := &s.proc
+	p.plain, p.explain = mk(false), mk(true)
+	data, err := cat.MCE()
+	if err != nil {
+		if !errors.Is(err, tables.ErrNoMCE) {
+			return fmt.Errorf("api: load MCE data: %w", err)
+		}
+		p.mceErr = err
+	} else {
+		p.mceOnly = &batch.MCEProcessor{Data: data}
+		p.mce, p.explainMCE = mk(false), mk(true)
+		ed := p.mceOnly.MCEEditor()
+		p.mce.MCE, p.explainMCE.MCE = ed, ed
+	}
+	p.grouped = s.metrics.Counter("drg_claims_grouped_total", "Claims grouped, by endpoint.", `endpoint="group"`)
+	p.edited = s.metrics.Counter("drg_claims_edited_total", "Claims run through the Medicare Code Editor.", `endpoint="mce"`)
+	return nil
+}
+
+// processor returns the processor for the request's explain and mce parameters; ok is false
+// when a problem was written.
+func (s *Server) processor(c *gin.Context) (*batch.GroupProcessor, bool) {
+	explain, ok := boolParam(c, "explain")
+	if !ok {
+		return nil, false
+	}
+	withMCE, ok := boolParam(c, "mce")
+	if !ok {
+		return nil, false
+	}
+	p := &s.proc
+	switch {
+	case withMCE && p.mce == nil:
+		WriteProblem(c, http.StatusServiceUnavailable, KindUnavailable, p.mceErr.Error())
+		return nil, false
+	case withMCE && explain:
+		return p.explainMCE, true
+	case withMCE:
+		return p.mce, true
+	case explain:
+		return p.explain, true
+	}
+	return p.plain, true
+}
+
+// versionParam reads the optional ?version= (431 or 43.1) and checks it is loaded.
+func (s *Server) versionParam(c *gin.Context) (tables.Version, bool) {
+	q := c.Query("version")
+	if q == "" {
+		return 0, true
+	}
+	v, err := tables.ParseVersion(q)
+	if err != nil {
+		WriteProblem(c, http.StatusBadRequest, KindMalformed, err.Error(), &FieldError{Field: "version", Message: err.Error()})
+		return 0, false
+	}
+	if !s.cfg.Catalog.MSDRG.HasVersion(v) {
+		msg := fmt.Sprintf("grouper version %s is not loaded (loaded: %v)", v, s.cfg.Catalog.MSDRG.Versions)
+		WriteValidation(c, &FieldError{Field: "version", Message: msg})
+		return 0, false
+	}
+	return v, true
+}
+
+// parseClaim parses a claim body; errors name the field ("body" for the whole body).
+func parseClaim(c *gin.Context, b []byte) (*claim.Claim, bool) {
+	if len(bytes.TrimSpace(b)) == 0 {
+		WriteProblem(c, http.StatusBadRequest, KindMalformed, "empty request body: a claim object is required")
+		return nil, false
+	}
+	cl, err := claim.ParseJSON(b)
+	if err != nil {
+		fes := claim.AsFieldErrors(err)
+		for i, fe := range fes {
+			if fe.Field == "line" {
+				cp := *fe
+				cp.Field = "body"
+				fes[i] = &cp
+				if len(fes) == 1 {
+					WriteProblem(c, http.StatusBadRequest, KindMalformed, cp.Message, &cp)
+					return nil, false
+				}
+			}
+		}
+		if len(fes) == 0 {
+			WriteProblem(c, http.StatusBadRequest, KindMalformed, err.Error())
+			return nil, false
+		}
+		WriteValidation(c, fes...)
+		return nil, false
+	}
+	return cl, true
+}
+
+func (s *Server) handleGroup(c *gin.Context) {
+	p, ok := s.processor(c)
+	if !ok {
+		return
+	}
+	v, ok := s.versionParam(c)
+	if !ok {
+		return
+	}
+	body, ok := ReadBody(c)
+	if !ok {
+		return
+	}
+	cl, ok := parseClaim(c, body)
+	if !ok {
+		return
+	}
+	if v != 0 {
+		cl.Version = int(v)
+	}
+	buf := s.getBuf()
+	defer s.putBuf(buf)
+	out, err := p.Process(cl, (*buf)[:0])
+	if err != nil {
+		WriteError(c, err)
+		return
+	}
+	*buf = out
+	s.proc.grouped.Add(1)
+	c.Data(http.StatusOK, "application/json", bytes.TrimSuffix(out, []byte("\n")))
+}
+
+func (s *Server) handleMCE(c *gin.Context) {
+	p := s.proc.mceOnly
+	if p == nil {
+		WriteProblem(c, http.StatusServiceUnavailable, KindUnavailable, s.proc.mceErr.Error())
+		return
+	}
+	body, ok := ReadBody(c)
+	if !ok {
+		return
+	}
+	cl, ok := parseClaim(c, body)
+	if !ok {
+		return
+	}
+	buf := s.getBuf()
+	defer s.putBuf(buf)
+	out, err := p.Process(cl, (*buf)[:0])
+	if err != nil {
+		WriteError(c, err)
+		return
+	}
+	*buf = out
+	s.proc.edited.Add(1)
+	c.Data(http.StatusOK, "application/json", bytes.TrimSuffix(out, []byte("\n")))
+}
+
+func (s *Server) getBuf() *[]byte {
+	if b, ok := s.proc.bufs.Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, 0, 4096)
+	return &b
+}
+
+func (s *Server) putBuf(b *[]byte) {
+	if cap(*b) <= 1<<20 {
+		s.proc.bufs.Put(b)
+	}
+}
+
+// handleBatch groups a JSON array of claims (answering a JSON array in the same order) or a
+// stream of claims (NDJSON, CSV or TSV, answering NDJSON as it goes).
+func (s *Server) handleBatch(c *gin.Context) {
+	p, ok := s.processor(c)
+	if !ok {
+		return
+	}
+	v, ok := s.versionParam(c)
+	if !ok {
+		return
+	}
+	mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	switch mt {
+	case "application/json", "":
+		s.batchArray(c, p, v)
+	case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/json-lines":
+		s.batchStream(c, p, v, claim.FormatJSONL)
+	case "text/csv":
+		s.batchStream(c, p, v, claim.FormatCSV)
+	case "text/tab-separated-values":
+		s.batchStream(c, p, v, claim.FormatTSV)
+	default:
+		WriteProblem(c, http.StatusUnsupportedMediaType, KindUnsupported,
+			"send application/json (an array of claims) or application/x-ndjson, text/csv, text/tab-separated-values")
+	}
+}
+
+// batchError is the record of a claim that could not be grouped, in a JSON array batch.
+type batchError struct {
+	Index  int           `json:"index"`
+	ID     string        `json:"id,omitempty"`
+	Error  string        `json:"error"`
+	Errors []*FieldError `json:"errors,omitempty"`
+}
+
+func (s *Server) batchArray(c *gin.Context, p *batch.GroupProcessor, v tables.Version) {
+	body, ok := ReadBody(c)
+	if !ok {
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	tok, err := dec.Token()
+	if err != nil || tok != json.Delim('[') {
+		WriteProblem(c, http.StatusBadRequest, KindMalformed, "the body must be a JSON array of claims (or send application/x-ndjson)")
+		return
+	}
+	var items []json.RawMessage
+	for dec.More() {
+		if len(items) == MaxBatchClaims {
+			WriteProblem(c, http.StatusRequestEntityTooLarge, KindTooLarge,
+				fmt.Sprintf("at most %d claims in one JSON array: split the batch or stream NDJSON", MaxBatchClaims))
+			return
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			WriteProblem(c, http.StatusBadRequest, KindMalformed, fmt.Sprintf("malformed JSON in claim %d: %v", len(items), err))
+			return
+		}
+		items = append(items, raw)
+	}
+	if _, err := dec.Token(); err != nil {
+		WriteProblem(c, http.StatusBadRequest, KindMalformed, "malformed JSON: the array is not closed")
+		return
+	}
+	if dec.More() {
+		WriteProblem(c, http.StatusBadRequest, KindMalformed, "the body holds more than one JSON value")
+		return
+	}
+	outs := make([][]byte, len(items))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(items)/64))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var grouped atomic.Uint64
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(items) {
+					return
+				}
+				cl, err := claim.ParseJSON(items[i])
+				var out []byte
+				if err == nil {
+					if v != 0 {
+						cl.Version = int(v)
+					}
+					out, err = p.Process(cl, nil)
+				}
+				if err != nil {
+					be := batchError{Index: i, Error: err.Error(), Errors: claim.AsFieldErrors(err)}
+					if cl != nil {
+						be.ID = cl.ID
+					}
+					out, _ = json.Marshal(be)
+				} else {
+					grouped.Add(1)
+				}
+				outs[i] = bytes.TrimSuffix(out, []byte("\n"))
+			}
+		})
+	}
+	wg.Wait()
+	s.proc.grouped.Add(grouped.Load())
+	size := 2
+	for _, o := range outs {
+		size += len(o) + 1
+	}
+	resp := make([]byte, 0, size)
+	resp = append(resp, '[')
+	for i, o := range outs {
+		if i > 0 {
+			resp = append(resp, ',')
+		}
+		resp = append(resp, o...)
+	}
+	resp = append(resp, ']')
+	c.Header("X-Claims", fmt.Sprint(len(items)))
+	c.Header("X-Claims-Grouped", fmt.Sprint(grouped.Load()))
+	c.Data(http.StatusOK, "application/json", resp)
+}
+
+// flushWriter flushes the response after every write so that records stream to the client.
+type flushWriter struct {
+	w       gin.ResponseWriter
+	written bool
+}
+
+// Write implements io.Writer.
+func (f *flushWriter) Write(b []byte) (int, error) {
+	f.written = true
+	n, err := f.w.Write(b)
+	f.w.Flush()
+	return n, err
+}
+
+// countingProcessor counts the claims a processor grouped.
+type countingProcessor struct {
+	p batch.Processor
+	n *atomic.Uint64
+}
+
+// Process implements batch.Processor.
+func (c countingProcessor) Process(cl *claim.Claim, dst []byte) ([]byte, error) {
+	out, err := c.p.Process(cl, dst)
+	if err == nil {
+		c.n.Add(1)
+	}
+	return out, err
+}
+
+// versionProcessor forces a grouper version on every claim.
+type versionProcessor struct {
+	p batch.Processor
+	v tables.Version
+}
+
+// Process implements batch.Processor.
+func (vp versionProcessor) Process(cl *claim.Claim, dst []byte) ([]byte, error) {
+	cl.Version = int(vp.v)
+	return vp.p.Process(cl, dst)
+}
+
+func (s *Server) batchStream(c *gin.Context, p *batch.GroupProcessor, v tables.Version, format claim.Format) {
+	_ = http.NewResponseController(c.Writer).EnableFullDuplex()
+	var proc batch.Processor = p
+	if v != 0 {
+		proc = versionProcessor{p: p, v: v}
+	}
+	proc = countingProcessor{p: proc, n: s.proc.grouped}
+	c.Header("Content-Type", "application/x-ndjson")
+	c.Status(http.StatusOK)
+	fw := &flushWriter{w: c.Writer}
+	sum, err := batch.Run(c.Request.Context(), c.Request.Body, fw, proc, batch.JSONLEncoder{}, batch.Options{Format: format})
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		msg := err.Error()
+		if errors.As(err, &tooBig) {
+			msg = fmt.Sprintf("request body larger than %d bytes: the stream was cut after line %d", tooBig.Limit, sum.Lines)
+		}
+		if !fw.written && !errors.As(err, &tooBig) && sum.Lines == 0 {
+			// Nothing streamed yet (e.g. the first line has an unknown format): a problem.
+			WriteProblem(c, http.StatusBadRequest, KindMalformed, msg)
+			return
+		}
+		rec, _ := json.Marshal(map[string]any{"error": msg, "stream": "aborted", "lines": sum.Lines})
+		_, _ = fw.Write(append(rec, '\n'))
+		Logger(c).Warn("batch stream ended early", "lines", sum.Lines, "err_kind", fmt.Sprintf("%T", errors.Unwrap(err)))
+	}
+}

@@ -1,0 +1,214 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/msdrg-cdi/drg/api"
+	"github.com/msdrg-cdi/drg/grouper"
+	"github.com/msdrg-cdi/drg/internal/shared"
+	"github.com/msdrg-cdi/drg/store"
+	"github.com/msdrg-cdi/drg/tables"
+)
+
+var (
+	catOnce sync.Once
+	cat     *tables.Catalog
+	eng     *grouper.Engine
+	catErr  error
+)
+
+// catalog loads ../shared/cms once for the package (skipping when absent).
+func catalog(t testing.TB) (*tables.Catalog, *grouper.Engine) {
+	t.Helper()
+	dir := shared.DataDir(t)
+	catOnce.Do(func() {
+		cat, catErr = tables.Load(dir)
+		if catErr == nil {
+			eng = grouper.New(cat.MSDRG)
+		}
+	})
+	if catErr != nil {
+		t.Fatal(catErr)
+	}
+	return cat, eng
+}
+
+// fixedNow is the server clock of the tests: in the window of version 43.1.
+var fixedNow = time.Date(2026, 5, 15, 12, 0, 0, 0, time.UTC)
+
+// testServer is a real HTTP server over a SQLite file, with one user per role.
+type testServer struct {
+	t      testing.TB
+	URL    string
+	srv    *api.Server
+	st     *store.Store
+	tokens map[store.Role]string
+	logs   *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newTestServer(t testing.TB, extra ...api.Route) *testServer {
+	t.Helper()
+	c, e := catalog(t)
+	st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "drg.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	logs := &syncBuffer{}
+	srv, err := api.New(api.Config{Catalog: c, Store: st, Engine: e, AccessLog: true,
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Now: func() time.Time { return fixedNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(extra) > 0 {
+		if err := srv.Register(extra...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	ts := &testServer{t: t, URL: hs.URL, srv: srv, st: st, tokens: map[store.Role]string{}, logs: logs}
+	for _, r := range store.Roles {
+		_, tok, err := st.CreateUser(context.Background(), store.CLIActor, "user-"+string(r), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts.tokens[r] = tok
+	}
+	return ts
+}
+
+// reply is an HTTP response with its body read.
+type reply struct {
+	*http.Response
+	body []byte
+}
+
+// json decodes the body into a generic value.
+func (r reply) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("body is not a JSON object (%v): %.300s", err, r.body)
+	}
+	return m
+}
+
+// problem decodes a problem+json body, checking the media type.
+func (r reply) problem(t *testing.T) api.Problem {
+	t.Helper()
+	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("Content-Type %q, want application/problem+json (status %d, body %.200s)", ct, r.StatusCode, r.body)
+	}
+	var p api.Problem
+	if err := json.Unmarshal(r.body, &p); err != nil {
+		t.Fatalf("problem body: %v: %s", err, r.body)
+	}
+	if p.Status != r.StatusCode || p.Type == "" || p.Title == "" {
+		t.Errorf("problem %+v for status %d", p, r.StatusCode)
+	}
+	return p
+}
+
+// do sends a request as role (role "" sends no token); body may be a string, []byte or a
+// value to encode as JSON. Extra headers come in name, value pairs.
+func (ts *testServer) do(method, path string, role store.Role, body any, headers ...string) reply {
+	ts.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			ts.t.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, ts.URL+path, rd)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if role != "" {
+		req.Header.Set("Authorization", "Bearer "+ts.tokens[role])
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	return reply{resp, b}
+}
+
+// expect fails the test unless the reply has the status.
+func (r reply) expect(t *testing.T, status int) reply {
+	t.Helper()
+	if r.StatusCode != status {
+		t.Fatalf("%s %s: status %d, want %d: %.500s", r.Request.Method, r.Request.URL.Path, r.StatusCode, status, r.body)
+	}
+	return r
+}
+
+const (
+	coder   = store.RoleCoder
+	cdi     = store.RoleCDI
+	finance = store.RoleFinance
+	admin   = store.RoleAdmin
+)
+
+// hfClaim is a heart failure claim grouping to DRG 291 in 43.1.
+const hfClaim = `{"id":"A1","discharge_date":"2026-05-01","age":70,"sex":"M","discharge_status":1,"pdx":{"code":"I50.23","poa":"Y"},"sdx":[{"code":"J9601","poa":"Y"},{"code":"E119","poa":"Y"}]}`
+
+// path returns a nested value of a decoded JSON object ("final.drg").
+func path(m map[string]any, p string) any {
+	var v any = m
+	for _, k := range strings.Split(p, ".") {
+		o, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = o[k]
+	}
+	return v
+}

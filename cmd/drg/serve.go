@@ -1,0 +1,104 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/msdrg-cdi/drg/api"
+	"github.com/msdrg-cdi/drg/grouper"
+	"github.com/msdrg-cdi/drg/store"
+)
+
+func init() {
+	commands["serve"] = command{"run the HTTP service (REST API, encounters, users, audit)", runServe}
+}
+
+// dbFlagDefault is the database of serve and users: $DRG_DB, else ./drg.db.
+func dbFlagDefault() string {
+	if v := os.Getenv("DRG_DB"); v != "" {
+		return v
+	}
+	return store.DefaultDSN
+}
+
+func runServe(e *env) int {
+	fs := newFlags(e, "serve", "[--addr 127.0.0.1:8080] [--db sqlite:./drg.db|postgres://…] [--data DIR]")
+	addr := fs.String("addr", envOr("DRG_ADDR", "127.0.0.1:8080"), "listen address (default: $DRG_ADDR, else 127.0.0.1:8080)")
+	dsn := fs.String("db", dbFlagDefault(), "database: sqlite:PATH or a postgres:// URL (default: $DRG_DB, else sqlite:./drg.db)")
+	data := fs.String("data", "", "data directory (default: $DRG_DATA, ./data, ../shared/cms)")
+	logFormat := fs.String("log", "json", "log format on stderr: json or text")
+	accessLog := fs.Bool("access-log", true, "log one line per request (method, route, status, time; never the URL or body)")
+	if st, ok := parseFlags(fs, e.args); !ok {
+		return st
+	}
+	if fs.NArg() > 0 {
+		return usageError(e, "serve: unexpected argument %q", fs.Arg(0))
+	}
+	var h slog.Handler
+	switch *logFormat {
+	case "json":
+		h = slog.NewJSONHandler(e.stderr, nil)
+	case "text":
+		h = slog.NewTextHandler(e.stderr, nil)
+	default:
+		return usageError(e, "serve: --log must be json or text")
+	}
+	log := slog.New(h)
+
+	start := time.Now()
+	cat, err := loadCatalog(e, *data)
+	if err != nil {
+		return fail(e, "%v", err)
+	}
+	eng := grouper.New(cat.MSDRG)
+	if err := eng.Prepare(); err != nil {
+		return fail(e, "%v", err)
+	}
+	go func() {
+		if err := cat.PreloadTitles(); err != nil {
+			log.Warn("code titles could not be loaded", "err", err.Error())
+		}
+	}()
+	st, err := store.Open(e.ctx, *dsn, store.Options{Logger: log})
+	if err != nil {
+		return fail(e, "%v", err)
+	}
+	defer st.Close()
+	srv, err := api.New(api.Config{Catalog: cat, Store: st, Engine: eng, Logger: log, AccessLog: *accessLog})
+	if err != nil {
+		return fail(e, "%v", err)
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fail(e, "%v", err)
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "db", st.Dialect(), "grouper_versions", len(cat.MSDRG.Versions),
+		"startup_ms", time.Since(start).Milliseconds())
+	if err := srv.Serve(e.ctx, ln); err != nil {
+		return fail(e, "%v", err)
+	}
+	if err := st.Close(); err != nil {
+		return fail(e, "close database: %v", err)
+	}
+	log.Info("stopped")
+	return exitOK
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// describeDSN names a database for messages without its password.
+func describeDSN(dsn string) string {
+	if strings.HasPrefix(dsn, "sqlite:") {
+		return dsn
+	}
+	return fmt.Sprintf("PostgreSQL (%s)", store.DialectPostgres)
+}

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/msdrg-cdi/drg/store"
+)
+
+func TestUsersAdd(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "drg.db")
+	st, out, errs := drg(t, "", "users", "add", "--db", dsn, "--name", "first-admin", "--role", "admin")
+	if st != 0 {
+		t.Fatalf("exit %d: %s", st, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	token := lines[len(lines)-1]
+	if !strings.HasPrefix(token, "drg_") || len(token) != 47 {
+		t.Fatalf("last line %q is not a token:\n%s", token, out)
+	}
+	s, err := store.Open(context.Background(), dsn, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := s.Authenticate(context.Background(), token)
+	s.Close()
+	if err != nil || u.Name != "first-admin" || u.Role != store.RoleAdmin {
+		t.Errorf("token authenticates %+v, %v", u, err)
+	}
+	tests := []struct {
+		args []string
+		code int
+	}{
+		{[]string{"users", "add", "--db", dsn, "--name", "first-admin", "--role", "coder"}, exitFailure}, // name taken
+		{[]string{"users", "add", "--db", dsn, "--name", "x", "--role", "boss"}, exitUsage},
+		{[]string{"users", "add", "--db", dsn, "--role", "coder"}, exitUsage},
+		{[]string{"users", "add", "--db", "mysql://x", "--name", "x", "--role", "coder"}, exitFailure},
+		{[]string{"users"}, exitUsage},
+		{[]string{"users", "remove"}, exitUsage},
+	}
+	for _, tc := range tests {
+		if st, _, _ := drg(t, "", tc.args...); st != tc.code {
+			t.Errorf("%v: exit %d, want %d", tc.args, st, tc.code)
+		}
+	}
+	st, out, _ = drg(t, "", "users", "list", "--db", dsn)
+	if st != 0 || !strings.Contains(out, "first-admin") || !strings.Contains(out, "admin") {
+		t.Errorf("list: %d %s", st, out)
+	}
+}
+
+// server is a drg serve process.
+type server struct {
+	cmd  *exec.Cmd
+	addr string
+	logs *bytes.Buffer
+}
+
+// startServer runs bin serve on a free loopback port and waits until it listens.
+func startServer(t *testing.T, bin, dsn string) *server {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", dsn, "--data", dataDir(t), "--access-log=false")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	s := &server{cmd: cmd, logs: &bytes.Buffer{}}
+	addrc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			s.logs.WriteString(line + "\n")
+			var rec struct{ Msg, Addr string }
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "listening" {
+				addrc <- rec.Addr
+			}
+		}
+	}()
+	select {
+	case s.addr = <-addrc:
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("server did not start")
+	}
+	return s
+}
+
+// TestSIGKILLDurability: 8 clients write encounters; the server is killed with SIGKILL in the
+// middle; after a restart on the same SQLite file every acknowledged write is there and the
+// database passes PRAGMA integrity_check.
+func TestSIGKILLDurability(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "drg")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	dbPath := filepath.Join(dir, "drg.db")
+	dsn := "sqlite:" + dbPath
+	out, err := exec.Command(bin, "users", "add", "--db", dsn, "--name", "loader", "--role", "coder").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	token := lines[len(lines)-1]
+
+	srv := startServer(t, bin, dsn)
+	client := &http.Client{Timeout: 10 * time.Second}
+	type ack struct{ id, account string }
+	var mu sync.Mutex
+	var acked []ack
+	var attempts atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				account := fmt.Sprintf("K%d-%05d", w, i)
+				body := `{"account":"` + account + `","facility":"MAIN","discharge_date":"2026-05-01","age":70,"sex":"F",
+					"pdx":{"code":"I5023","poa":"Y"},"sdx":[{"code":"E119","poa":"Y"},{"code":"N179","poa":"N"}],
+					"evidence":[{"kind":"lab","name":"Creatinine","value":1.9,"unit":"mg/dL"}]}`
+				req, _ := http.NewRequest("POST", "http://"+srv.addr+"/v1/encounters", strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+token)
+				req.Header.Set("Content-Type", "application/json")
+				attempts.Add(1)
+				resp, err := client.Do(req)
+				if err != nil {
+					return // the server is gone
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusCreated {
+					t.Errorf("write %s: %d %s", account, resp.StatusCode, b)
+					return
+				}
+				var e struct{ ID string }
+				json.Unmarshal(b, &e)
+				mu.Lock()
+				acked = append(acked, ack{e.ID, account})
+				mu.Unlock()
+			}
+		})
+	}
+	// Kill in the middle of the load, once a good number of writes are acknowledged.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 400 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	srv.cmd.Wait()
+	close(stop)
+	wg.Wait()
+	mu.Lock()
+	n := len(acked)
+	mu.Unlock()
+	t.Logf("%d writes acknowledged of %d attempted before SIGKILL", n, attempts.Load())
+	if n < 100 {
+		t.Fatalf("only %d writes acknowledged", n)
+	}
+
+	// Restart on the same file: every acknowledged write is there.
+	srv = startServer(t, bin, dsn)
+	for _, a := range acked {
+		req, _ := http.NewRequest("GET", "http://"+srv.addr+"/v1/encounters/"+a.id, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e struct{ Account string }
+		json.NewDecoder(resp.Body).Decode(&e)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || e.Account != a.account {
+			t.Errorf("acknowledged encounter %s (%s): status %d, account %q", a.id, a.account, resp.StatusCode, e.Account)
+		}
+	}
+	// Stop it cleanly (SIGTERM drains) and check the file.
+	srv.cmd.Process.Signal(syscall.SIGTERM)
+	if err := srv.cmd.Wait(); err != nil {
+		t.Errorf("server after SIGTERM: %v\n%s", err, srv.logs)
+	}
+	s, err := store.Open(context.Background(), dsn, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if res, err := s.IntegrityCheck(context.Background()); err != nil || res != "ok" {
+		t.Errorf("integrity_check: %q, %v", res, err)
+	}
+	if _, err := os.Stat(dbPath); err != nil {
+		t.Error(err)
+	}
+}

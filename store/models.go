@@ -1,0 +1,145 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// The gorm models are the table layout; the exported domain types (User, Encounter,
+// AuditEntry) are what callers see.
+
+type userRow struct {
+	ID        int64     `gorm:"primaryKey"`
+	Name      string    `gorm:"size:200;not null;uniqueIndex"`
+	Role      string    `gorm:"size:16;not null"`
+	Disabled  bool      `gorm:"not null;default:false"`
+	CreatedAt time.Time `gorm:"not null"`
+	UpdatedAt time.Time `gorm:"not null"`
+}
+
+// TableName names the table of users rows.
+func (userRow) TableName() string { return "users" }
+
+type tokenRow struct {
+	ID        int64     `gorm:"primaryKey"`
+	UserID    int64     `gorm:"not null;index"`
+	Hash      string    `gorm:"size:64;not null;uniqueIndex"` // hex SHA-256 of the token
+	CreatedAt time.Time `gorm:"not null"`
+}
+
+// TableName names the table of api_tokens rows.
+func (tokenRow) TableName() string { return "api_tokens" }
+
+type encounterRow struct {
+	ID              string  `gorm:"primaryKey;size:32"`
+	Facility        string  `gorm:"size:64;not null;default:'';uniqueIndex:ux_encounters_account,priority:1"`
+	Account         string  `gorm:"size:64;not null;uniqueIndex:ux_encounters_account,priority:2"`
+	Status          string  `gorm:"size:16;not null;index"`
+	Version         int     `gorm:"not null;default:0"`
+	AdmitDate       *string `gorm:"size:10"`
+	DischargeDate   *string `gorm:"size:10;index"`
+	LengthOfStay    *int
+	Age             *int
+	Sex             string `gorm:"size:1;not null;default:''"`
+	DischargeStatus *int   //
+	HospitalStatus  string `gorm:"size:16;not null;default:''"`
+	Payer           string `gorm:"size:64;not null;default:'';index"`
+	ServiceLine     string `gorm:"size:64;not null;default:''"`
+	Unit            string `gorm:"size:64;not null;default:'';index"`
+	AttendingID     string `gorm:"size:64;not null;default:'';index"`
+	AttendingName   string `gorm:"size:200;not null;default:''"`
+	Evidence        string `gorm:"type:text;not null;default:''"` // JSON array
+	BaselineDRG     *int   //
+	WorkingDRG      *int   `gorm:"index"`
+	FinalDRG        *int   `gorm:"index"`
+	Baseline        string `gorm:"type:text;not null;default:''"` // JSON DRG snapshots
+	Working         string `gorm:"type:text;not null;default:''"`
+	Final           string `gorm:"type:text;not null;default:''"`
+	RowVersion      int    `gorm:"not null"`
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// TableName names the table of encounters rows.
+func (encounterRow) TableName() string { return "encounters" }
+
+// Code sets of an encounter.
+const (
+	setWorking = "working"
+	setFinal   = "final"
+)
+
+// Code kinds (the place of a code on the claim).
+const (
+	kindPDX     = "pdx"
+	kindAdmitDx = "admit_dx"
+	kindSDX     = "sdx"
+	kindProc    = "pr"
+)
+
+type codeRow struct {
+	ID          int64   `gorm:"primaryKey"`
+	EncounterID string  `gorm:"size:32;not null;index:ix_codes_encounter,priority:1"`
+	Set         string  `gorm:"column:code_set;size:8;not null;index:ix_codes_encounter,priority:2"`
+	Kind        string  `gorm:"size:8;not null"`
+	Seq         int     `gorm:"not null"`
+	Code        string  `gorm:"size:8;not null;index"`
+	POA         string  `gorm:"size:1;not null;default:''"`
+	Source      string  `gorm:"size:8;not null;default:''"`
+	Date        *string `gorm:"size:10"`
+}
+
+// TableName names the table of encounter_codes rows.
+func (codeRow) TableName() string { return "encounter_codes" }
+
+type auditRow struct {
+	ID        int64     `gorm:"primaryKey"`
+	At        time.Time `gorm:"not null;index"`
+	ActorID   *int64    `gorm:"index"`
+	ActorName string    `gorm:"size:200;not null"`
+	ActorRole string    `gorm:"size:16;not null;default:''"`
+	Entity    string    `gorm:"size:32;not null;index:ix_audit_entity,priority:1"`
+	EntityID  string    `gorm:"size:64;not null;index:ix_audit_entity,priority:2"`
+	Action    string    `gorm:"size:32;not null"`
+	Before    string    `gorm:"type:text;not null;default:''"`
+	After     string    `gorm:"type:text;not null;default:''"`
+}
+
+// TableName names the table of audit_log rows.
+func (auditRow) TableName() string { return "audit_log" }
+
+var lockingClause = clause.Locking{Strength: "UPDATE"}
+
+// migrate creates or updates the tables and the audit log's append-only triggers.
+func (s *Store) migrate(ctx context.Context) error {
+	db := s.w.WithContext(ctx)
+	if err := db.AutoMigrate(&userRow{}, &tokenRow{}, &encounterRow{}, &codeRow{}, &auditRow{}); err != nil {
+		return fmt.Errorf("migrate database schema: %w", err)
+	}
+	var stmts []string
+	switch s.dialect {
+	case DialectSQLite:
+		stmts = []string{
+			`CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END`,
+			`CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END`,
+		}
+	case DialectPostgres:
+		stmts = []string{
+			`CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$`,
+			`DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log`,
+			`CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()`,
+		}
+	}
+	return db.Transaction(func(tx *gorm.DB) error {
+		for _, q := range stmts {
+			if err := tx.Exec(q).Error; err != nil {
+				return fmt.Errorf("migrate database schema: %w", err)
+			}
+		}
+		return nil
+	})
+}
