@@ -34,6 +34,10 @@ type Discharge struct {
 	WorkingCoding *Coding     `json:"working_coding,omitempty"` // the codes behind Working
 	FinalCoding   *Coding     `json:"final_coding,omitempty"`   // the codes behind Final
 	Queries       []Query     `json:"queries,omitempty"`
+
+	// CCMCCCount is the number of secondary diagnoses that counted as CC or MCC for the final
+	// DRG (CountCCMCC of its grouping); nil when unknown. Only the distribution report uses it.
+	CCMCCCount *int `json:"cc_mcc_count,omitempty"`
 }
 
 // Assignment is one DRG assignment: a final grouping outcome, or a CDI baseline or working

@@ -13,6 +13,7 @@
 //	SeverityCapture(ds, SeverityOptions)  NewSeverityBuilder  → *SeverityReport
 //	CDIImpact(ds, CDIOptions)             NewCDIImpactBuilder → *CDIImpactReport
 //	Mismatches(ds, MismatchOptions)       NewMismatchBuilder  → *MismatchReport
+//	Distribution(ds, DistributionOptions) NewDistributionBuilder → *DistributionReport
 //	                                      NewVersionImpactBuilder → *VersionImpactReport
 //
 // A builder's Add takes one *Discharge (not retained); builders of different goroutines are
