@@ -51,13 +51,19 @@ type Finding struct {
 type Comparison struct {
 	PDXAgree bool `json:"pdx_agree"`
 	// SDX and procedure agreement as counts: true positives (both), false positives (coder
-	// only) and false negatives (auditor only).
-	SDXBoth, SDXCoderOnly, SDXAuditorOnly    int       `json:"-"`
-	ProcBoth, ProcCoderOnly, ProcAuditorOnly int       `json:"-"`
-	POACompared, POAAgree                    int       `json:"-"`
-	DRGAgree                                 bool      `json:"drg_agree"`
-	WeightDiff                               float64   `json:"weight_diff"` // coder − auditor: > 0 over-coded, < 0 under-coded
-	Findings                                 []Finding `json:"findings"`
+	// only) and false negatives (auditor only); POA values compared and agreeing. They are in
+	// the JSON so that a stored comparison can be summarized again (Summarize).
+	SDXBoth         int       `json:"sdx_both"`
+	SDXCoderOnly    int       `json:"sdx_coder_only"`
+	SDXAuditorOnly  int       `json:"sdx_auditor_only"`
+	ProcBoth        int       `json:"proc_both"`
+	ProcCoderOnly   int       `json:"proc_coder_only"`
+	ProcAuditorOnly int       `json:"proc_auditor_only"`
+	POACompared     int       `json:"poa_compared"`
+	POAAgree        int       `json:"poa_agree"`
+	DRGAgree        bool      `json:"drg_agree"`
+	WeightDiff      float64   `json:"weight_diff"` // coder − auditor: > 0 over-coded, < 0 under-coded
+	Findings        []Finding `json:"findings"`
 }
 
 // Compare compares a coder's coding with the auditor's, the auditor being the reference.
