@@ -1,0 +1,166 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"gorm.io/gorm"
+)
+
+// Reading for reports: encounters in pages without their evidence, and the change history of
+// a page of encounters from the audit log.
+
+// filtered applies the filter of f to a query of the encounters table.
+func (f *EncounterFilter) filtered(q *gorm.DB) *gorm.DB {
+	eq := func(col, v string) {
+		if v != "" {
+			q = q.Where(col+" = ?", v)
+		}
+	}
+	eq("status", string(f.Status))
+	eq("facility", f.Facility)
+	eq("unit", f.Unit)
+	eq("payer", f.Payer)
+	eq("service_line", f.ServiceLine)
+	eq("attending_id", f.Attending)
+	if f.DRG != 0 {
+		q = q.Where("working_drg = ?", f.DRG)
+	}
+	if f.FinalDRG != 0 {
+		q = q.Where("final_drg = ?", f.FinalDRG)
+	}
+	if !f.DischargedFrom.IsZero() {
+		q = q.Where("discharge_date >= ?", f.DischargedFrom.String())
+	}
+	if !f.DischargedTo.IsZero() {
+		q = q.Where("discharge_date <= ?", f.DischargedTo.String())
+	}
+	return q
+}
+
+// ScanEncounters calls fn with the encounters matching f, in id order, one page of at most
+// pageSize (1–1000, default 500) at a time, with their codes but without their evidence. Only
+// one page is in memory at a time. The pages are read one after another, not from one
+// snapshot: an encounter changed during the scan is read as it is when its page is read. An
+// error from fn stops the scan and is returned.
+func (s *Store) ScanEncounters(ctx context.Context, f EncounterFilter, pageSize int, fn func(page []*Encounter) error) error {
+	if pageSize <= 0 {
+		pageSize = 500
+	}
+	pageSize = clampLimit(pageSize)
+	db := s.r.WithContext(ctx)
+	after := ""
+	for {
+		q := f.filtered(db.Model(&encounterRow{}).Omit("evidence"))
+		if after != "" {
+			q = q.Where("id > ?", after)
+		}
+		var rows []encounterRow
+		if err := q.Order("id").Limit(pageSize).Find(&rows).Error; err != nil {
+			return fmt.Errorf("scan encounters: %w", err)
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		ids := make([]string, len(rows))
+		for i := range rows {
+			ids[i] = rows[i].ID
+		}
+		var codes []codeRow
+		if err := db.Where("encounter_id IN ?", ids).Order("encounter_id, code_set, kind, seq").Find(&codes).Error; err != nil {
+			return fmt.Errorf("scan encounter codes: %w", err)
+		}
+		byEnc := make(map[string][]codeRow, len(rows))
+		for _, c := range codes {
+			byEnc[c.EncounterID] = append(byEnc[c.EncounterID], c)
+		}
+		page := make([]*Encounter, len(rows))
+		for i := range rows {
+			e, err := fromRows(&rows[i], byEnc[rows[i].ID])
+			if err != nil {
+				return err
+			}
+			page[i] = e
+		}
+		if err := fn(page); err != nil {
+			return err
+		}
+		if len(rows) < pageSize {
+			return nil
+		}
+		after = rows[len(rows)-1].ID
+	}
+}
+
+// CountEncounters returns the number of encounters matching f.
+func (s *Store) CountEncounters(ctx context.Context, f EncounterFilter) (int64, error) {
+	var n int64
+	if err := f.filtered(s.r.WithContext(ctx).Model(&encounterRow{})).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count encounters: %w", err)
+	}
+	return n, nil
+}
+
+// EncounterChanges returns the audit rows of the given encounters other than their creation
+// (updates, groupings, finalizations, …), oldest first per encounter. Each row's Before and
+// After hold only the fields the change touched (AuditDiff), so the state of an encounter at
+// any earlier row is its current state with the later rows undone.
+func (s *Store) EncounterChanges(ctx context.Context, ids []string) (map[string][]AuditEntry, error) {
+	out := make(map[string][]AuditEntry, len(ids))
+	db := s.r.WithContext(ctx)
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		var rows []auditRow
+		if err := db.Where("entity = ? AND entity_id IN ? AND action <> ?", "encounter", chunk, "create").
+			Order("id").Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("read encounter changes: %w", err)
+		}
+		for _, r := range rows {
+			e := AuditEntry{ID: r.ID, At: r.At.UTC(), ActorName: r.ActorName, ActorRole: Role(r.ActorRole),
+				Entity: r.Entity, EntityID: r.EntityID, Action: r.Action}
+			if r.ActorID != nil {
+				e.ActorID = *r.ActorID
+			}
+			if r.Before != "" {
+				e.Before = json.RawMessage(r.Before)
+			}
+			if r.After != "" {
+				e.After = json.RawMessage(r.After)
+			}
+			out[r.EntityID] = append(out[r.EntityID], e)
+		}
+	}
+	return out, nil
+}
+
+// StateBefore returns the JSON fields of an encounter as they were before the given changes
+// (its audit rows after that point, oldest first) were made: each change is undone from the
+// newest, removing the fields it set and restoring those it replaced. cur is the encounter's
+// current JSON object.
+func StateBefore(cur map[string]json.RawMessage, changes []AuditEntry) (map[string]json.RawMessage, error) {
+	st := make(map[string]json.RawMessage, len(cur))
+	for k, v := range cur {
+		st[k] = v
+	}
+	for i := len(changes) - 1; i >= 0; i-- {
+		var before, after map[string]json.RawMessage
+		if len(changes[i].After) > 0 {
+			if err := json.Unmarshal(changes[i].After, &after); err != nil {
+				return nil, fmt.Errorf("audit row %d: %w", changes[i].ID, err)
+			}
+		}
+		if len(changes[i].Before) > 0 {
+			if err := json.Unmarshal(changes[i].Before, &before); err != nil {
+				return nil, fmt.Errorf("audit row %d: %w", changes[i].ID, err)
+			}
+		}
+		for k := range after {
+			delete(st, k)
+		}
+		for k, v := range before {
+			st[k] = v
+		}
+	}
+	return st, nil
+}
