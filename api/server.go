@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -120,7 +121,7 @@ func New(cfg Config) (*Server, error) {
 	if err := s.initProcessors(); err != nil {
 		return nil, err
 	}
-	if err := s.Register(s.builtinRoutes()...); err != nil {
+	if err := s.Register(slices.Concat(s.builtinRoutes(), s.reportRoutes())...); err != nil {
 		return nil, err
 	}
 	return s, nil
