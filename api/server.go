@@ -121,7 +121,7 @@ func New(cfg Config) (*Server, error) {
 	if err := s.initProcessors(); err != nil {
 		return nil, err
 	}
-	if err := s.Register(slices.Concat(s.builtinRoutes(), s.reportRoutes())...); err != nil {
+	if err := s.Register(slices.Concat(s.builtinRoutes(), s.reportRoutes(), s.auditRoutes())...); err != nil {
 		return nil, err
 	}
 	return s, nil
