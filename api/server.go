@@ -73,6 +73,7 @@ type Server struct {
 	engine  *gin.Engine
 	grouper *grouper.Engine
 	metrics *Metrics
+	tables  tablesInfo
 
 	mu      sync.Mutex
 	routes  []*Route
