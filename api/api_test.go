@@ -591,3 +591,21 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Error("still accepting connections after shutdown")
 	}
 }
+
+// TestTablesInfo: admins read what the data directory holds, as drg tables info prints it.
+func TestTablesInfo(t *testing.T) {
+	ts := newTestServer(t)
+	ts.do("GET", "/v1/tables", store.RoleCoder, nil).expect(t, 403).problem(t)
+	m := ts.do("GET", "/v1/tables", store.RoleAdmin, nil).expect(t, 200).json(t)
+	grouper, _ := m["grouper"].([]any)
+	if len(grouper) != 8 {
+		t.Fatalf("grouper versions %v", m["grouper"])
+	}
+	v431 := grouper[7].(map[string]any)
+	if v431["version"] != 431.0 || v431["from"] != "2026-04-01" || v431["dx_codes"].(float64) < 74000 {
+		t.Errorf("v43.1 %v", v431)
+	}
+	if titles, _ := m["titles"].([]any); len(titles) == 0 || titles[0].(map[string]any)["kind"] != "ICD-10-CM" {
+		t.Errorf("titles %v", m["titles"])
+	}
+}

@@ -74,6 +74,7 @@ type Server struct {
 	engine  *gin.Engine
 	grouper *grouper.Engine
 	metrics *Metrics
+	tables  tablesInfo
 
 	mu      sync.Mutex
 	routes  []*Route

@@ -77,9 +77,9 @@ func (c *Catalog) MCE() (*MCEData, error) {
 
 // FileInfo identifies a data file by size and SHA-256.
 type FileInfo struct {
-	Path   string // relative to the data directory, slash separated
-	Size   int64
-	SHA256 string // hex
+	Path   string `json:"path"` // relative to the data directory, slash separated
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"` // hex
 }
 
 type titleKey struct {

@@ -13,61 +13,61 @@ import (
 
 // InfoReport is what `drg tables info` prints: what a Catalog holds.
 type InfoReport struct {
-	Dir      string
-	Grouper  []GrouperVersionInfo
-	Weights  []WeightsInfo
-	Titles   []TitlesInfo
-	POA      []POAInfo
-	HCC      []HCCInfo
-	Files    []FileInfo
-	Warnings []string
+	Dir      string               `json:"dir"`
+	Grouper  []GrouperVersionInfo `json:"grouper"`
+	Weights  []WeightsInfo        `json:"weights"`
+	Titles   []TitlesInfo         `json:"titles"`
+	POA      []POAInfo            `json:"poa"`
+	HCC      []HCCInfo            `json:"hcc"`
+	Files    []FileInfo           `json:"files"`
+	Warnings []string             `json:"warnings"`
 }
 
 // GrouperVersionInfo describes one grouper version of the loaded data.
 type GrouperVersionInfo struct {
-	Version Version
-	From    claim.Date // first discharge date of the version's window
-	To      claim.Date // last discharge date
-	DxCodes int        // diagnosis codes with a record for the version
-	PrCodes int        // procedure keys (ICD-10-PCS codes and cluster ids) with a record
-	DRGs    int        // DRGs with a title in the version
+	Version Version    `json:"version"`
+	From    claim.Date `json:"from"`     // first discharge date of the version's window
+	To      claim.Date `json:"to"`       // last discharge date
+	DxCodes int        `json:"dx_codes"` // diagnosis codes with a record for the version
+	PrCodes int        `json:"pr_codes"` // procedure keys (ICD-10-PCS codes and cluster ids) with a record
+	DRGs    int        `json:"drgs"`     // DRGs with a title in the version
 }
 
 // WeightsInfo describes one Table 5.
 type WeightsInfo struct {
-	FiscalYear int
-	DRGs       int
+	FiscalYear int `json:"fiscal_year"`
+	DRGs       int `json:"drgs"`
 }
 
 // TitlesInfo describes one year of code titles.
 type TitlesInfo struct {
-	Kind       TitleKind
-	FiscalYear int
-	Codes      int    // all codes, headers included
-	Valid      int    // codes valid for submission
-	Error      string // load error, when the file could not be read
+	Kind       TitleKind `json:"kind"`
+	FiscalYear int       `json:"fiscal_year"`
+	Codes      int       `json:"codes"` // all codes, headers included
+	Valid      int       `json:"valid"` // codes valid for submission
+	Error      string    `json:"error"` // load error, when the file could not be read
 }
 
 // POAInfo describes one POA-exempt list.
 type POAInfo struct {
-	FiscalYear int
-	Codes      int
+	FiscalYear int `json:"fiscal_year"`
+	Codes      int `json:"codes"`
 }
 
 // HCCInfo describes the CMS-HCC maps of one payment year.
 type HCCInfo struct {
-	Year       int
-	LabelsYear int
-	Models     []HCCModelInfo
+	Year       int            `json:"year"`
+	LabelsYear int            `json:"labels_year"`
+	Models     []HCCModelInfo `json:"models"`
 }
 
 // HCCModelInfo describes one risk-adjustment model.
 type HCCModelInfo struct {
-	Name        string
-	DxCodes     int // diagnosis codes mapped
-	HCCs        int // distinct HCCs mapped to
-	Hierarchies int // parent → child rows
-	Labels      int
+	Name        string `json:"name"`
+	DxCodes     int    `json:"dx_codes"`    // diagnosis codes mapped
+	HCCs        int    `json:"hccs"`        // distinct HCCs mapped to
+	Hierarchies int    `json:"hierarchies"` // parent → child rows
+	Labels      int    `json:"labels"`
 }
 
 // Info describes the catalog. It loads every title year (to count codes), which takes about

@@ -25,6 +25,9 @@ const (
 	ICD10PCS
 )
 
+// MarshalText writes the kind's name.
+func (k TitleKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
 // String returns "ICD-10-CM" or "ICD-10-PCS".
 func (k TitleKind) String() string {
 	switch k {

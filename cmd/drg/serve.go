@@ -11,6 +11,7 @@ import (
 	"github.com/msdrg-cdi/drg/api"
 	"github.com/msdrg-cdi/drg/grouper"
 	"github.com/msdrg-cdi/drg/store"
+	"github.com/msdrg-cdi/drg/web"
 )
 
 func init() {
@@ -70,6 +71,9 @@ func runServe(e *env) int {
 	defer st.Close()
 	srv, err := api.New(api.Config{Catalog: cat, Store: st, Engine: eng, Logger: log, AccessLog: *accessLog})
 	if err != nil {
+		return fail(e, "%v", err)
+	}
+	if err := srv.Register(web.Routes()...); err != nil {
 		return fail(e, "%v", err)
 	}
 	ln, err := net.Listen("tcp", *addr)

@@ -1,0 +1,261 @@
+package web_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"net/http/httptest"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/msdrg-cdi/drg/api"
+	"github.com/msdrg-cdi/drg/grouper"
+	"github.com/msdrg-cdi/drg/internal/shared"
+	"github.com/msdrg-cdi/drg/store"
+	"github.com/msdrg-cdi/drg/tables"
+	"github.com/msdrg-cdi/drg/web"
+)
+
+// The end-to-end tests drive Debian's chromium (headless) against drg's real HTTP service with
+// a real SQLite file. Screenshots go to $DRG_SCREENSHOTS (default: the test's temporary dir).
+
+var (
+	catOnce sync.Once
+	cat     *tables.Catalog
+	eng     *grouper.Engine
+	catErr  error
+)
+
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{os.Getenv("DRG_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"} {
+		if name == "" {
+			continue
+		}
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("chromium is not installed: .ci/run installs Debian's chromium package for these tests")
+	}
+	t.Skip("chromium is not installed (apt-get install chromium): skipping the browser tests")
+	return ""
+}
+
+// env is a running service with one user per role and a browser.
+type env struct {
+	t      *testing.T
+	URL    string
+	st     *store.Store
+	tokens map[store.Role]string
+	ctx    context.Context
+	shots  string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	browser := chromium(t)
+	dir := shared.DataDir(t)
+	catOnce.Do(func() {
+		cat, catErr = tables.Load(dir)
+		if catErr == nil {
+			eng = grouper.New(cat.MSDRG)
+		}
+	})
+	if catErr != nil {
+		t.Fatal(catErr)
+	}
+	st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "drg.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	srv, err := api.New(api.Config{Catalog: cat, Store: st, Engine: eng})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Register(web.Routes()...); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	e := &env{t: t, URL: hs.URL, st: st, tokens: map[store.Role]string{}, shots: os.Getenv("DRG_SCREENSHOTS")}
+	if e.shots == "" {
+		e.shots = t.TempDir()
+	}
+	if err := os.MkdirAll(e.shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range store.Roles {
+		_, tok, err := st.CreateUser(context.Background(), store.CLIActor, "e2e-"+string(r), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.tokens[r] = tok
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(browser), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.WindowSize(1280, 800),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	bctx, cancelC := chromedp.NewContext(actx)
+	// The first call starts the browser; it must not run under a timeout (chromedp.Run).
+	if err := chromedp.Do(bctx); err != nil {
+		cancelC()
+		cancelA()
+		t.Fatalf("start chromium: %v", err)
+	}
+	ctx, cancelT := context.WithTimeout(bctx, 90*time.Second)
+	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
+	e.ctx = ctx
+	return e
+}
+
+// run executes browser actions, failing the test with a screenshot on error.
+func (e *env) run(actions ...chromedp.Action[chromedp.Void]) {
+	e.t.Helper()
+	if err := chromedp.Do(e.ctx, actions...); err != nil {
+		e.screenshot("failure-" + strings.ReplaceAll(e.t.Name(), "/", "-"))
+		e.t.Fatal(err)
+	}
+}
+
+// screenshot saves the page as PNG and logs its path.
+func (e *env) screenshot(name string) string {
+	e.t.Helper()
+	png, err := chromedp.Run(e.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		e.t.Logf("screenshot %s: %v", name, err)
+		return ""
+	}
+	p := filepath.Join(e.shots, name+".png")
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Logf("screenshot %s", p)
+	return p
+}
+
+// signIn opens the interface and signs in with the token of role.
+func (e *env) signIn(role store.Role) {
+	e.t.Helper()
+	e.run(
+		chromedp.Navigate(e.URL+"/"),
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), e.tokens[role]),
+		chromedp.Click(chromedp.Search(`//button[text()="Sign in"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#who button")),
+	)
+}
+
+// text returns the text of the first element matching sel once it is visible.
+func (e *env) text(sel string) string {
+	e.t.Helper()
+	e.run(chromedp.WaitVisible(chromedp.CSS(sel)))
+	s, err := chromedp.Run(e.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		e.screenshot("failure-" + strings.ReplaceAll(e.t.Name(), "/", "-"))
+		e.t.Fatal(err)
+	}
+	return s
+}
+
+func TestSignInRejectsBadToken(t *testing.T) {
+	e := newEnv(t)
+	e.run(
+		chromedp.Navigate(e.URL+"/ui/"),
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), "drg_not-a-token"),
+		chromedp.Click(chromedp.Search(`//button[text()="Sign in"]`)),
+	)
+	alert := e.text(`[role="alert"]`)
+	e.screenshot("01-sign-in-rejected")
+	if !strings.Contains(alert, "Sign in again") || strings.Contains(alert, "{") {
+		t.Errorf("alert %q: want a readable message, no JSON", alert)
+	}
+}
+
+// TestGroupClaim: a coder signs in, enters I50.23 + J96.01 and sees DRG 291.
+func TestGroupClaim(t *testing.T) {
+	e := newEnv(t)
+	e.signIn(store.RoleCoder)
+	e.run(
+		chromedp.Navigate(e.URL+"/ui/#/group"),
+		chromedp.WaitVisible(chromedp.CSS(`input[placeholder="e.g. I50.23"]`)),
+		chromedp.SetValue(chromedp.Search(`//label[text()="Discharge date"]/following-sibling::input`), "2026-05-01"),
+		chromedp.SendKeys(chromedp.Search(`//label[text()="Principal diagnosis"]/following-sibling::input`), "I50.23"),
+		chromedp.SendKeys(chromedp.Search(`//label[text()="Secondary diagnosis 1"]/following-sibling::input`), "J96.01"),
+		chromedp.Click(chromedp.ID("group-btn")),
+		chromedp.WaitVisible(chromedp.ID("final-drg")),
+	)
+	if got := e.text("#final-drg"); got != "DRG 291" {
+		t.Fatalf("final DRG %q, want DRG 291", got)
+	}
+	if ex := e.text("#explanation"); !strings.Contains(ex, "J9601 (POA Y): is an MCC") {
+		t.Errorf("explanation %q", ex)
+	}
+	e.screenshot("02-group-291")
+	// One click to compare with another version.
+	e.run(
+		chromedp.SetValue(chromedp.ID("compare-version"), "401"),
+		chromedp.Click(chromedp.Search(`//button[text()="Compare"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//p[starts-with(., "v40.1")]`)),
+	)
+	cmp, err := chromedp.Run(e.ctx, chromedp.Text(chromedp.Search(`//p[starts-with(., "v40.1")]`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(cmp, "DRG 291") {
+		t.Errorf("comparison %q", cmp)
+	}
+	e.screenshot("03-group-compare-version")
+}
+
+// TestAdminPages: an administrator creates a user, sees the loaded data and the audit log.
+func TestAdminPages(t *testing.T) {
+	e := newEnv(t)
+	e.signIn(store.RoleAdmin)
+	e.run(
+		chromedp.Navigate(e.URL+"/ui/#/admin"),
+		chromedp.WaitVisible(chromedp.ID("new-user-name")),
+		chromedp.SendKeys(chromedp.ID("new-user-name"), "Dana Coder"),
+		chromedp.SetValue(chromedp.ID("new-user-role"), "coder"),
+		chromedp.Click(chromedp.Search(`//button[text()="Create user and token"]`)),
+		chromedp.WaitVisible(chromedp.ID("new-token")),
+	)
+	if tok := e.text("#new-token"); !strings.HasPrefix(tok, "drg_") {
+		t.Errorf("token %q", tok)
+	}
+	e.screenshot("10-admin-users")
+	e.run(chromedp.Navigate(e.URL+"/ui/#/admin?tab=data"), chromedp.WaitVisible(chromedp.Search(`//h2[text()="MS-DRG grouper versions"]`)))
+	if body := e.text("main"); !strings.Contains(body, "v43.1") || !strings.Contains(body, "2026-04-01") {
+		t.Errorf("data tab lacks v43.1: %.300s", body)
+	}
+	e.screenshot("11-admin-data")
+	e.run(chromedp.Navigate(e.URL+"/ui/#/admin?tab=audit"), chromedp.WaitVisible(chromedp.Search(`//td[contains(., "user")]`)))
+	e.screenshot("12-admin-audit")
+}
+
+// TestNarrowWindow: the workbench stays usable at phone width.
+func TestNarrowWindow(t *testing.T) {
+	e := newEnv(t)
+	e.signIn(store.RoleCoder)
+	e.run(chromedp.EmulateViewport(390, 844), chromedp.Navigate(e.URL+"/ui/#/group"), chromedp.WaitVisible(chromedp.ID("group-btn")))
+	overflow, err := chromedp.Run(e.ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if overflow {
+		t.Error("horizontal overflow at 390 px")
+	}
+	e.screenshot("04-group-narrow")
+}

@@ -1,0 +1,66 @@
+// Client of the drg HTTP API. The token lives in sessionStorage (gone when the tab closes).
+
+const KEY = "drg.token";
+
+export function token() { return sessionStorage.getItem(KEY) || ""; }
+export function setToken(t) { t ? sessionStorage.setItem(KEY, t) : sessionStorage.removeItem(KEY); }
+
+// ApiError carries an RFC 7807 problem: title, detail and per-field errors.
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+// call sends a request and returns the decoded JSON (or text for CSV); it throws ApiError.
+export async function call(method, path, body, opts = {}) {
+  const headers = { Accept: opts.accept || "application/json" };
+  if (token()) headers.Authorization = "Bearer " + token();
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let res;
+  try {
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (e) {
+    throw new ApiError(0, { title: "The service cannot be reached", detail: "Check that drg serve is running and try again." });
+  }
+  const type = res.headers.get("Content-Type") || "";
+  if (!res.ok) {
+    let problem = { title: `Request failed (${res.status})` };
+    if (type.includes("json")) {
+      try { problem = await res.json(); } catch { /* keep the generic title */ }
+    }
+    throw new ApiError(res.status, problem);
+  }
+  if (res.status === 204) return null;
+  if (type.includes("json")) return res.json();
+  return res.text();
+}
+
+export const get = (path, opts) => call("GET", path, undefined, opts);
+export const post = (path, body) => call("POST", path, body);
+export const put = (path, body) => call("PUT", path, body);
+export const patch = (path, body) => call("PATCH", path, body);
+export const del = (path) => call("DELETE", path);
+
+// query builds "?a=1&b=2" from an object, skipping empty values.
+export function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== null && v !== "") q.set(k, v);
+  }
+  const s = q.toString();
+  return s ? "?" + s : "";
+}
+
+// download fetches a CSV with the token and saves it.
+export async function download(path, filename) {
+  const text = await call("GET", path, undefined, { accept: "text/csv" });
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+}

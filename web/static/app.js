@@ -1,0 +1,125 @@
+// drg web interface: a hash-routed single-page application over the /v1 API.
+
+import { get, setToken, token, ApiError } from "./api.js";
+import { el, clear, errorBox } from "./ui.js";
+
+// Pages: path pattern, title, roles allowed (empty: every signed-in user), module.
+const pages = [
+  { path: "group", title: "Grouping", roles: [], load: () => import("./group.js") },
+  { path: "admin", title: "Admin", roles: ["admin"], load: () => import("./admin.js") },
+];
+
+let user = null;
+
+function allowed(page) {
+  return user && (page.roles.length === 0 || page.roles.includes(user.role));
+}
+
+function match(hash) {
+  const parts = hash.replace(/^#\/?/, "").split("?")[0].split("/").filter(Boolean);
+  for (const p of pages) {
+    const pat = p.path.split("/");
+    if (pat.length !== parts.length) continue;
+    const params = {};
+    if (pat.every((seg, i) => (seg.startsWith(":") ? ((params[seg.slice(1)] = decodeURIComponent(parts[i])), true) : seg === parts[i]))) {
+      return { page: p, params };
+    }
+  }
+  return null;
+}
+
+function drawNav(current) {
+  const nav = clear(document.getElementById("nav"));
+  const who = clear(document.getElementById("who"));
+  if (!user) return;
+  for (const p of pages) {
+    if (p.hidden || !allowed(p)) continue;
+    nav.append(el("a", { href: "#/" + p.path, "aria-current": current === p ? "page" : null }, p.title));
+  }
+  who.append(el("span", {}, `${user.name} (${user.role})`),
+    el("button", { class: "secondary", type: "button", onclick: signOut }, "Sign out"));
+}
+
+function signOut() {
+  setToken("");
+  user = null;
+  location.hash = "#/";
+  route();
+}
+
+async function signInPage(main, message) {
+  drawNav(null);
+  const input = el("input", { id: "token", type: "password", autocomplete: "current-password", required: true, "aria-describedby": "token-help" });
+  const status = el("div");
+  const form = el("form", { class: "card", style: "max-width:480px" },
+    el("h1", {}, "Sign in"),
+    message ? errorBox(message) : null,
+    el("div", { class: "field" }, el("label", { for: "token" }, "API token"), input,
+      el("div", { id: "token-help", class: "muted" }, "An administrator creates your token with drg users add.")),
+    status,
+    el("button", { type: "submit" }, "Sign in"));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    setToken(input.value.trim());
+    try {
+      user = await get("/v1/me");
+      if (!location.hash || location.hash === "#/" || location.hash === "#/signin") {
+        location.hash = "#/" + firstPage(); // hashchange routes
+      } else {
+        route();
+      }
+    } catch (e) {
+      setToken("");
+      clear(status).append(errorBox(e));
+    }
+  });
+  clear(main).append(form);
+  input.focus();
+}
+
+function firstPage() {
+  const p = pages.find((p) => !p.hidden && allowed(p));
+  return p ? p.path : "group";
+}
+
+let routing = 0; // the latest navigation; an older one that finishes late draws nothing
+
+async function route() {
+  const seq = ++routing;
+  const main = document.getElementById("main");
+  if (!token()) return signInPage(main);
+  if (!user) {
+    try {
+      user = await get("/v1/me");
+    } catch (e) {
+      setToken("");
+      return signInPage(main, e instanceof ApiError && e.status === 401 ? null : e);
+    }
+  }
+  const m = match(location.hash);
+  if (!m) {
+    location.replace("#/" + firstPage());
+    return;
+  }
+  drawNav(m.page);
+  if (!allowed(m.page)) {
+    clear(main).append(el("h1", {}, m.page.title), errorBox(new ApiError(403, { title: "Your role does not allow this page." })));
+    return;
+  }
+  document.title = `${m.page.title} — drg`;
+  clear(main).append(el("p", { class: "muted" }, "Loading…"));
+  const page = el("div");
+  try {
+    const mod = await m.page.load();
+    const query = Object.fromEntries(new URLSearchParams(location.hash.split("?")[1] || ""));
+    await mod.render(page, { ...m.params, query }, { user });
+  } catch (e) {
+    clear(page).append(el("h1", {}, m.page.title), errorBox(e));
+  }
+  if (seq !== routing) return;
+  clear(main).append(page);
+  main.focus();
+}
+
+window.addEventListener("hashchange", route);
+route();
