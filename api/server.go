@@ -23,7 +23,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -122,7 +121,10 @@ func New(cfg Config) (*Server, error) {
 	if err := s.initProcessors(); err != nil {
 		return nil, err
 	}
-	if err := s.Register(slices.Concat(s.builtinRoutes(), s.reportRoutes(), s.auditRoutes())...); err != nil {
+	if err := s.Register(append(s.reportRoutes(), s.auditRoutes()...)...); err != nil { // reports.go, audits.go
+		return nil, err
+	}
+	if err := s.Register(s.builtinRoutes()...); err != nil {
 		return nil, err
 	}
 	return s, nil

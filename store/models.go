@@ -117,7 +117,10 @@ var lockingClause = clause.Locking{Strength: "UPDATE"}
 // migrate creates or updates the tables and the audit log's append-only triggers.
 func (s *Store) migrate(ctx context.Context) error {
 	db := s.w.WithContext(ctx)
-	if err := db.AutoMigrate(append([]any{&userRow{}, &tokenRow{}, &encounterRow{}, &codeRow{}, &auditRow{}}, auditModels...)...); err != nil {
+	if err := db.AutoMigrate(auditModels...); err != nil { // coding audits (audits.go)
+		return fmt.Errorf("migrate database schema: %w", err)
+	}
+	if err := db.AutoMigrate(&userRow{}, &tokenRow{}, &encounterRow{}, &codeRow{}, &auditRow{}); err != nil {
 		return fmt.Errorf("migrate database schema: %w", err)
 	}
 	var stmts []string
