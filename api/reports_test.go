@@ -109,7 +109,7 @@ func population(t *testing.T, ts *testServer) map[string]string {
 // near reports whether a and b agree to 4 decimals (the reports round to 4).
 func near(a, b float64) bool { return math.Abs(a-b) < 0.00011 }
 
-func decode[T any](t *testing.T, r reply) (T, []string, int) {
+func reportOf[T any](t *testing.T, r reply) (T, []string, int) {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal(r.body, &v); err != nil {
@@ -139,7 +139,7 @@ func TestReports(t *testing.T) {
 	population(t, ts)
 
 	t.Run("cmi", func(t *testing.T) {
-		r, notes, notFinal := decode[casemix.CMIReport](t, ts.do("GET", "/v1/reports/cmi?"+q2+"&by=payer,mdc&base_rate=6000", finance, nil).expect(t, 200))
+		r, notes, notFinal := reportOf[casemix.CMIReport](t, ts.do("GET", "/v1/reports/cmi?"+q2+"&by=payer,mdc&base_rate=6000", finance, nil).expect(t, 200))
 		// Q2: 291 1.2838 + 293 0.5660 + 193 1.3144 ×2 + 470 1.9289 = 6.4075 over 5.
 		o := r.Overall
 		if o.Discharges != 5 || !near(o.TotalWeight, 6.4075) || !near(o.CMI, 1.2815) || o.Medical.Discharges != 4 || !near(o.Medical.TotalWeight, 4.4786) ||
@@ -163,23 +163,23 @@ func TestReports(t *testing.T) {
 		}
 
 		// Filters: one facility; two payers (the not-final count is then scanned).
-		r, _, notFinal = decode[casemix.CMIReport](t, ts.do("GET", "/v1/reports/cmi?"+q2+"&facility=EAST", admin, nil).expect(t, 200))
+		r, _, notFinal = reportOf[casemix.CMIReport](t, ts.do("GET", "/v1/reports/cmi?"+q2+"&facility=EAST", admin, nil).expect(t, 200))
 		if r.Overall.Discharges != 1 || !near(r.Overall.CMI, 1.3144) || notFinal != 0 {
 			t.Errorf("EAST: %+v, not final %d", r.Overall, notFinal)
 		}
-		r, _, notFinal = decode[casemix.CMIReport](t, ts.do("GET", "/v1/reports/cmi?"+q2+"&payer=MEDICARE,COMMERCIAL&provider=P1&provider=P2", finance, nil).expect(t, 200))
+		r, _, notFinal = reportOf[casemix.CMIReport](t, ts.do("GET", "/v1/reports/cmi?"+q2+"&payer=MEDICARE,COMMERCIAL&provider=P1&provider=P2", finance, nil).expect(t, 200))
 		if r.Overall.Discharges != 4 || notFinal != 1 { // E1, E2 (P1), E3, E5 (P2); N1 (P1)
 			t.Errorf("two payers, P1|P2: %+v, not final %d", r.Overall, notFinal)
 		}
 
 		// FY2025 weights are not loaded: F1 is excluded and named, not weighed with FY2026...
-		r, notes, _ = decode[casemix.CMIReport](t, ts.do("GET", "/v1/reports/cmi?from=2025-06-01&to=2026-06-30", finance, nil).expect(t, 200))
+		r, notes, _ = reportOf[casemix.CMIReport](t, ts.do("GET", "/v1/reports/cmi?from=2025-06-01&to=2026-06-30", finance, nil).expect(t, 200))
 		if r.Overall.Discharges != 7 || r.Excluded.MissingYears[2025] != 1 || r.Overall.Excluded != 1 ||
 			!hasNote(notes, "1 discharges of FY2025 excluded: Table 5 weights of FY2025 are not loaded (loaded: FY2026)") {
 			t.Errorf("missing year: %+v %+v %q", r.Overall, r.Excluded, notes)
 		}
 		// ... unless asked.
-		r, _, _ = decode[casemix.CMIReport](t, ts.do("GET", "/v1/reports/cmi?from=2025-06-01&to=2026-06-30&weights_year=2026", finance, nil).expect(t, 200))
+		r, _, _ = reportOf[casemix.CMIReport](t, ts.do("GET", "/v1/reports/cmi?from=2025-06-01&to=2026-06-30&weights_year=2026", finance, nil).expect(t, 200))
 		if r.Overall.Discharges != 8 || len(r.Excluded.MissingYears) != 0 || !near(r.Overall.TotalWeight, 6.4075+0.849+0.6285+0.566) {
 			t.Errorf("forced FY2026: %+v %+v", r.Overall, r.Excluded)
 		}
@@ -213,7 +213,7 @@ func TestReports(t *testing.T) {
 	})
 
 	t.Run("drg-mix", func(t *testing.T) {
-		r, _, _ := decode[casemix.DRGMixReport](t, ts.do("GET", "/v1/reports/drg-mix?"+q2, finance, nil).expect(t, 200))
+		r, _, _ := reportOf[casemix.DRGMixReport](t, ts.do("GET", "/v1/reports/drg-mix?"+q2, finance, nil).expect(t, 200))
 		// Prior = 2026-Q1: P1 292 0.8490, P2 195 0.6285.
 		if r.Prior == nil || r.Prior.From.String() != "2026-01-01" || r.Prior.To.String() != "2026-03-31" || r.Discharges != 5 || r.DRGs != 4 ||
 			!near(r.TotalWeight, 6.4075) || r.PriorDischarges != 2 || !near(r.PriorTotalWeight, 1.4775) {
@@ -234,7 +234,7 @@ func TestReports(t *testing.T) {
 			top.DischargeChangeP != nil || !strings.Contains(top.Title, "Pulmonary") && !strings.Contains(top.Title, "Pneumonia") {
 			t.Errorf("DRG 193 row %+v", top)
 		}
-		r, _, _ = decode[casemix.DRGMixReport](t, ts.do("GET", "/v1/reports/drg-mix?"+q2+"&top=1&prior_from=2025-04-01&prior_to=2025-06-30", finance, nil).expect(t, 200))
+		r, _, _ = reportOf[casemix.DRGMixReport](t, ts.do("GET", "/v1/reports/drg-mix?"+q2+"&top=1&prior_from=2025-04-01&prior_to=2025-06-30", finance, nil).expect(t, 200))
 		if len(r.ByVolume) != 1 || r.PriorDischarges != 1 || r.PriorTotalWeight != 0 || r.Excluded.Total() != 0 {
 			t.Errorf("explicit prior (F1, FY2025 unweighed): %+v", r)
 		}
@@ -242,7 +242,7 @@ func TestReports(t *testing.T) {
 	})
 
 	t.Run("severity", func(t *testing.T) {
-		r, _, _ := decode[casemix.SeverityReport](t, ts.do("GET", "/v1/reports/severity?"+q2, admin, nil).expect(t, 200))
+		r, _, _ := reportOf[casemix.SeverityReport](t, ts.do("GET", "/v1/reports/severity?"+q2, admin, nil).expect(t, 200))
 		// MCC: E1 291, E3 193, E5 193; NONE: E2 293, E4 470.
 		if r.Discharges != 5 || r.NotInFamily != 0 || r.CCMCCCaptureRate != 0.6 || r.MCCCaptureRate != 0.6 || r.MCCFamilyDischarges != 5 {
 			t.Errorf("totals %+v", r)
@@ -265,7 +265,7 @@ func TestReports(t *testing.T) {
 	})
 
 	t.Run("mismatches", func(t *testing.T) {
-		r, notes, _ := decode[casemix.MismatchReport](t, ts.do("GET", "/v1/reports/mismatches?"+q2, finance, nil).expect(t, 200))
+		r, notes, _ := reportOf[casemix.MismatchReport](t, ts.do("GET", "/v1/reports/mismatches?"+q2, finance, nil).expect(t, 200))
 		// Reviewed: E1 (291 = 291), E2 (292 → 293), E5 (871 → 193).
 		if r.Compared != 3 || r.Mismatched != 2 || r.AgreementRate != 0.3333 || r.NoCDI != 2 || !near(r.WeightDelta, -0.283-0.6281) {
 			t.Errorf("totals %+v", r)
@@ -295,7 +295,7 @@ func TestReports(t *testing.T) {
 	})
 
 	t.Run("cdi-impact", func(t *testing.T) {
-		r, notes, _ := decode[casemix.CDIImpactReport](t, ts.do("GET", "/v1/reports/cdi-impact?"+q2, finance, nil).expect(t, 200))
+		r, notes, _ := reportOf[casemix.CDIImpactReport](t, ts.do("GET", "/v1/reports/cdi-impact?"+q2, finance, nil).expect(t, 200))
 		// Baseline 293 + 293 + 872 = 2.1553; working 291 + 292 + 871 = 4.0753; final 291 + 293 + 193 = 3.1642.
 		if r.Encounters != 3 || r.NotReviewed != 2 || r.DRGChanged != 2 || !near(r.BaselineCMI, 0.7184) || !near(r.WorkingCMI, 1.3584) || !near(r.FinalCMI, 1.0547) ||
 			!near(r.TotalImpact, 1.0089) || !near(r.CDIImpact, 1.92) || !near(r.CodingImpact, -0.9111) || r.AttributedImpact != 0 || !near(r.UnattributedImpact, 1.0089) ||
@@ -308,7 +308,7 @@ func TestReports(t *testing.T) {
 	})
 
 	t.Run("distribution", func(t *testing.T) {
-		r, _, notFinal := decode[casemix.DistributionReport](t, ts.do("GET", "/v1/reports/distribution?to=2026-06-30&history=1&min_discharges=1", coder, nil).expect(t, 200))
+		r, _, notFinal := reportOf[casemix.DistributionReport](t, ts.do("GET", "/v1/reports/distribution?to=2026-06-30&history=1&min_discharges=1", coder, nil).expect(t, 200))
 		if r.Current != "2026-Q2" || !reflect.DeepEqual(r.History, []string{"2026-Q1"}) || notFinal != 1 || len(r.Families) != 3 {
 			t.Fatalf("report %+v", r)
 		}
@@ -328,7 +328,7 @@ func TestReports(t *testing.T) {
 			t.Errorf("overall CC_OR_MCC flag %+v", f)
 		}
 		// With the default minimum of 11 discharges nothing is compared.
-		r, _, _ = decode[casemix.DistributionReport](t, ts.do("GET", "/v1/reports/distribution?to=2026-06-30&history=1", cdi, nil).expect(t, 200))
+		r, _, _ = reportOf[casemix.DistributionReport](t, ts.do("GET", "/v1/reports/distribution?to=2026-06-30&history=1", cdi, nil).expect(t, 200))
 		if len(r.Flags) != 0 || r.MinDischarges != 11 {
 			t.Errorf("default minimum: flags %v", r.Flags)
 		}
@@ -341,7 +341,7 @@ func TestReports(t *testing.T) {
 	})
 
 	t.Run("version-impact", func(t *testing.T) {
-		r, notes, _ := decode[casemix.VersionImpactReport](t, ts.do("GET",
+		r, notes, _ := reportOf[casemix.VersionImpactReport](t, ts.do("GET",
 			"/v1/reports/version-impact?from=2026-04-01&to=2026-07-31&from_version=42.1&to_version=43.1&weights_year=2026", finance, nil).expect(t, 200))
 		// E6 moves 251 → 318 (+0.9277); the other five keep their DRG.
 		if r.From != "42.1" || r.To != "43.1" || r.WeightsYear != 2026 || r.Discharges != 6 || r.Changed != 1 || len(r.Shifts) != 1 ||
@@ -352,7 +352,7 @@ func TestReports(t *testing.T) {
 		if !hasNote(notes, "6 encounters regrouped with their final codes under v42.1 and v43.1; both weighed with Table 5 FY2026") {
 			t.Errorf("notes %q", notes)
 		}
-		r, _, _ = decode[casemix.VersionImpactReport](t, ts.do("GET",
+		r, _, _ = reportOf[casemix.VersionImpactReport](t, ts.do("GET",
 			"/v1/reports/version-impact?from=2026-04-01&to=2026-07-31&from_version=42.1&to_version=43.1&codes=working&facility=MAIN", admin, nil).expect(t, 200))
 		if r.Discharges != 6 { // E1–E4, E6 and N1 (working codes); E5 is EAST
 			t.Errorf("working codes at MAIN: %d discharges", r.Discharges)
