@@ -744,5 +744,6 @@ func (s *Server) reportRoutes() []Route {
 				Param{Name: "codes", Schema: Schema{"enum": []string{"final", "working"}}, Description: "final: final-coded encounters, their final codes (default); working: every discharged encounter, its working codes"},
 				Param{Name: "top", Schema: tInt, Description: "DRG shifts listed (1–500, default 20)"}),
 			Responses: reportResponse("VersionImpactReport"), Handler: s.handleReportVersionImpact},
+		s.riskReportRoute(),
 	}
 }

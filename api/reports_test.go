@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/msdrg-cdi/drg/api"
 	"github.com/msdrg-cdi/drg/casemix"
 	"github.com/msdrg-cdi/drg/store"
 )
@@ -364,6 +365,30 @@ func TestReports(t *testing.T) {
 		ts.do("GET", "/v1/reports/version-impact?to_version=39.0", finance, nil).expect(t, 400)
 	})
 
+	t.Run("denial-risk", func(t *testing.T) {
+		r, _, _ := reportOf[api.RiskReport](t, ts.do("GET", "/v1/reports/denial-risk?"+q2+"&kind=single_cc_mcc", coder, nil).expect(t, 200))
+		// E1 291 rests on J9601 (→ 293), E3 and E5 193 on J9601 (→ 195): 0.7178 + 0.6859 × 2.
+		if r.Encounters != 5 || r.Flagged != 3 || r.NotGrouped != 0 || len(r.Items) != 3 || r.Truncated ||
+			r.ByKind[0].Kind != "single_cc_mcc" || r.ByKind[0].Encounters != 3 || !near(r.ByKind[0].WeightAtRisk, 2.0896) {
+			t.Fatalf("report %+v", r)
+		}
+		f := r.Items[0].Flags[0]
+		if r.Items[0].FinalDRG != 291 || r.Items[0].Coder != "user-coder" || f.DRGWithout != 293 || f.WeightWithout != 0.566 ||
+			f.Reason != "DRG 291 depends on the single MCC J9601: without it the claim groups to DRG 293 (weight 1.2838 → 0.5660)" {
+			t.Errorf("E1 %+v", r.Items[0])
+		}
+		r, _, _ = reportOf[api.RiskReport](t, ts.do("GET", "/v1/reports/denial-risk?"+q2+"&kind=single_cc_mcc&limit=1", finance, nil).expect(t, 200))
+		if len(r.Items) != 1 || !r.Truncated || r.Flagged != 3 {
+			t.Errorf("limit 1: %+v", r)
+		}
+		res := ts.do("GET", "/v1/reports/denial-risk?"+q2+"&kind=single_cc_mcc", cdi, nil, "Accept", "text/csv").expect(t, 200)
+		recs, _ := csv.NewReader(strings.NewReader(string(res.body))).ReadAll()
+		if len(recs) != 4 || recs[1][4] != "291" || recs[1][6] != "single_cc_mcc" || recs[1][8] != "J9601" || recs[1][9] != "293" {
+			t.Errorf("CSV %q", recs)
+		}
+		ts.do("GET", "/v1/reports/denial-risk?kind=gossip", cdi, nil).expect(t, 400)
+	})
+
 	t.Run("roles", func(t *testing.T) {
 		for _, p := range []string{"cmi", "drg-mix", "severity", "cdi-impact", "mismatches", "version-impact"} {
 			ts.do("GET", "/v1/reports/"+p, coder, nil).expect(t, 403)
@@ -373,6 +398,7 @@ func TestReports(t *testing.T) {
 		}
 		for _, role := range store.Roles {
 			ts.do("GET", "/v1/reports/distribution", role, nil).expect(t, 200)
+			ts.do("GET", "/v1/reports/denial-risk", role, nil).expect(t, 200)
 		}
 	})
 }
