@@ -91,9 +91,9 @@ func (s *Server) handleCreateAudit(c *gin.Context) {
 	var pop []audit.Candidate
 	sf := store.EncounterFilter{Status: store.StatusFinal, DischargedFrom: spec.DischargedFrom, DischargedTo: spec.DischargedTo,
 		Facility: spec.Facility, Payer: spec.Payer, ServiceLine: spec.ServiceLine}
-	err := s.cfg.Store.ScanEncounters(ctx, sf, reportPageSize, func(page []*store.Encounter) error {
+	err := s.cfg.Store.ScanEncounters(ctx, sf, reportPageSize, spec.RiskFlag != "", func(page []*store.Encounter) error {
 		for _, e := range page {
-			if e.FinalDRG == nil || e.FinalCodes == nil {
+			if e.FinalDRG == nil || (spec.RiskFlag != "" && e.FinalCodes == nil) {
 				continue
 			}
 			cand := audit.Candidate{EncounterID: e.ID, Coder: e.FinalDRG.GroupedBy, DRG: e.FinalDRG.DRG}

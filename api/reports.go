@@ -245,7 +245,7 @@ func (s *Server) countNotFinal(c *gin.Context, flt casemix.Filter, span casemix.
 		return s.cfg.Store.CountEncounters(c.Request.Context(), sf)
 	}
 	var n int64
-	err := s.cfg.Store.ScanEncounters(c.Request.Context(), sf, reportPageSize, func(page []*store.Encounter) error {
+	err := s.cfg.Store.ScanEncounters(c.Request.Context(), sf, reportPageSize, false, func(page []*store.Encounter) error {
 		for _, e := range page {
 			if d := dischargeOf(e); flt.MatchAttrs(&d) {
 				n++
@@ -610,7 +610,7 @@ func (s *Server) handleReportVersionImpact(c *gin.Context) {
 		sf.Status = store.StatusFinal
 	}
 	skipped, regrouped := 0, 0
-	err = s.cfg.Store.ScanEncounters(c.Request.Context(), sf, reportPageSize, func(page []*store.Encounter) error {
+	err = s.cfg.Store.ScanEncounters(c.Request.Context(), sf, reportPageSize, true, func(page []*store.Encounter) error {
 		for _, e := range page {
 			if e.DischargeDate.IsZero() || (codes == "final" && e.FinalCodes == nil) {
 				continue

@@ -42,7 +42,7 @@ func (s *Server) scanDischarges(ctx context.Context, flt casemix.Filter, span ca
 	sf := storeFilter(flt, span)
 	sf.Status = store.StatusFinal
 	var res grouper.Result
-	err := s.cfg.Store.ScanEncounters(ctx, sf, reportPageSize, func(page []*store.Encounter) error {
+	err := s.cfg.Store.ScanEncounters(ctx, sf, reportPageSize, needs.cdi || needs.ccmcc, func(page []*store.Encounter) error {
 		var changes map[string][]store.AuditEntry
 		var queries map[string][]casemix.Query
 		if needs.cdi {

@@ -90,7 +90,7 @@ func (s *Server) handleReportDenialRisk(c *gin.Context) {
 	}
 	sf := storeFilter(rq.filter, rq.filter.Period)
 	sf.Status = store.StatusFinal
-	err := s.cfg.Store.ScanEncounters(c.Request.Context(), sf, reportPageSize, func(page []*store.Encounter) error {
+	err := s.cfg.Store.ScanEncounters(c.Request.Context(), sf, reportPageSize, true, func(page []*store.Encounter) error {
 		for _, e := range page {
 			if e.FinalDRG == nil || e.FinalCodes == nil {
 				continue

@@ -132,7 +132,7 @@ func TestScanAndHistory(t *testing.T) {
 		}
 
 		var pages [][]string
-		err := s.ScanEncounters(ctx, EncounterFilter{Payer: "MEDICARE"}, 2, func(page []*Encounter) error {
+		err := s.ScanEncounters(ctx, EncounterFilter{Payer: "MEDICARE"}, 2, true, func(page []*Encounter) error {
 			var p []string
 			for _, e := range page {
 				if e.Evidence != nil || e.PDX == nil {

@@ -40,11 +40,12 @@ func (f *EncounterFilter) filtered(q *gorm.DB) *gorm.DB {
 }
 
 // ScanEncounters calls fn with the encounters matching f, in id order, one page of at most
-// pageSize (1–1000, default 500) at a time, with their codes but without their evidence. Only
+// pageSize (1–1000, default 500) at a time, without their evidence and, unless withCodes,
+// without their codes (working and final code sets left empty). Only
 // one page is in memory at a time. The pages are read one after another, not from one
 // snapshot: an encounter changed during the scan is read as it is when its page is read. An
 // error from fn stops the scan and is returned.
-func (s *Store) ScanEncounters(ctx context.Context, f EncounterFilter, pageSize int, fn func(page []*Encounter) error) error {
+func (s *Store) ScanEncounters(ctx context.Context, f EncounterFilter, pageSize int, withCodes bool, fn func(page []*Encounter) error) error {
 	if pageSize <= 0 {
 		pageSize = 500
 	}
@@ -68,8 +69,10 @@ func (s *Store) ScanEncounters(ctx context.Context, f EncounterFilter, pageSize 
 			ids[i] = rows[i].ID
 		}
 		var codes []codeRow
-		if err := db.Where("encounter_id IN ?", ids).Order("encounter_id, code_set, kind, seq").Find(&codes).Error; err != nil {
-			return fmt.Errorf("scan encounter codes: %w", err)
+		if withCodes {
+			if err := db.Where("encounter_id IN ?", ids).Order("encounter_id, code_set, kind, seq").Find(&codes).Error; err != nil {
+				return fmt.Errorf("scan encounter codes: %w", err)
+			}
 		}
 		byEnc := make(map[string][]codeRow, len(rows))
 		for _, c := range codes {
