@@ -117,8 +117,19 @@ type auditCaseRow struct {
 // TableName names the table of coding_audit_cases rows.
 func (auditCaseRow) TableName() string { return "coding_audit_cases" }
 
-// auditModels are the tables of coding audits (migrated by Open).
-var auditModels = []any{&codingAuditRow{}, &auditCaseRow{}}
+// migrateAudits creates the tables of coding audits and the indexes of the report scans
+// (called by Open's migration).
+func migrateAudits(db *gorm.DB) error {
+	if err := db.AutoMigrate(&codingAuditRow{}, &auditCaseRow{}); err != nil {
+		return fmt.Errorf("migrate database schema: %w", err)
+	}
+	for _, q := range reportIndexes {
+		if err := db.Exec(q).Error; err != nil {
+			return fmt.Errorf("migrate database schema: %w", err)
+		}
+	}
+	return nil
+}
 
 func caseRow(c *AuditCase, auditorID *int64) (*auditCaseRow, error) {
 	b, err := json.Marshal(c)

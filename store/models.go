@@ -117,11 +117,11 @@ var lockingClause = clause.Locking{Strength: "UPDATE"}
 // migrate creates or updates the tables and the audit log's append-only triggers.
 func (s *Store) migrate(ctx context.Context) error {
 	db := s.w.WithContext(ctx)
-	if err := db.AutoMigrate(auditModels...); err != nil { // coding audits (audits.go)
-		return fmt.Errorf("migrate database schema: %w", err)
-	}
 	if err := db.AutoMigrate(&userRow{}, &tokenRow{}, &encounterRow{}, &codeRow{}, &auditRow{}); err != nil {
 		return fmt.Errorf("migrate database schema: %w", err)
+	}
+	if err := migrateAudits(db); err != nil { // coding audits and report indexes (audits.go, reports.go)
+		return err
 	}
 	var stmts []string
 	switch s.dialect {
