@@ -33,8 +33,8 @@ func (h *cdiService) view(q cdi.Query) QueryView {
 type QueryCreate struct {
 	OpportunityID string `json:"opportunity_id" binding:"required,max=200"`
 	// Format: the plan's (default) or open_ended (asks without naming the diagnosis).
-	Format  string          `json:"format,omitempty" binding:"omitempty,oneof=multiple_choice yes_no open_ended"`
-	Channel string          `json:"channel,omitempty" binding:"omitempty,oneof=written verbal"`
+	Format   string          `json:"format,omitempty" binding:"omitempty,oneof=multiple_choice yes_no open_ended"`
+	Channel  string          `json:"channel,omitempty" binding:"omitempty,oneof=written verbal"`
 	Provider *claim.Provider `json:"provider,omitempty"`
 }
 

@@ -32,9 +32,9 @@ func cdiSchemas() map[string]Schema {
 			"option": tInt, "text": tString, "codes": arr(tString), "authenticated_by": tString, "at": tTime}),
 		"escalation": obj([]string{"to", "reason", "at"}, Schema{"to": tString, "reason": tString, "at": tTime}),
 		"effect":     Ref("QueryEffect"),
-		"audit": arr(obj([]string{"at", "actor", "action", "version"}, Schema{"at": tTime, "actor": tString, "action": tString, "version": tInt, "detail": tString})),
-		"overdue": Schema{"type": "boolean", "description": "sent and unanswered for longer than the escalation policy"},
-		"text":    Schema{"type": "string", "description": "the provider-facing text"}}) {
+		"audit":      arr(obj([]string{"at", "actor", "action", "version"}, Schema{"at": tTime, "actor": tString, "action": tString, "version": tInt, "detail": tString})),
+		"overdue":    Schema{"type": "boolean", "description": "sent and unanswered for longer than the escalation policy"},
+		"text":       Schema{"type": "string", "description": "the provider-facing text"}}) {
 		queryProps[k] = v
 	}
 	impact := obj([]string{"version", "weight_delta"}, Schema{"version": tInt, "drg_before": tInt, "title_before": tString, "severity_before": tString,
@@ -78,7 +78,7 @@ func cdiSchemas() map[string]Schema {
 			"query": Ref("QueryPlan"), "terms": arr(tString)}),
 		"EngineReview": obj([]string{"version", "rules_version", "opportunities", "rules"}, Schema{"encounter_id": tString, "account": tString, "facility": tString,
 			"version": tInt, "rules_version": tString, "settings": Schema{"type": "object", "additionalProperties": tString},
-			"working": obj([]string{"pdx", "drg"}, Schema{"pdx": tString, "pdx_title": tString, "drg": tInt, "title": tString, "mdc": tInt, "severity": tString, "weight": tNum}),
+			"working":       obj([]string{"pdx", "drg"}, Schema{"pdx": tString, "pdx_title": tString, "drg": tInt, "title": tString, "mdc": tInt, "severity": tString, "weight": tNum}),
 			"opportunities": arr(Ref("Opportunity")),
 			"rules": arr(obj([]string{"rule", "status", "explain"}, Schema{"rule": tString, "condition": tString,
 				"status": Schema{"enum": []string{"fired", "not_fired", "documented", "not_evaluated"}}, "kind": tString, "explain": tString,
