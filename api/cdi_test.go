@@ -189,7 +189,7 @@ func TestCDIFlow(t *testing.T) {
 	}
 	r := ts.do("POST", "/v1/queries/"+q.ID+"/send", cdi, nil).expect(t, 422)
 	lp := decode[struct {
-		Rules      []string        `json:"rules"`
+		Rules      []string           `json:"rules"`
 		Violations []cdipkg.Violation `json:"violations"`
 	}](t, r)
 	r.problem(t)
@@ -213,7 +213,7 @@ func TestCDIFlow(t *testing.T) {
 	type detail struct {
 		Query    api.QueryView   `json:"query"`
 		Versions []api.QueryView `json:"versions"`
-		History  []cdipkg.Query     `json:"history"`
+		History  []cdipkg.Query  `json:"history"`
 	}
 	det := decode[detail](t, ts.do("GET", "/v1/queries/"+q.ID+"?history=true", coder, nil).expect(t, 200))
 	if len(det.Versions) != 2 || det.Versions[0].State != cdipkg.StateClosed || det.Versions[0].ContentHash != sent.ContentHash ||
