@@ -117,8 +117,15 @@ type CDIReview struct {
 }
 
 func (r *cdiReviewRow) review() *CDIReview {
-	return &CDIReview{EncounterID: r.EncounterID, EncounterRowVersion: r.EncounterRowVersion, ReviewedAt: r.ReviewedAt.UTC(),
-		ReviewedBy: r.ReviewedBy, Summary: json.RawMessage(r.Summary), Doc: json.RawMessage(r.Doc)}
+	out := &CDIReview{EncounterID: r.EncounterID, EncounterRowVersion: r.EncounterRowVersion, ReviewedAt: r.ReviewedAt.UTC(),
+		ReviewedBy: r.ReviewedBy}
+	if r.Summary != "" {
+		out.Summary = json.RawMessage(r.Summary)
+	}
+	if r.Doc != "" {
+		out.Doc = json.RawMessage(r.Doc)
+	}
+	return out
 }
 
 // SaveCDIReview stores an encounter's latest review (replacing the previous one) and audits it
