@@ -32,7 +32,7 @@ func TestCDIQueryRecords(t *testing.T) {
 		at := time.Date(2026, 5, 5, 9, 0, 0, 0, time.UTC)
 		q := cdi.Query{ID: NewID(), Version: 1, EncounterID: e.ID, OpportunityID: "rule:x", Author: &cdi.Provider{ID: "spec"},
 			QueryContent: cdi.QueryContent{Question: "What condition?", Channel: "written", Provider: &cdi.Provider{ID: "P1"}},
-			State: cdi.StateDraft, CreatedAt: at, Audit: []cdi.AuditEvent{{At: at, Actor: "spec", Action: "created", Version: 1}}}
+			State:        cdi.StateDraft, CreatedAt: at, Audit: []cdi.AuditEvent{{At: at, Actor: "spec", Action: "created", Version: 1}}}
 		app := func(q cdi.Query) error {
 			return s.Tx(ctx, func(tx *Tx) error { return tx.AppendQuery(actor, &q, "test") })
 		}
