@@ -126,7 +126,7 @@ func (s *Server) cdiRoutes() ([]Route, error) {
 		// Queries.
 		{Method: http.MethodPost, Path: "/v1/encounters/{id}/queries", Roles: CDIRoles, Tags: qtags, Summary: "Draft a provider query from an opportunity of the latest review",
 			Description: "Generates a compliant draft (cited indicators, reason, question, options with other and clinically undetermined) from the opportunity; format open_ended asks without naming the diagnosis. " +
-				"The provider queried defaults to the attending provider. 409 when the opportunity already has a query that is not closed.",
+				"The provider queried defaults to the attending provider. When the encounter changed since its latest review, it is reviewed again first (the draft cites the current record). 409 when the opportunity already has a query that is not closed.",
 			Params: []Param{idParam}, Body: &Body{Required: true, Content: JSON(Ref("QueryCreate"))},
 			Responses: map[int]Response{201: {Description: "the draft and its lint result", Content: JSON(Ref("QueryDraft")), Headers: map[string]string{"Location": "URL of the query"}},
 				404: {Description: "no such encounter, or never reviewed", Content: problemContent}, 409: {Description: "the opportunity already has an open query", Content: problemContent}},

@@ -96,7 +96,15 @@ func (h *cdiService) handleCreateQuery(c *gin.Context) {
 		return
 	}
 	var rev CDIReview
-	if err := json.Unmarshal(sr.Doc, &rev); err != nil {
+	if sr.EncounterRowVersion != e.RowVersion {
+		// The encounter changed since its review: query from a review of the current record.
+		fresh, err := h.storeReview(ctx, ActorFrom(c), e)
+		if err != nil {
+			WriteError(c, err)
+			return
+		}
+		rev = *fresh
+	} else if err := json.Unmarshal(sr.Doc, &rev); err != nil {
 		WriteError(c, fmt.Errorf("decode stored review: %w", err))
 		return
 	}

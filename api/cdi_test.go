@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -622,3 +623,103 @@ func TestSingleCCMCCRiskOnWorklist(t *testing.T) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// TestCDIBadRequestsAreNever5xx sends malformed and randomly mutated bodies to every CDI
+// endpoint that takes one: the answer is a 4xx problem or a 2xx, never a 5xx.
+func TestCDIBadRequestsAreNever5xx(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 5, 6, 12, 0, 0, 0, time.UTC)}
+	ts := newCDIServer(t, clk, api.CDIConfig{})
+	e := decode[store.Encounter](t, ts.do("POST", "/v1/encounters", cdi, cdiFixtureEncounter(t, "01_arf_hypoxic_positive")).expect(t, 201))
+	ts.do("POST", "/v1/encounters/"+e.ID+"/review", cdi, nil).expect(t, 200)
+	d := decode[api.QueryDraft](t, ts.do("POST", "/v1/encounters/"+e.ID+"/queries", cdi, map[string]any{"opportunity_id": "rule:acute_respiratory_failure"}).expect(t, 201))
+	qid := d.Query.ID
+	bundle, err := os.ReadFile(filepath.Join("..", "fixtures", "cdi", "fhir_bundle_arf.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	content, _ := json.Marshal(d.Query.QueryContent)
+	targets := []struct {
+		method, path, valid string
+		fhir                bool
+	}{
+		{"POST", "/v1/encounters/fhir", string(bundle), true},
+		{"POST", "/v1/encounters/" + e.ID + "/evidence", string(bundle), true},
+		{"POST", "/v1/encounters/" + e.ID + "/evidence", `{"evidence":[{"kind":"lab","name":"Sodium","value":128,"unit":"mmol/L","time":"2026-05-05T06:00:00Z"}]}`, false},
+		{"POST", "/v1/encounters/" + e.ID + "/queries", `{"opportunity_id":"rule:acute_respiratory_failure","format":"open_ended"}`, false},
+		{"POST", "/v1/queries/lint", string(content), false},
+		{"PATCH", "/v1/queries/" + qid, `{"question":"Based on your clinical judgment, what condition is being treated?","options":[{"text":"x","kind":"diagnosis","indicators":[99]}]}`, false},
+		{"POST", "/v1/queries/" + qid + "/send", `{"verbal":{"conducted_by":"a","conducted_with":"b","at":"2026-05-06T12:00:00Z"}}`, false},
+		{"POST", "/v1/queries/" + qid + "/answer", `{"outcome":"other","option":1,"codes":["J96.01"],"poa":"Y","close":false}`, false},
+		{"POST", "/v1/queries/" + qid + "/escalate", `{"reason":"conflicting answer","to":"advisor"}`, false},
+		{"POST", "/v1/queries/" + qid + "/close", `{"reason":"withdrawn"}`, false},
+	}
+	fixed := []string{"", "null", "[]", "{}", `"x"`, "42", "{{{{", "\x00\xff\xfe", strings.Repeat("[", 100000),
+		`{"evidence":{"kind":"lab"}}`, `{"evidence":[null,1,"x",[]]}`, `{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Observation","valueQuantity":{"value":"x"}}}]}`,
+		`{"option":-1,"outcome":"agree"}`, `{"option":1e400}`, `{"codes":["` + strings.Repeat("A", 5000) + `"]}`, `{"indicators":[{"time":"yesterday"}]}`}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, tg := range targets {
+		bodies := append([]string(nil), fixed...)
+		for range 40 {
+			b := []byte(tg.valid)
+			for range 1 + rng.IntN(4) {
+				if len(b) == 0 {
+					break
+				}
+				i := rng.IntN(len(b))
+				switch rng.IntN(3) {
+				case 0:
+					b[i] = byte(rng.IntN(256))
+				case 1:
+					b = append(b[:i], b[i+1:]...)
+				default:
+					b = append(b[:i], append([]byte{`{}[]":,0a`[rng.IntN(9)]}, b[i:]...)...)
+				}
+			}
+			bodies = append(bodies, string(b))
+		}
+		var headers []string
+		if tg.fhir {
+			headers = []string{"Content-Type", "application/fhir+json"}
+		}
+		for i, b := range bodies {
+			r := ts.do(tg.method, tg.path, admin, b, headers...)
+			if r.StatusCode >= 500 {
+				t.Errorf("%s %s body %d (%.80q): %d %s", tg.method, tg.path, i, b, r.StatusCode, r.body)
+			}
+			if r.StatusCode >= 400 && r.Header.Get("Content-Type") != "application/problem+json" {
+				t.Errorf("%s %s body %d: %d without problem+json", tg.method, tg.path, i, r.StatusCode)
+			}
+		}
+	}
+	for _, q := range []string{"limit=-1", "limit=5000", "cursor=x", "status=open&risk=x", "encounter_status=final"} {
+		if r := ts.do("GET", "/v1/worklist?"+q, cdi, nil); r.StatusCode < 400 || r.StatusCode >= 500 {
+			t.Errorf("worklist?%s: %d", q, r.StatusCode)
+		}
+	}
+	if strings.Contains(ts.logs.String(), `"level":"ERROR"`) {
+		t.Errorf("errors logged:\n%s", ts.logs.String())
+	}
+}
+
+// TestQueryFromStaleReview: evidence appended after the review makes it stale; drafting a
+// query reviews the encounter again so that the draft cites the current record.
+func TestQueryFromStaleReview(t *testing.T) {
+	ts := newTestServer(t)
+	e := decode[store.Encounter](t, ts.do("POST", "/v1/encounters", cdi, cdiFixtureEncounter(t, "01_arf_hypoxic_positive")).expect(t, 201))
+	ts.do("POST", "/v1/encounters/"+e.ID+"/review", cdi, nil).expect(t, 200)
+	ts.do("POST", "/v1/encounters/"+e.ID+"/evidence", coder, `{"evidence":[{"kind":"vital","name":"SpO2","value":84,"unit":"%","context":"room air","time":"2026-05-05T02:00:00Z","source":"night flowsheet"}]}`).expect(t, 200)
+	if rv := decode[api.CDIReview](t, ts.do("GET", "/v1/encounters/"+e.ID+"/review", cdi, nil).expect(t, 200)); !rv.Stale {
+		t.Fatal("review not stale after new evidence")
+	}
+	d := decode[api.QueryDraft](t, ts.do("POST", "/v1/encounters/"+e.ID+"/queries", cdi, map[string]any{"opportunity_id": "rule:acute_respiratory_failure"}).expect(t, 201))
+	cited := false
+	for _, c := range d.Query.Indicators {
+		cited = cited || c.Source == "night flowsheet"
+	}
+	if !cited {
+		t.Errorf("the draft does not cite the new evidence: %+v", d.Query.Indicators)
+	}
+	if rv := decode[api.CDIReview](t, ts.do("GET", "/v1/encounters/"+e.ID+"/review", cdi, nil).expect(t, 200)); rv.Stale {
+		t.Error("review still stale")
+	}
+}
