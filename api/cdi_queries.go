@@ -447,6 +447,16 @@ func (h *cdiService) apply(tx *store.Tx, actor store.Actor, q *cdi.Query) (cdi.Q
 		if len(ef.CodesAdded)+len(ef.CodesRemoved)+len(ef.POAChanged) == 0 && len(ne.Evidence) == len(e.Evidence) {
 			return errNoChange
 		}
+		if e.BaselineDRG == nil && e.Codes.PDX != nil {
+			// Never grouped: the baseline is the DRG of the codes as they stood before the answer,
+			// so that the query's effect shows in the CDI impact reports.
+			d, _, _, err := h.s.groupEncounter(e, nil, 0, false, actor.Name)
+			if err != nil {
+				return err
+			}
+			d.GroupedAt = h.now()
+			e.BaselineDRG = d
+		}
 		prev := e.Codes
 		cs := store.Codes{AdmitDx: prev.AdmitDx, Procedures: prev.Procedures}
 		if ne.PDX != nil {

@@ -241,6 +241,9 @@ func TestCDIFlow(t *testing.T) {
 	if enc.WorkingDRG == nil || enc.WorkingDRG.DRG != 193 || len(enc.SDX) != 1 || enc.SDX[0].Code != "J9601" || enc.SDX[0].Source != store.SourceQuery {
 		t.Fatalf("encounter after the answer: %+v %+v", enc.WorkingDRG, enc.SDX)
 	}
+	if enc.BaselineDRG == nil || enc.BaselineDRG.DRG != 195 {
+		t.Errorf("baseline DRG %+v, want 195: the codes before the first query answer", enc.BaselineDRG)
+	}
 	after := decode[api.CDIReview](t, ts.do("GET", "/v1/encounters/"+arf.ID+"/review", cdi, nil).expect(t, 200))
 	if after.Stale || after.Review.Working.DRG != 193 || findOpp(after.Review, opp.ID) != nil {
 		t.Errorf("review after the answer: stale %v, DRG %d", after.Stale, after.Review.Working.DRG)
