@@ -510,8 +510,8 @@ func TestBadRequestsAreNever5xx(t *testing.T) {
 // declarations are refused; a panicking handler becomes a logged 500 problem.
 func TestRegisterExtensionRoutes(t *testing.T) {
 	ts := newTestServer(t,
-		api.Route{Method: "GET", Path: "/v1/worklist", Roles: []store.Role{store.RoleCDI}, Summary: "CDI worklist",
-			Responses: api.OK("the worklist", api.Schema{"type": "object"}),
+		api.Route{Method: "GET", Path: "/v1/extension", Roles: []store.Role{store.RoleCDI}, Summary: "an extension",
+			Responses: api.OK("the extension", api.Schema{"type": "object"}),
 			Handler: func(c *gin.Context) {
 				u, _ := api.UserFrom(c)
 				c.JSON(200, gin.H{"user": u.Name})
@@ -519,21 +519,21 @@ func TestRegisterExtensionRoutes(t *testing.T) {
 		api.Route{Method: "GET", Path: "/v1/boom", Roles: api.AllRoles, Summary: "panics", Responses: api.OK("never", nil),
 			Handler: func(*gin.Context) { panic("bug") }},
 	)
-	if m := ts.do("GET", "/v1/worklist", cdi, nil).expect(t, 200).json(t); m["user"] != "user-cdi" {
-		t.Errorf("worklist %v", m)
+	if m := ts.do("GET", "/v1/extension", cdi, nil).expect(t, 200).json(t); m["user"] != "user-cdi" {
+		t.Errorf("extension %v", m)
 	}
-	ts.do("GET", "/v1/worklist", coder, nil).expect(t, 403)
+	ts.do("GET", "/v1/extension", coder, nil).expect(t, 403)
 	p := ts.do("GET", "/v1/boom", coder, nil).expect(t, 500).problem(t)
 	if p.RequestID == "" || !strings.Contains(ts.logs.String(), "panic serving request") {
 		t.Errorf("panic not logged with a request id: %+v", p)
 	}
 	ts.do("GET", "/healthz", "", nil).expect(t, 200)
 	doc := ts.do("GET", "/openapi.json", "", nil).expect(t, 200).json(t)
-	if path(doc, "paths./v1/worklist.get.x-roles") == nil {
+	if path(doc, "paths./v1/extension.get.x-roles") == nil {
 		t.Error("extension route not documented")
 	}
 	bad := []api.Route{
-		{Method: "GET", Path: "/v1/worklist", Roles: api.AllRoles, Summary: "dup", Responses: api.OK("x", nil), Handler: func(*gin.Context) {}},
+		{Method: "GET", Path: "/v1/extension", Roles: api.AllRoles, Summary: "dup", Responses: api.OK("x", nil), Handler: func(*gin.Context) {}},
 		{Method: "GET", Path: "/v1/x", Summary: "no roles", Responses: api.OK("x", nil), Handler: func(*gin.Context) {}},
 		{Method: "GET", Path: "/v1/y", Roles: []store.Role{"boss"}, Summary: "bad role", Responses: api.OK("x", nil), Handler: func(*gin.Context) {}},
 		{Method: "GET", Path: "/v1/z", Roles: api.AllRoles, Responses: api.OK("x", nil), Handler: func(*gin.Context) {}},

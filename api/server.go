@@ -50,6 +50,8 @@ type Config struct {
 	Now func() time.Time
 	// Version is the software version shown in the OpenAPI document.
 	Version string
+	// CDI configures the CDI endpoints (rules, risk rules, query escalation policy).
+	CDI CDIConfig
 }
 
 // Defaults of Config and of the HTTP server.
@@ -125,6 +127,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if err := s.Register(s.builtinRoutes()...); err != nil {
+		return nil, err
+	}
+	if err := s.registerCDI(); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -533,6 +533,16 @@ func (rc *reviewCtx) evalRule(id string) (RuleResult, *Opportunity) {
 			specific = append(specific, d)
 		}
 	}
+	if len(specific) == 0 && !holds && rule.ClinicalValidation {
+		// An unspecified code that the rule itself would code (AKI N17.9, malnutrition E46)
+		// names the condition: without the criteria it needs clinical validation too.
+		cands := rule.candidateCodes()
+		for _, d := range unspecified {
+			if slices.Contains(cands, d.code) {
+				specific = append(specific, d)
+			}
+		}
+	}
 	if len(specific) > 0 {
 		codes := docCodesList(specific)
 		if holds || !rule.ClinicalValidation {
@@ -645,6 +655,19 @@ func (rule *Rule) indicators(r *Rules) []string {
 		ids = rule.Query.Options[i].When.indicators(r, ids)
 	}
 	return ids
+}
+
+// candidateCodes returns every code of the rule's candidates.
+func (rule *Rule) candidateCodes() []string {
+	var out []string
+	for i := range rule.Candidates {
+		for _, c := range rule.Candidates[i].Codes {
+			if !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
 }
 
 // primary returns the rule's first candidate whose condition holds (the last one when none

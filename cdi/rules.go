@@ -112,8 +112,9 @@ type Rule struct {
 	// is documented and the criteria hold, the opportunity is a specificity one and the
 	// candidate replaces it.
 	Unspecified []string `json:"unspecified,omitempty"`
-	// ClinicalValidation asks for a clinical validation opportunity when a Documented code is
-	// present but the criteria do not hold.
+	// ClinicalValidation asks for a clinical validation opportunity when a Documented code (or
+	// an Unspecified code that is one of the Candidates) is present but the criteria do not
+	// hold.
 	ClinicalValidation bool `json:"clinical_validation,omitempty"`
 	// Candidates are the codes the condition would be coded with; the first whose When holds
 	// is the primary candidate used for the impact.

@@ -324,6 +324,22 @@ func (s *Store) UpdateEncounter(ctx context.Context, actor Actor, id string, ifR
 	change func(e *Encounter) error) (*Encounter, error) {
 	var out *Encounter
 	err := s.Tx(ctx, func(tx *Tx) error {
+		var err error
+		out, err = tx.UpdateEncounter(actor, id, ifRowVersion, action, change)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateEncounter is Store.UpdateEncounter inside a transaction the caller holds, so that the
+// encounter changes together with the caller's own rows (a query answer and its effect).
+func (tx *Tx) UpdateEncounter(actor Actor, id string, ifRowVersion int, action string,
+	change func(e *Encounter) error) (*Encounter, error) {
+	var out *Encounter
+	err := func() error {
 		var row encounterRow
 		if err := tx.forUpdate().Where("id = ?", id).Take(&row).Error; err != nil {
 			return notFound(err, "encounter")
@@ -374,7 +390,7 @@ func (s *Store) UpdateEncounter(ctx context.Context, actor Actor, id string, ifR
 			return err
 		}
 		return tx.Audit(actor, "encounter", id, action, b, a)
-	})
+	}()
 	if err != nil {
 		return nil, err
 	}

@@ -120,6 +120,9 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := db.AutoMigrate(&userRow{}, &tokenRow{}, &encounterRow{}, &codeRow{}, &auditRow{}); err != nil {
 		return fmt.Errorf("migrate database schema: %w", err)
 	}
+	if err := s.migrateCDI(db); err != nil {
+		return err
+	}
 	if err := migrateAudits(db); err != nil { // coding audits and report indexes (audits.go, reports.go)
 		return err
 	}

@@ -1,7 +1,10 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -258,4 +261,107 @@ func TestNarrowWindow(t *testing.T) {
 		t.Error("horizontal overflow at 390 px")
 	}
 	e.screenshot("04-group-narrow")
+}
+
+// setText replaces the text of an input or textarea as typing would (input event included).
+func (e *env) setText(id, value string) chromedp.Action[chromedp.Void] {
+	js, _ := json.Marshal(value)
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Evaluate[any](`(() => { const x = document.getElementById("`+id+`"); x.value = `+string(js)+
+			`; x.dispatchEvent(new Event("input", {bubbles: true})); return true; })()`)(ctx, t)
+		return err
+	})
+}
+
+// createEncounter posts a CDI fixture encounter through the API and returns its id.
+func (e *env) createEncounter(fixture string) string {
+	e.t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "fixtures", "cdi", fixture))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var f struct {
+		Encounter map[string]any `json:"encounter"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		e.t.Fatal(err)
+	}
+	delete(f.Encounter, "id")
+	body, _ := json.Marshal(f.Encounter)
+	req, _ := http.NewRequest("POST", e.URL+"/v1/encounters", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+e.tokens[store.RoleCDI])
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		ID string `json:"id"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 201 {
+		e.t.Fatalf("create encounter: %d %v", resp.StatusCode, err)
+	}
+	return out.ID
+}
+
+// TestCDIWorkflow: a CDI specialist opens the worklist and an encounter, reviews it, drafts a
+// query, sees the linter reject a leading edit (send disabled), fixes it, sends it, records the
+// provider's answer and sees the working DRG change.
+func TestCDIWorkflow(t *testing.T) {
+	e := newEnv(t)
+	id := e.createEncounter("01_arf_hypoxic_positive.json")
+	e.signIn(store.RoleCDI)
+	e.run(chromedp.Navigate(e.URL+"/ui/#/worklist"), chromedp.WaitVisible(chromedp.Search(`//a[text()="ACCT-0001"]`)))
+	e.screenshot("20-worklist")
+	e.run(
+		chromedp.Click(chromedp.Search(`//a[text()="ACCT-0001"]`)),
+		chromedp.WaitVisible(chromedp.ID("review-btn")),
+		chromedp.Click(chromedp.ID("review-btn")),
+		chromedp.WaitVisible(chromedp.CSS(`article.opportunity[data-id="rule:acute_respiratory_failure"] button.draft-query`)),
+	)
+	if txt := e.text(`article.opportunity[data-id="rule:acute_respiratory_failure"]`); !strings.Contains(txt, "DRG 195 → 193") || !strings.Contains(txt, "SpO2") {
+		t.Errorf("opportunity %q", txt)
+	}
+	e.screenshot("21-encounter-review")
+	e.run(
+		chromedp.Click(chromedp.CSS(`article.opportunity[data-id="rule:acute_respiratory_failure"] button.draft-query`)),
+		chromedp.WaitVisible(chromedp.ID("lint-ok")),
+	)
+	// A leading edit: the linter names the rules and Send is disabled.
+	e.run(
+		e.setText("q-question", "Are you treating acute respiratory failure? Please document it, it raises the DRG."),
+		chromedp.WaitVisible(chromedp.CSS("#lint ul.lint")),
+	)
+	lint := e.text("#lint")
+	if !strings.Contains(lint, "Q3") || !strings.Contains(lint, "Q8") {
+		t.Errorf("lint %q: want Q3 and Q8", lint)
+	}
+	disabled, err := chromedp.Run(e.ctx, chromedp.Evaluate[bool](`document.getElementById("send-btn").disabled`))
+	if err != nil || !disabled {
+		t.Errorf("send enabled with lint violations (%v)", err)
+	}
+	e.screenshot("22-query-lint-violations")
+	e.run(
+		e.setText("q-question", "Based on your clinical judgment, please clarify the diagnosis that best describes the condition being evaluated and treated."),
+		chromedp.WaitVisible(chromedp.ID("lint-ok")),
+		chromedp.Click(chromedp.ID("send-btn")),
+		chromedp.WaitVisible(chromedp.ID("answer-btn")),
+	)
+	e.screenshot("23-query-sent")
+	e.run(
+		chromedp.SetValue(chromedp.ID("a-outcome"), "agree"),
+		chromedp.SetValue(chromedp.ID("a-option"), "0"),
+		e.setText("a-text", "Acute hypoxic respiratory failure, on BiPAP."),
+		chromedp.Click(chromedp.ID("answer-btn")),
+		chromedp.WaitVisible(chromedp.ID("query-effect")),
+	)
+	if eff := e.text("#query-effect"); !strings.Contains(eff, "DRG 195 → 193") {
+		t.Errorf("effect %q", eff)
+	}
+	e.run(chromedp.WaitVisible(chromedp.Search(`//*[@id="working-drg" and text()="DRG 193"]`)))
+	e.screenshot("24-working-drg-changed")
+	e.run(chromedp.Navigate(e.URL+"/ui/#/queries?status=closed"), chromedp.WaitVisible(chromedp.Search(`//td[contains(., "195 → 193")]`)))
+	e.screenshot("25-query-tracking")
+	_ = id
 }

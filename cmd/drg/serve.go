@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/msdrg-cdi/drg/api"
+	"github.com/msdrg-cdi/drg/audit"
+	"github.com/msdrg-cdi/drg/cdi"
 	"github.com/msdrg-cdi/drg/grouper"
 	"github.com/msdrg-cdi/drg/store"
 	"github.com/msdrg-cdi/drg/web"
@@ -33,6 +35,10 @@ func runServe(e *env) int {
 	data := fs.String("data", "", "data directory (default: $DRG_DATA, ./data, ../shared/cms)")
 	logFormat := fs.String("log", "json", "log format on stderr: json or text")
 	accessLog := fs.Bool("access-log", true, "log one line per request (method, route, status, time; never the URL or body)")
+	cdiRules := fs.String("cdi-rules", "", "CDI rules file replacing the built-in rules (JSON, see cdi/RULES.md)")
+	riskRules := fs.String("risk-rules", "", "denial-risk rules file replacing the built-in ones (JSON, the layout of audit/risk_rules.json)")
+	escHours := fs.Float64("query-escalation-hours", api.DefaultEscalationHours, "hours a sent CDI query may wait for an answer before it is overdue and escalated")
+	escTo := fs.String("query-escalate-to", api.DefaultEscalateTo, "who overdue CDI queries are escalated to")
 	if st, ok := parseFlags(fs, e.args); !ok {
 		return st
 	}
@@ -49,6 +55,28 @@ func runServe(e *env) int {
 		return usageError(e, "serve: --log must be json or text")
 	}
 	log := slog.New(h)
+	cdiCfg := api.CDIConfig{EscalationHours: *escHours, EscalateTo: *escTo}
+	if *escHours <= 0 {
+		return usageError(e, "serve: --query-escalation-hours must be positive")
+	}
+	if *cdiRules != "" {
+		b, err := os.ReadFile(*cdiRules)
+		if err != nil {
+			return fail(e, "%v", err)
+		}
+		if cdiCfg.Rules, err = cdi.ParseRules(b); err != nil {
+			return fail(e, "%s: %v", *cdiRules, err)
+		}
+	}
+	if *riskRules != "" {
+		b, err := os.ReadFile(*riskRules)
+		if err != nil {
+			return fail(e, "%v", err)
+		}
+		if cdiCfg.RiskRules, err = audit.ParseRiskRules(b); err != nil {
+			return fail(e, "%s: %v", *riskRules, err)
+		}
+	}
 
 	start := time.Now()
 	cat, err := loadCatalog(e, *data)
@@ -69,7 +97,7 @@ func runServe(e *env) int {
 		return fail(e, "%v", err)
 	}
 	defer st.Close()
-	srv, err := api.New(api.Config{Catalog: cat, Store: st, Engine: eng, Logger: log, AccessLog: *accessLog})
+	srv, err := api.New(api.Config{Catalog: cat, Store: st, Engine: eng, Logger: log, AccessLog: *accessLog, CDI: cdiCfg})
 	if err != nil {
 		return fail(e, "%v", err)
 	}

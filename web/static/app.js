@@ -6,6 +6,9 @@ import { el, clear, errorBox } from "./ui.js";
 // Pages: path pattern, title, roles allowed (empty: every signed-in user), module.
 const pages = [
   { path: "group", title: "Grouping", roles: [], load: () => import("./group.js") },
+  { path: "worklist", title: "CDI worklist", roles: ["cdi", "admin"], load: () => import("./worklist.js") },
+  { path: "encounters/:id", title: "Encounter", roles: ["cdi", "coder", "admin"], load: () => import("./encounter.js"), hidden: true },
+  { path: "queries", title: "Queries", roles: ["cdi", "coder", "admin"], load: () => import("./queries.js") },
   { path: "admin", title: "Admin", roles: ["admin"], load: () => import("./admin.js") },
 ];
 

@@ -1,0 +1,287 @@
+// Encounter review: DRGs, codes, evidence timeline, opportunities with indicators and impact,
+// clinical validation, denial risk, and the query composer with live compliance lint.
+
+import { get, post, patch, query } from "./api.js";
+import { el, clear, errorBox, table, fmt, levelBadge, empty, toast } from "./ui.js";
+import { riskBadges } from "./worklist.js";
+
+const KINDS = ["lab", "vital", "med", "order", "note", "documented_dx", "measurement"];
+
+export async function render(main, params, ctx) {
+  const id = params.id;
+  const canCDI = ["cdi", "admin"].includes(ctx.user.role);
+  let enc = await get(`/v1/encounters/${encodeURIComponent(id)}`);
+  let rev = null;
+  try { rev = await get(`/v1/encounters/${encodeURIComponent(id)}/review`); } catch (e) { if (e.status !== 404) throw e; }
+
+  const head = el("div");
+  const left = el("div");
+  const right = el("div");
+  const composer = el("section", { class: "card", id: "composer", "aria-label": "Query composer" });
+  const history = el("section", { class: "card", "aria-label": "Queries" });
+
+  const drawHead = () => {
+    clear(head).append(
+      el("h1", {}, `Encounter ${enc.account || enc.id}`),
+      el("p", { class: "muted" }, [enc.unit && `Unit ${enc.unit}`, enc.payer, enc.attending_provider && `Attending ${enc.attending_provider.name || enc.attending_provider.id}`,
+        enc.admit_date && `admitted ${enc.admit_date}`, enc.discharge_date ? `discharged ${enc.discharge_date}` : "in house", `status ${enc.status}`].filter(Boolean).join(" · ")),
+      el("div", { class: "grid" }, ["baseline_drg", "working_drg", "final_drg"].map((k) => drgCard(k, enc[k]))),
+      el("div", { class: "row" },
+        canCDI ? el("div", { class: "btn-cell" }, el("button", { type: "button", id: "review-btn", onclick: review }, rev ? "Review again" : "Review now")) : null,
+        el("div", { class: "btn-cell" }, el("button", { type: "button", class: "secondary", onclick: regroup }, "Group working codes"))));
+  };
+
+  const review = async () => {
+    try {
+      rev = await post(`/v1/encounters/${encodeURIComponent(id)}/review`, {});
+      enc = await get(`/v1/encounters/${encodeURIComponent(id)}`);
+      drawAll();
+      toast("Reviewed");
+    } catch (e) { clear(right).append(errorBox(e)); }
+  };
+  const regroup = async () => {
+    try {
+      await post(`/v1/encounters/${encodeURIComponent(id)}/group`, {});
+      enc = await get(`/v1/encounters/${encodeURIComponent(id)}`);
+      drawHead();
+      toast("Grouped");
+    } catch (e) { clear(right).prepend(errorBox(e)); }
+  };
+
+  const drawAll = () => {
+    drawHead();
+    clear(left).append(codesCard(enc), timeline(enc.evidence || []));
+    clear(right);
+    if (!rev) {
+      right.append(empty(canCDI ? "Not reviewed yet: choose Review now to find documentation opportunities." : "Not reviewed yet."));
+    } else {
+      if (rev.stale) right.append(el("p", { class: "error" }, "The encounter changed since this review; review again to refresh."));
+      right.append(opportunitiesCard(rev, canCDI, draft), validationCard(rev.validation), riskCard(rev.risk_flags));
+    }
+    loadHistory();
+  };
+
+  const draft = async (opp) => {
+    try {
+      const r = await post(`/v1/encounters/${encodeURIComponent(id)}/queries`, { opportunity_id: opp.id });
+      openComposer(r.query, r.lint);
+      loadHistory();
+    } catch (e) { clear(composer).append(errorBox(e)); composer.scrollIntoView(); }
+  };
+
+  const loadHistory = async () => {
+    try {
+      const r = await get("/v1/queries" + query({ encounter: id, limit: 100 }));
+      clear(history).append(el("h2", {}, "Queries"), table([
+        { key: "condition", label: "Condition" },
+        { key: "version", label: "Version", num: true },
+        { key: "state", label: "State", render: (q) => stateBadge(q) },
+        { key: "created_at", label: "Created", render: (q) => (q.created_at || "").slice(0, 16).replace("T", " ") },
+        { key: "answer", label: "Answer", render: (q) => (q.answer ? `${q.answer.outcome}${q.answer.text ? ": " + q.answer.text : ""}` : "—") },
+        { key: "effect", label: "Effect", render: (q) => effectText(q.effect) },
+        { key: "open", label: "", noSort: true, render: (q) => el("button", { type: "button", class: "link", onclick: async () => {
+          const full = await get(`/v1/queries/${encodeURIComponent(q.id)}`);
+          openComposer(full.query || full, null);
+        } }, "open") },
+      ], r.items || [], { empty: "No queries yet.", caption: "Queries of this encounter" }));
+    } catch (e) { clear(history).append(errorBox(e)); }
+  };
+
+  const openComposer = (q, lint) => { drawComposer(composer, q, lint, canCDI, async () => {
+    enc = await get(`/v1/encounters/${encodeURIComponent(id)}`);
+    try { rev = await get(`/v1/encounters/${encodeURIComponent(id)}/review`); } catch { /* keep */ }
+    drawAll();
+  }); composer.scrollIntoView(); };
+
+  main.append(head, el("div", { class: "cols" }, left, el("div", {}, right, composer, history)));
+  clear(composer).append(el("h2", {}, "Query composer"), el("p", { class: "muted" }, "Draft a query from an opportunity to edit, lint and send it."));
+  drawAll();
+}
+
+function drgCard(kind, d) {
+  const label = { baseline_drg: "Baseline DRG", working_drg: "Working DRG", final_drg: "Final DRG" }[kind];
+  return el("div", { class: "card" }, el("h3", {}, label),
+    d ? el("div", {}, el("div", { class: "drg", id: kind.replace("_", "-") }, `DRG ${String(d.drg).padStart(3, "0")}`), el("div", {}, d.title || ""),
+      el("div", { class: "muted" }, `weight ${fmt(d.weight)} · ${d.severity} · v${(d.version / 10).toFixed(1)}`)) : el("div", { class: "muted" }, "—"));
+}
+
+function codesCard(enc) {
+  const rows = [];
+  if (enc.pdx) rows.push({ role: "PDX", ...enc.pdx });
+  for (const d of enc.sdx || []) rows.push({ role: "SDX", ...d });
+  for (const p of enc.procedures || []) rows.push({ role: "Procedure", ...p });
+  return el("div", { class: "card" }, el("h2", {}, "Working codes"), table([
+    { key: "role", label: "Role" }, { key: "code", label: "Code", render: (c) => el("strong", {}, c.code) },
+    { key: "poa", label: "POA" }, { key: "source", label: "Source" },
+  ], rows, { empty: "No codes yet.", caption: "Working codes" }));
+}
+
+function timeline(evidence) {
+  const box = el("div", { class: "card" });
+  const active = new Set(KINDS);
+  const list = el("ol", { class: "timeline", id: "timeline" });
+  const draw = () => {
+    clear(list);
+    const items = evidence.map((e, i) => ({ ...e, i })).filter((e) => active.has(e.kind))
+      .sort((a, b) => String(a.time || "").localeCompare(String(b.time || "")));
+    if (!items.length) { list.append(el("li", { class: "muted" }, "No evidence of the selected kinds.")); return; }
+    for (const e of items) {
+      list.append(el("li", { class: e.kind },
+        el("div", { class: "muted" }, `${(e.time || "").replace("T", " ").slice(0, 16)} · ${e.kind.replace("_", " ")}${e.source ? " · " + e.source : ""}${e.author_role ? " · " + e.author_role : ""}`),
+        el("div", {}, describe(e))));
+    }
+  };
+  const toggles = el("div", { class: "row", role: "group", "aria-label": "Evidence kinds" }, KINDS.map((k) => {
+    const id = "ev-" + k;
+    const cb = el("input", { type: "checkbox", id, checked: true, onchange: () => { cb.checked ? active.add(k) : active.delete(k); draw(); } });
+    cb.style && (cb.style.width = "auto");
+    return el("label", { for: id, class: "btn-cell" }, cb, " ", k.replace("_", " "));
+  }));
+  draw();
+  return box.append(el("h2", {}, `Evidence (${evidence.length})`), toggles, list), box;
+}
+
+function describe(e) {
+  switch (e.kind) {
+    case "lab": case "vital": case "measurement":
+      return `${e.name || ""}: ${e.value ?? ""} ${e.unit || ""}${e.reference_range ? ` (ref ${e.reference_range})` : ""}${e.context ? ` — ${e.context}` : ""}`;
+    case "med": return `${e.name || ""} ${e.dose || ""} ${e.route || ""}`;
+    case "order": return e.name || "";
+    case "documented_dx": return `Documented ${e.code || ""}${e.note_type ? " in " + e.note_type : ""}`;
+    case "note": return `${e.note_type ? e.note_type + ": " : ""}${e.text || ""}`;
+  }
+  return e.name || e.text || "";
+}
+
+function opportunitiesCard(rev, canCDI, draft) {
+  const opps = (rev.review && rev.review.opportunities) || [];
+  const card = el("section", { class: "card", "aria-label": "Opportunities" }, el("h2", {}, `Opportunities (${opps.length})`));
+  const w = rev.review && rev.review.working;
+  if (w) card.append(el("p", { class: "muted" }, `Working DRG ${w.drg} ${w.title || ""} (weight ${fmt(w.weight)})`));
+  if (!opps.length) card.append(empty("No documentation opportunity: the record and the documentation agree."));
+  for (const o of opps) {
+    const im = o.impact || {};
+    card.append(el("article", { class: "card opportunity", "data-id": o.id },
+      el("h3", {}, o.condition, " ", el("span", { class: "badge" }, o.kind.replace("_", " "))),
+      el("div", {}, (o.candidates || []).map((c) => el("span", {}, el("strong", {}, c.code), " ", c.title || "", " ", levelBadge(c.level), " "))),
+      el("div", { class: "muted" }, `evidence strength ${fmt(o.strength, 2)}`),
+      el("ul", {}, (o.indicators || []).map((i) => el("li", {}, `${i.label}: ${i.value ?? i.name ?? ""} ${i.unit || ""}`,
+        el("span", { class: "muted" }, ` — ${i.source || ""}, ${(i.time || "").replace("T", " ").slice(0, 16)}`)))),
+      el("p", {}, im.drg_after && im.drg_after !== im.drg_before
+        ? [`Impact: DRG ${im.drg_before} → ${im.drg_after} (${im.title_after || ""}), weight `, el("strong", {}, `${im.weight_delta >= 0 ? "+" : ""}${fmt(im.weight_delta, 4)}`),
+          (im.hcc_gained || []).length ? `, HCC ${im.hcc_gained.map((h) => h.hcc).join(", ")} gained` : ""]
+        : `No DRG impact${im.no_impact ? ": " + im.no_impact : ""}${(im.hcc_gained || []).length ? ` (HCC ${im.hcc_gained.map((h) => h.hcc).join(", ")} gained)` : ""}`),
+      el("details", {}, el("summary", {}, "Why"), el("p", {}, o.explain || "")),
+      canCDI ? el("button", { type: "button", class: "draft-query", onclick: () => draft(o) }, "Draft query") : null));
+  }
+  return card;
+}
+
+function validationCard(v) {
+  if (!v || !(v.findings || []).length) return el("div");
+  return el("section", { class: "card", "aria-label": "Clinical validation" }, el("h2", {}, "Clinical validation of coded diagnoses"), table([
+    { key: "code", label: "Code", render: (f) => el("span", {}, el("strong", {}, f.code), " ", f.title || "") },
+    { key: "role", label: "Role" },
+    { key: "status", label: "Support", render: (f) => el("span", { class: "badge " + ({ supported: "ok", unsupported: "bad" }[f.status] || "") }, f.status.replace("_", " ")) },
+    { key: "explain", label: "Indicators", noSort: true, render: (f) => [f.explain || "", (f.missing || []).length ? el("div", { class: "muted" }, "missing: " + f.missing.join(", ")) : null] },
+    { key: "drg_without", label: "DRG without it", render: (f) => (f.depends ? `${f.drg_without} (${fmt(f.weight_delta, 4)})` : "same DRG") },
+  ], v.findings, { caption: "Clinical validation" }));
+}
+
+function riskCard(flags) {
+  return el("section", { class: "card", "aria-label": "Denial risk" }, el("h2", {}, "Denial risk"),
+    (flags || []).length ? el("ul", {}, flags.map((f) => el("li", {}, el("strong", {}, f.kind.replaceAll("_", " ")), ": ", f.reason))) : el("p", {}, "No denial-risk flag."));
+}
+
+function stateBadge(q) {
+  const cls = { draft: "", sent: "warn", answered: "ok", escalated: "bad", closed: "" }[q.state] || "";
+  return el("span", {}, el("span", { class: "badge " + cls }, q.state), q.overdue ? el("span", { class: "badge bad" }, " overdue") : "");
+}
+
+function effectText(e) {
+  if (!e) return "—";
+  if (e.drg_after && e.drg_after !== e.drg_before) return `DRG ${e.drg_before} → ${e.drg_after} (${e.weight_delta >= 0 ? "+" : ""}${fmt(e.weight_delta, 4)})`;
+  return e.note || "no DRG change";
+}
+
+// drawComposer shows a query: editable while a draft, linted live; sent queries can be answered.
+function drawComposer(box, q, lint, canCDI, refresh) {
+  clear(box).append(el("h2", {}, `Query: ${q.condition} (version ${q.version}, ${q.state})`));
+  const editable = canCDI && q.state === "draft";
+  const intro = el("textarea", { id: "q-intro", readonly: !editable }, q.intro || "");
+  const question = el("textarea", { id: "q-question", readonly: !editable }, q.question || "");
+  const options = (q.options || []).map((o, i) => el("input", { id: `q-opt-${i}`, value: o.text, readonly: !editable, "aria-label": `Option ${i + 1}` }));
+  const lintBox = el("div", { id: "lint", "aria-live": "polite" });
+  const sendBtn = el("button", { type: "button", id: "send-btn", disabled: true }, "Send to provider");
+  const content = () => ({
+    intro: intro.value, question: question.value,
+    options: (q.options || []).map((o, i) => ({ ...o, text: options[i].value })),
+  });
+  const showLint = (r) => {
+    clear(lintBox);
+    if (!r) return;
+    if (r.ok) { lintBox.append(el("p", { class: "badge ok", id: "lint-ok" }, "Compliant with Q1–Q12")); sendBtn.disabled = !editable; return; }
+    sendBtn.disabled = true;
+    lintBox.append(el("ul", { class: "lint" }, (r.violations || []).map((v) => el("li", {}, el("strong", {}, v.rule), " ", v.message))));
+  };
+  let timer;
+  const relint = () => {
+    clearTimeout(timer);
+    sendBtn.disabled = true;
+    timer = setTimeout(async () => {
+      try {
+        showLint(await post("/v1/queries/lint", { query_id: q.id, format: q.format, purpose: q.purpose, reason: q.reason, reason_text: q.reason_text,
+          indicators: q.indicators, channel: q.channel, provider: q.provider, ...content() }));
+      } catch (e) { clear(lintBox).append(errorBox(e)); }
+    }, 250);
+  };
+  if (editable) [intro, question, ...options].forEach((i) => i.addEventListener("input", relint));
+  sendBtn.addEventListener("click", async () => {
+    try {
+      await patch(`/v1/queries/${encodeURIComponent(q.id)}`, content());
+      const sent = await post(`/v1/queries/${encodeURIComponent(q.id)}/send`, {});
+      toast("Query sent");
+      drawComposer(box, sent.query || sent, null, canCDI, refresh);
+      refresh();
+    } catch (e) { lintBox.prepend(errorBox(e)); }
+  });
+  box.append(
+    el("p", { class: "muted" }, `${q.format.replace("_", " ")} · purpose ${q.purpose.replace("_", " ")} · to ${q.provider ? q.provider.name || q.provider.id : "the attending"}`),
+    el("div", { class: "field" }, el("label", { for: "q-intro" }, "Introduction"), intro),
+    el("h3", {}, "Clinical indicators cited"),
+    el("ul", {}, (q.indicators || []).map((i) => el("li", {}, `${i.label}: ${i.value ?? i.name ?? ""} ${i.unit || ""} — ${i.source || ""}, ${(i.time || "").replace("T", " ").slice(0, 16)}`))),
+    el("div", { class: "field" }, el("label", { for: "q-question" }, "Question"), question),
+    options.length ? el("fieldset", { class: "field" }, el("legend", {}, "Options"), options.map((o) => el("div", { class: "field" }, o))) : null,
+    lintBox);
+  if (editable) {
+    box.append(el("div", { class: "row" }, el("div", { class: "btn-cell" }, sendBtn)));
+    showLint(lint);
+    relint();
+  }
+  if (canCDI && (q.state === "sent" || q.state === "escalated")) box.append(answerForm(q, refresh, box, canCDI));
+  if (q.answer) box.append(el("p", {}, `Answer: ${q.answer.outcome}${q.answer.text ? " — " + q.answer.text : ""}`), q.effect ? el("p", { id: "query-effect" }, "Effect: " + effectText(q.effect)) : null);
+}
+
+function answerForm(q, refresh, box, canCDI) {
+  const outcome = el("select", { id: "a-outcome" }, [["agree", "agrees (chose an option)"], ["disagree", "disagrees"], ["other", "other"], ["undetermined", "clinically undetermined"]]
+    .map(([v, t]) => el("option", { value: v }, t)));
+  const option = el("select", { id: "a-option" }, (q.options || []).map((o, i) => el("option", { value: i }, o.text)));
+  const text = el("textarea", { id: "a-text" });
+  const out = el("div");
+  const form = el("form", { class: "card", "aria-label": "Record the provider's answer" }, el("h3", {}, "Record the provider's answer"),
+    el("div", { class: "row" }, el("div", {}, el("label", { for: "a-outcome" }, "Outcome"), outcome), el("div", {}, el("label", { for: "a-option" }, "Option chosen"), option)),
+    el("div", { class: "field" }, el("label", { for: "a-text" }, "Provider's text (as documented)"), text),
+    el("button", { type: "submit", id: "answer-btn" }, "Record answer"), out);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      const body = { outcome: outcome.value, text: text.value.trim() || undefined };
+      if (outcome.value === "agree") body.option = Number(option.value);
+      const r = await post(`/v1/queries/${encodeURIComponent(q.id)}/answer`, body);
+      toast("Answer recorded");
+      drawComposer(box, r.query || r, null, canCDI, refresh);
+      refresh();
+    } catch (e) { clear(out).append(errorBox(e)); }
+  });
+  return form;
+}
