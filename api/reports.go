@@ -451,10 +451,7 @@ func (s *Server) handleReportSeverity(c *gin.Context) {
 
 // cdiNotes explains where the CDI figures come from.
 func cdiNotes(n *reportNotes) {
-	n.add("an encounter is CDI-reviewed when a CDI specialist grouped it before final coding; its CDI working DRG and codes are those of the specialist's last grouping (from the audit log), its baseline its first grouping")
-	if !queriesRecorded {
-		n.add("CDI queries are not recorded by this server yet: no impact is attributed to queries (attributed_impact 0, the whole change is unattributed_impact)")
-	}
+	n.add("an encounter is CDI-reviewed when a CDI specialist grouped it (or applied a query answer) before final coding; its CDI working DRG and codes are those the specialist's last such change left (from the audit log), its baseline its first grouping")
 }
 
 func (s *Server) handleReportCDIImpact(c *gin.Context) {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -138,14 +139,13 @@ func codingOf(cs *store.Codes) *casemix.Coding {
 }
 
 // cdiReview fills the CDI side of a discharge from the encounter's change history (the audit
-// log): the encounter counts as CDI-reviewed when a CDI specialist grouped it before it was
-// (last) finalized. Working is the working DRG of the specialist's last grouping and
-// WorkingCoding the working codes at that moment; Baseline is the encounter's baseline DRG
-// (its first grouping). Encounters no CDI specialist grouped keep Baseline and Working nil
-// (not reviewed).
-//
-// This is the seam for the CDI review records of the CDI API: when they are stored, the
-// working DRG and codes at the end of the review can be read from there instead.
+// log): the encounter counts as CDI-reviewed when a CDI specialist set its working DRG (a
+// grouping, or a query answer applied to the codes) before it was (last) finalized. Working is
+// the working DRG the specialist's last such change left and WorkingCoding the working codes
+// at that moment; Baseline is the encounter's baseline DRG (its first grouping). Encounters no
+// CDI specialist grouped keep Baseline and Working nil (not reviewed). The CDI API's review
+// records keep only the latest review, not the working DRG at the end of CDI work: the audit
+// log is where that state is.
 func cdiReview(e *store.Encounter, changes []store.AuditEntry, d *casemix.Discharge) error {
 	last := len(changes)
 	for i := len(changes) - 1; i >= 0; i-- {
@@ -156,7 +156,7 @@ func cdiReview(e *store.Encounter, changes []store.AuditEntry, d *casemix.Discha
 	}
 	k := -1
 	for i := last - 1; i >= 0; i-- {
-		if changes[i].ActorRole == store.RoleCDI && changes[i].Action == "group" {
+		if changes[i].ActorRole == store.RoleCDI && setsWorkingDRG(changes[i]) {
 			k = i
 			break
 		}
@@ -195,17 +195,50 @@ func cdiReview(e *store.Encounter, changes []store.AuditEntry, d *casemix.Discha
 	return nil
 }
 
-// answeredQueries returns the CDI queries of the encounters for the CDI impact report.
-//
-// This is the seam for the CDI API's query records: until they are stored in this database
-// there are none, every encounter's weight change is reported as unattributed, and the
-// report says so in its notes (queriesRecorded).
-func (s *Server) answeredQueries(ctx context.Context, ids []string) (map[string][]casemix.Query, error) {
-	return map[string][]casemix.Query{}, nil
+// setsWorkingDRG reports whether an encounter change set its working DRG: a grouping, or a
+// CDI query answer applied to the working codes (action query_answer).
+func setsWorkingDRG(a store.AuditEntry) bool {
+	if a.Action == "group" {
+		return true
+	}
+	var after map[string]json.RawMessage
+	if json.Unmarshal(a.After, &after) != nil {
+		return false
+	}
+	_, ok := after["working_drg"]
+	return ok
 }
 
-// queriesRecorded tells whether answeredQueries reads stored queries.
-const queriesRecorded = false
+// answeredQueries returns the CDI queries of the encounters for the CDI impact report: every
+// query sent (or asked verbally), answered when the provider's answer is recorded, with the
+// working DRG just before and after the answer was applied (its effect) when recorded.
+// Drafts never sent are not queries yet and are left out.
+func (s *Server) answeredQueries(ctx context.Context, ids []string) (map[string][]casemix.Query, error) {
+	qs, err := s.cfg.Store.EncounterQueries(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]casemix.Query, len(qs))
+	for id, list := range qs {
+		for _, q := range list {
+			if q.SentAt.IsZero() && q.Verbal == nil && q.Answer == nil {
+				continue
+			}
+			cq := casemix.Query{ID: q.ID, Answered: q.Answer != nil}
+			if q.Author != nil {
+				cq.Specialist = cmp.Or(q.Author.ID, q.Author.Name)
+			}
+			if q.Provider != nil {
+				cq.Provider = cmp.Or(q.Provider.ID, q.Provider.Name)
+			}
+			if q.Effect != nil {
+				cq.DRGBefore, cq.DRGAfter = q.Effect.DRGBefore, q.Effect.DRGAfter
+			}
+			out[id] = append(out[id], cq)
+		}
+	}
+	return out, nil
+}
 
 var (
 	familiesMu    sync.Mutex

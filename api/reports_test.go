@@ -10,9 +10,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/msdrg-cdi/drg/api"
 	"github.com/msdrg-cdi/drg/casemix"
+	cdipkg "github.com/msdrg-cdi/drg/cdi"
 	"github.com/msdrg-cdi/drg/store"
 )
 
@@ -137,7 +139,7 @@ const q2 = "from=2026-04-01&to=2026-06-30"
 // TestReports checks each report of the fixture population against hand counts.
 func TestReports(t *testing.T) {
 	ts := newTestServer(t)
-	population(t, ts)
+	ids := population(t, ts)
 
 	t.Run("cmi", func(t *testing.T) {
 		r, notes, notFinal := reportOf[casemix.CMIReport](t, ts.do("GET", "/v1/reports/cmi?"+q2+"&by=payer,mdc&base_rate=6000", finance, nil).expect(t, 200))
@@ -285,7 +287,7 @@ func TestReports(t *testing.T) {
 			r.Encounters[1].WorkingDRG != 871 || !reflect.DeepEqual(r.Encounters[1].Categories, []casemix.Category{casemix.CatPDXChange}) || r.Encounters[1].Provider != "P2" {
 			t.Errorf("encounters %+v", r.Encounters)
 		}
-		if !hasNote(notes, "CDI specialist grouped it before final coding") {
+		if !hasNote(notes, "CDI-reviewed when a CDI specialist grouped it") {
 			t.Errorf("notes %q", notes)
 		}
 		res := ts.do("GET", "/v1/reports/mismatches?"+q2, finance, nil, "Accept", "text/csv").expect(t, 200)
@@ -301,10 +303,59 @@ func TestReports(t *testing.T) {
 		if r.Encounters != 3 || r.NotReviewed != 2 || r.DRGChanged != 2 || !near(r.BaselineCMI, 0.7184) || !near(r.WorkingCMI, 1.3584) || !near(r.FinalCMI, 1.0547) ||
 			!near(r.TotalImpact, 1.0089) || !near(r.CDIImpact, 1.92) || !near(r.CodingImpact, -0.9111) || r.AttributedImpact != 0 || !near(r.UnattributedImpact, 1.0089) ||
 			r.AnsweredQueries != 0 {
-			t.Errorf("report %+v", r)
+			t.Errorf("report without queries %+v", r)
 		}
-		if !hasNote(notes, "CDI queries are not recorded by this server yet") {
+		if !hasNote(notes, "CDI-reviewed when a CDI specialist grouped it") {
 			t.Errorf("notes %q", notes)
+		}
+
+		// Queries: on E1 Q1 (293 → 291, answered) and Q2 (answered, no DRG move), Q4 sent and
+		// unanswered, a draft never sent; on E5 Q3 (answered, effect not recorded).
+		sent := fixedNow.AddDate(0, 0, -30)
+		add := func(id, enc, author string, answered bool, before, after int, sentAt time.Time) {
+			q := cdipkg.Query{ID: id, EncounterID: enc, Version: 1, State: cdipkg.StateSent, Author: &cdipkg.Provider{ID: author},
+				SentAt: sentAt, Audit: []cdipkg.AuditEvent{{At: sent, Actor: "s", Action: "create", Version: 1}}}
+			q.Provider = &cdipkg.Provider{ID: "P1"}
+			if sentAt.IsZero() {
+				q.State = cdipkg.StateDraft
+			}
+			if answered {
+				q.State, q.AnsweredAt = cdipkg.StateClosed, sent
+				q.Answer = &cdipkg.Answer{Outcome: cdipkg.OutcomeAgree, AuthenticatedBy: "P1", At: sent}
+				if before != 0 {
+					q.Effect = &cdipkg.QueryEffect{DRGBefore: before, DRGAfter: after}
+				}
+			}
+			if err := ts.st.Tx(context.Background(), func(tx *store.Tx) error { return tx.AppendQuery(store.CLIActor, &q, "create") }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		add("Q1", ids["E1"], "S1", true, 293, 291, sent)
+		add("Q2", ids["E1"], "S1", true, 291, 291, sent)
+		add("Q3", ids["E5"], "S2", true, 0, 0, sent)
+		add("Q4", ids["E1"], "S1", false, 0, 0, sent)
+		add("Q5", ids["E1"], "S1", false, 0, 0, time.Time{})
+		r, _, _ = reportOf[casemix.CDIImpactReport](t, ts.do("GET", "/v1/reports/cdi-impact?"+q2, finance, nil).expect(t, 200))
+		// E1's +0.7178 goes to Q1 (its own move), none to Q2; E5's +0.2911 to Q3 alone.
+		if r.Queries != 4 || r.AnsweredQueries != 3 || r.WithAnsweredQueries != 2 || !near(r.AttributedImpact, 1.0089) || r.UnattributedImpact != 0 ||
+			!near(r.MeanImpactPerQuery, 0.3363) || len(r.PerQuery) != 3 {
+			t.Fatalf("report with queries %+v", r)
+		}
+		per := map[string]casemix.QueryImpact{}
+		for _, q := range r.PerQuery {
+			per[q.QueryID] = q
+		}
+		if per["Q1"].Share != 1 || !near(per["Q1"].WeightImpact, 0.7178) || per["Q1"].OwnDelta == nil || !near(*per["Q1"].OwnDelta, 0.7178) ||
+			per["Q2"].Share != 0 || per["Q3"].Share != 1 || !near(per["Q3"].WeightImpact, 0.2911) || per["Q3"].Specialist != "S2" {
+			t.Errorf("per query %+v", r.PerQuery)
+		}
+		if len(r.BySpecialist) != 2 || r.BySpecialist[0].Key != "S1" || r.BySpecialist[0].AnsweredQueries != 2 || !near(r.BySpecialist[0].WeightImpact, 0.7178) ||
+			r.BySpecialist[1].Key != "S2" || r.BySpecialist[1].Encounters != 1 {
+			t.Errorf("by specialist %+v", r.BySpecialist)
+		}
+		res := ts.do("GET", "/v1/reports/cdi-impact?"+q2+"&base_rate=6000", finance, nil, "Accept", "text/csv").expect(t, 200)
+		if !strings.Contains(string(res.body), "\ntotal,,,,,3,3,,,1.0089,6053.40\n") {
+			t.Errorf("CSV %s", res.body)
 		}
 	})
 

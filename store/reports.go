@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"gorm.io/gorm"
+
+	"github.com/msdrg-cdi/drg/cdi"
 )
 
 // Reading for reports: encounters in pages without their evidence, and the change history of
@@ -175,4 +178,25 @@ func StateBefore(cur map[string]json.RawMessage, changes []AuditEntry) (map[stri
 		}
 	}
 	return st, nil
+}
+
+// EncounterQueries returns the CDI queries of the given encounters — the latest record of the
+// latest version of each, as ListQueries — by encounter, in query id order.
+func (s *Store) EncounterQueries(ctx context.Context, ids []string) (map[string][]cdi.Query, error) {
+	db := s.r.WithContext(ctx)
+	out := make(map[string][]cdi.Query)
+	for chunk := range slices.Chunk(ids, 500) {
+		var heads []cdiQueryRow
+		if err := db.Model(&cdiQueryRow{}).Where("encounter_id IN ?", chunk).Order("id").Find(&heads).Error; err != nil {
+			return nil, fmt.Errorf("read queries: %w", err)
+		}
+		qs, err := recordsOf(db, heads)
+		if err != nil {
+			return nil, err
+		}
+		for _, q := range qs {
+			out[q.EncounterID] = append(out[q.EncounterID], q)
+		}
+	}
+	return out, nil
 }
