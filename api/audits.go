@@ -154,7 +154,7 @@ func finalClaim(e *store.Encounter) *claim.Claim {
 	return cl
 }
 
-// codingOfCodes returns the audit package's view of a code set grouped to drg.
+// auditCoding returns the audit package's view of a code set grouped to drg with its weight.
 func auditCoding(cs *store.Codes, drg int, weight float64) audit.Coding {
 	var c audit.Coding
 	if cs.PDX != nil {
