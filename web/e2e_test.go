@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -364,4 +366,108 @@ func TestCDIWorkflow(t *testing.T) {
 	e.run(chromedp.Navigate(e.URL+"/ui/#/queries?status=closed"), chromedp.WaitVisible(chromedp.Search(`//td[contains(., "195 → 193")]`)))
 	e.screenshot("25-query-tracking")
 	_ = id
+}
+
+// apiCall sends a JSON request as role and decodes the answer into out (if not nil).
+func (e *env) apiCall(role store.Role, method, path string, body, out any) {
+	e.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, e.URL+path, r)
+	req.Header.Set("Authorization", "Bearer "+e.tokens[role])
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		b, _ := io.ReadAll(resp.Body)
+		e.t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, b)
+	}
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+// finalCoded creates and finalizes (as the coder) encounters discharged in four months.
+func (e *env) finalCoded() {
+	e.t.Helper()
+	claims := []struct {
+		date, pdx string
+		sdx       []string
+		procs     []string
+	}{
+		{"2026-04-10", "I5023", []string{"J9601"}, nil}, {"2026-04-20", "J189", nil, nil},
+		{"2026-05-05", "I214", []string{"E119"}, []string{"02703DZ"}}, {"2026-05-15", "N179", []string{"E871"}, nil},
+		{"2026-06-02", "A419", []string{"R6520", "N179"}, nil}, {"2026-06-22", "I10", nil, nil},
+		{"2026-07-09", "M1711", nil, []string{"0SRD0J9"}}, {"2026-07-30", "J441", []string{"J9601"}, nil},
+	}
+	for i, c := range claims {
+		enc := map[string]any{"account": fmt.Sprintf("FIN-%02d", i), "facility": "MAIN", "payer": "MEDICARE", "discharge_date": c.date,
+			"admit_date": c.date, "age": 70, "sex": "F", "discharge_status": 1, "pdx": map[string]string{"code": c.pdx, "poa": "Y"}}
+		var sdx []map[string]string
+		for _, s := range c.sdx {
+			sdx = append(sdx, map[string]string{"code": s, "poa": "Y"})
+		}
+		var pr []map[string]string
+		for _, p := range c.procs {
+			pr = append(pr, map[string]string{"code": p})
+		}
+		enc["sdx"], enc["procedures"] = sdx, pr
+		var created struct{ ID string }
+		e.apiCall(store.RoleCoder, "POST", "/v1/encounters", enc, &created)
+		e.apiCall(store.RoleCoder, "POST", "/v1/encounters/"+created.ID+"/finalize", map[string]any{}, nil)
+	}
+}
+
+// TestFinanceDashboard: finance sees the CMI trend chart, its table view and the other reports.
+func TestFinanceDashboard(t *testing.T) {
+	e := newEnv(t)
+	e.finalCoded()
+	e.signIn(store.RoleFinance)
+	e.run(chromedp.Navigate(e.URL+"/ui/#/finance"), chromedp.WaitVisible(chromedp.CSS("#cmi-chart svg polyline")))
+	if cmi := e.text("#cmi-overall"); cmi == "" || cmi == "—" {
+		t.Errorf("overall CMI %q", cmi)
+	}
+	points, err := chromedp.Run(e.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#cmi-chart svg circle").length`))
+	if err != nil || points != 4 {
+		t.Errorf("chart points %d (%v), want 4 months", points, err)
+	}
+	e.run(chromedp.WaitVisible(chromedp.Search(`//h2[text()="DRG mix"]`)), chromedp.WaitVisible(chromedp.Search(`//h2[text()="Severity capture"]`)))
+	e.screenshot("30-finance-dashboard")
+	e.run(chromedp.Click(chromedp.Search(`//button[text()="Table"]`)), chromedp.WaitVisible(chromedp.Search(`//td[text()="2026-07"]`)))
+	e.screenshot("31-finance-cmi-table")
+	e.run(chromedp.Click(chromedp.Search(`//button[text()="Compare"]`)), chromedp.WaitVisible(chromedp.Search(`//p[contains(., "discharges change DRG")]`)))
+	e.screenshot("32-finance-version-impact")
+}
+
+// TestAuditPages: an administrator draws an audit sample, records the auditor's codes for a
+// case and reads the report against the 95 % benchmark.
+func TestAuditPages(t *testing.T) {
+	e := newEnv(t)
+	e.finalCoded()
+	e.signIn(store.RoleAdmin)
+	e.run(
+		chromedp.Navigate(e.URL+"/ui/#/audits"),
+		chromedp.WaitVisible(chromedp.ID("au-size")),
+		chromedp.SetValue(chromedp.ID("au-size"), "3"),
+		chromedp.SendKeys(chromedp.ID("au-seed"), "42"),
+		chromedp.SendKeys(chromedp.ID("au-name"), "Q2 review"),
+		chromedp.Click(chromedp.Search(`//button[text()="Draw the sample"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//h1[text()="Q2 review"]`)),
+	)
+	e.screenshot("40-audit-sample")
+	e.run(
+		chromedp.Click(chromedp.Search(`(//button[text()="record codes"])[1]`)),
+		chromedp.WaitVisible(chromedp.ID("ac-pdx")),
+		chromedp.Click(chromedp.Search(`//button[text()="Save and compare"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//h3[text()="By coder"]/following-sibling::div//td[text()="e2e-coder"]`)),
+	)
+	e.screenshot("41-audit-report")
 }

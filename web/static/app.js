@@ -9,6 +9,8 @@ const pages = [
   { path: "worklist", title: "CDI worklist", roles: ["cdi", "admin"], load: () => import("./worklist.js") },
   { path: "encounters/:id", title: "Encounter", roles: ["cdi", "coder", "admin"], load: () => import("./encounter.js"), hidden: true },
   { path: "queries", title: "Queries", roles: ["cdi", "coder", "admin"], load: () => import("./queries.js") },
+  { path: "audits", title: "Audits", roles: ["coder", "cdi", "admin"], load: () => import("./audits.js") },
+  { path: "finance", title: "Finance", roles: ["finance", "admin"], load: () => import("./finance.js") },
   { path: "admin", title: "Admin", roles: ["admin"], load: () => import("./admin.js") },
 ];
 

@@ -251,7 +251,7 @@ function drawComposer(box, q, lint, canCDI, refresh) {
     el("h3", {}, "Clinical indicators cited"),
     el("ul", {}, (q.indicators || []).map((i) => el("li", {}, `${i.label}: ${i.value ?? i.name ?? ""} ${i.unit || ""} — ${i.source || ""}, ${(i.time || "").replace("T", " ").slice(0, 16)}`))),
     el("div", { class: "field" }, el("label", { for: "q-question" }, "Question"), question),
-    options.length ? el("fieldset", { class: "field" }, el("legend", {}, "Options"), options.map((o) => el("div", { class: "field" }, o))) : null,
+    options.length ? el("fieldset", { class: "field" }, el("legend", {}, "Options"), options.map((o) => el("div", { class: "field" }, o))) : el("div"),
     lintBox);
   if (editable) {
     box.append(el("div", { class: "row" }, el("div", { class: "btn-cell" }, sendBtn)));
@@ -259,7 +259,7 @@ function drawComposer(box, q, lint, canCDI, refresh) {
     relint();
   }
   if (canCDI && (q.state === "sent" || q.state === "escalated")) box.append(answerForm(q, refresh, box, canCDI));
-  if (q.answer) box.append(el("p", {}, `Answer: ${q.answer.outcome}${q.answer.text ? " — " + q.answer.text : ""}`), q.effect ? el("p", { id: "query-effect" }, "Effect: " + effectText(q.effect)) : null);
+  if (q.answer) box.append(el("p", {}, `Answer: ${q.answer.outcome}${q.answer.text ? " — " + q.answer.text : ""}`), q.effect ? el("p", { id: "query-effect" }, "Effect: " + effectText(q.effect)) : el("div"));
 }
 
 function answerForm(q, refresh, box, canCDI) {
