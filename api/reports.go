@@ -198,6 +198,9 @@ func (n *reportNotes) add(format string, args ...any) {
 	n.notes = append(n.notes, fmt.Sprintf(format, args...))
 }
 
+// merge appends the notes of o.
+func (n *reportNotes) merge(o *reportNotes) { n.notes = append(n.notes, o.notes...) }
+
 // common adds the notes every report has: the encounters of the range left out because they
 // are not final-coded, and the excluded discharges.
 func (s *Server) commonNotes(c *gin.Context, rq *reportReq, span casemix.Period, exc *casemix.Exclusions) (*reportNotes, error) {
@@ -350,17 +353,29 @@ func (s *Server) handleReportCMI(c *gin.Context) {
 		badOption(c, err)
 		return
 	}
-	if _, err := s.scanDischarges(c.Request.Context(), rq.filter, rq.filter.Period, scanNeeds{}, b.Add); err != nil {
+	s.serveReport(c, rq, "cmi", rq.filter.Period, scanNeeds{}, b.Add, func(*reportNotes) (csvWriter, *casemix.Exclusions) {
+		r := b.Report()
+		return r, &r.Excluded
+	})
+}
+
+// serveReport feeds the discharges of span to add, then writes the report finish returns with
+// the common notes (on its exclusions, if any) and those finish adds.
+func (s *Server) serveReport(c *gin.Context, rq *reportReq, name string, span casemix.Period, needs scanNeeds,
+	add func(*casemix.Discharge), finish func(n *reportNotes) (csvWriter, *casemix.Exclusions)) {
+	if _, err := s.scanDischarges(c.Request.Context(), rq.filter, span, needs, add); err != nil {
 		WriteError(c, err)
 		return
 	}
-	r := b.Report()
-	n, err := s.commonNotes(c, rq, rq.filter.Period, &r.Excluded)
+	extra := &reportNotes{}
+	r, excluded := finish(extra)
+	n, err := s.commonNotes(c, rq, rq.filter.Period, excluded)
 	if err != nil {
 		WriteError(c, err)
 		return
 	}
-	writeReport(c, rq, "cmi", r, n)
+	n.merge(extra)
+	writeReport(c, rq, name, r, n)
 }
 
 func (s *Server) handleReportDRGMix(c *gin.Context) {
@@ -387,20 +402,13 @@ func (s *Server) handleReportDRGMix(c *gin.Context) {
 	if !prior.IsZero() {
 		span = union(span, prior)
 	}
-	if _, err := s.scanDischarges(c.Request.Context(), rq.filter, span, scanNeeds{}, b.Add); err != nil {
-		WriteError(c, err)
-		return
-	}
-	r := b.Report()
-	n, err := s.commonNotes(c, rq, rq.filter.Period, &r.Excluded)
-	if err != nil {
-		WriteError(c, err)
-		return
-	}
-	if r.Prior == nil {
-		n.add("no prior period: give a bounded from..to, or prior_from and prior_to")
-	}
-	writeReport(c, rq, "drg-mix", r, n)
+	s.serveReport(c, rq, "drg-mix", span, scanNeeds{}, b.Add, func(n *reportNotes) (csvWriter, *casemix.Exclusions) {
+		r := b.Report()
+		if r.Prior == nil {
+			n.add("no prior period: give a bounded from..to, or prior_from and prior_to")
+		}
+		return r, &r.Excluded
+	})
 }
 
 // union returns the smallest period covering a and b (an open end stays open).
@@ -437,16 +445,9 @@ func (s *Server) handleReportSeverity(c *gin.Context) {
 		badOption(c, err)
 		return
 	}
-	if _, err := s.scanDischarges(c.Request.Context(), rq.filter, rq.filter.Period, scanNeeds{}, b.Add); err != nil {
-		WriteError(c, err)
-		return
-	}
-	n, err := s.commonNotes(c, rq, rq.filter.Period, nil)
-	if err != nil {
-		WriteError(c, err)
-		return
-	}
-	writeReport(c, rq, "severity", b.Report(), n)
+	s.serveReport(c, rq, "severity", rq.filter.Period, scanNeeds{}, b.Add, func(*reportNotes) (csvWriter, *casemix.Exclusions) {
+		return b.Report(), nil
+	})
 }
 
 // cdiNotes explains where the CDI figures come from.
@@ -464,18 +465,11 @@ func (s *Server) handleReportCDIImpact(c *gin.Context) {
 		badOption(c, err)
 		return
 	}
-	if _, err := s.scanDischarges(c.Request.Context(), rq.filter, rq.filter.Period, scanNeeds{cdi: true}, b.Add); err != nil {
-		WriteError(c, err)
-		return
-	}
-	r := b.Report()
-	n, err := s.commonNotes(c, rq, rq.filter.Period, &r.Excluded)
-	if err != nil {
-		WriteError(c, err)
-		return
-	}
-	cdiNotes(n)
-	writeReport(c, rq, "cdi-impact", r, n)
+	s.serveReport(c, rq, "cdi-impact", rq.filter.Period, scanNeeds{cdi: true}, b.Add, func(n *reportNotes) (csvWriter, *casemix.Exclusions) {
+		cdiNotes(n)
+		r := b.Report()
+		return r, &r.Excluded
+	})
 }
 
 func (s *Server) handleReportMismatches(c *gin.Context) {
@@ -488,18 +482,11 @@ func (s *Server) handleReportMismatches(c *gin.Context) {
 		badOption(c, err)
 		return
 	}
-	if _, err := s.scanDischarges(c.Request.Context(), rq.filter, rq.filter.Period, scanNeeds{cdi: true}, b.Add); err != nil {
-		WriteError(c, err)
-		return
-	}
-	r := b.Report()
-	n, err := s.commonNotes(c, rq, rq.filter.Period, &r.Excluded)
-	if err != nil {
-		WriteError(c, err)
-		return
-	}
-	cdiNotes(n)
-	writeReport(c, rq, "mismatches", r, n)
+	s.serveReport(c, rq, "mismatches", rq.filter.Period, scanNeeds{cdi: true}, b.Add, func(n *reportNotes) (csvWriter, *casemix.Exclusions) {
+		cdiNotes(n)
+		r := b.Report()
+		return r, &r.Excluded
+	})
 }
 
 func (s *Server) handleReportDistribution(c *gin.Context) {
