@@ -424,29 +424,7 @@ func (s *Store) ListEncounters(ctx context.Context, f EncounterFilter, limit int
 		}
 		q = q.Where("id > ?", after)
 	}
-	eq := func(col, v string) {
-		if v != "" {
-			q = q.Where(col+" = ?", v)
-		}
-	}
-	eq("status", string(f.Status))
-	eq("facility", f.Facility)
-	eq("unit", f.Unit)
-	eq("payer", f.Payer)
-	eq("service_line", f.ServiceLine)
-	eq("attending_id", f.Attending)
-	if f.DRG != 0 {
-		q = q.Where("working_drg = ?", f.DRG)
-	}
-	if f.FinalDRG != 0 {
-		q = q.Where("final_drg = ?", f.FinalDRG)
-	}
-	if !f.DischargedFrom.IsZero() {
-		q = q.Where("discharge_date >= ?", f.DischargedFrom.String())
-	}
-	if !f.DischargedTo.IsZero() {
-		q = q.Where("discharge_date <= ?", f.DischargedTo.String())
-	}
+	q = f.filtered(q)
 	var rows []encounterRow
 	if err := q.Order("id").Limit(limit + 1).Find(&rows).Error; err != nil {
 		return nil, "", fmt.Errorf("list encounters: %w", err)
