@@ -150,16 +150,7 @@ func (s *Server) handleGroup(c *gin.Context) {
 	if v != 0 {
 		cl.Version = int(v)
 	}
-	buf := s.getBuf()
-	defer s.putBuf(buf)
-	out, err := p.Process(cl, (*buf)[:0])
-	if err != nil {
-		WriteError(c, err)
-		return
-	}
-	*buf = out
-	s.proc.grouped.Add(1)
-	c.Data(http.StatusOK, "application/json", bytes.TrimSuffix(out, []byte("\n")))
+	s.answerOne(c, p, cl, s.proc.grouped)
 }
 
 func (s *Server) handleMCE(c *gin.Context) {
@@ -176,6 +167,11 @@ func (s *Server) handleMCE(c *gin.Context) {
 	if !ok {
 		return
 	}
+	s.answerOne(c, p, cl, s.proc.edited)
+}
+
+// answerOne processes one claim into a pooled buffer and answers with the record, counting it.
+func (s *Server) answerOne(c *gin.Context, p batch.Processor, cl *claim.Claim, count *atomic.Uint64) {
 	buf := s.getBuf()
 	defer s.putBuf(buf)
 	out, err := p.Process(cl, (*buf)[:0])
@@ -184,7 +180,7 @@ func (s *Server) handleMCE(c *gin.Context) {
 		return
 	}
 	*buf = out
-	s.proc.edited.Add(1)
+	count.Add(1)
 	c.Data(http.StatusOK, "application/json", bytes.TrimSuffix(out, []byte("\n")))
 }
 
