@@ -168,8 +168,8 @@ type compiled struct {
 	mdcRows   [maxMDC + 1][]*row
 	hacRows   [15][]*node
 
-	drgTitle, baseTitle map[int]string
-	mdcTitle            map[int]string
+	drgTitle, baseTitle titles // by DRG number
+	mdcTitle            titles // by MDC number
 	hacTitle            [15]string
 
 	// ids of names the engine itself refers to
@@ -580,10 +580,10 @@ func (c *compiled) compileFormulas(m *tables.MSDRG) error {
 }
 
 func (c *compiled) compileTitles(m *tables.MSDRG) {
-	pick := func(t map[int][]tables.Description) map[int]string {
-		out := make(map[int]string, len(t))
+	pick := func(t map[int][]tables.Description) titles {
+		out := make(titles, 1000)
 		for n, ds := range t {
-			if d, ok := tables.Pick(ds, c.version); ok {
+			if d, ok := tables.Pick(ds, c.version); ok && n >= 0 && n < len(out) {
 				out[n] = d.Text
 			}
 		}
@@ -597,6 +597,17 @@ func (c *compiled) compileTitles(m *tables.MSDRG) {
 			c.hacTitle[n] = s
 		}
 	}
+}
+
+// titles are descriptions by number (DRG, base DRG or MDC).
+type titles []string
+
+// of returns the title of n, "" when absent.
+func (t titles) of(n int) string {
+	if n < 0 || n >= len(t) {
+		return ""
+	}
+	return t[n]
 }
 
 // sortedContains reports whether the sorted list holds s.

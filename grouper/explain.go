@@ -100,9 +100,9 @@ func (s *state) describePDX() string {
 	case p.c.hasGender() && p.flags&fSexUnresolved != 0:
 		parts = append(parts, fmt.Sprintf("its MDC depends on sex (male %d, female %d) and sex is unknown", p.c.genderMDC[0], p.c.genderMDC[1]))
 	case p.c.hasGender():
-		parts = append(parts, fmt.Sprintf("MDC %02d %s (sex-specific)", p.mdc, s.c.mdcTitle[p.mdc]))
+		parts = append(parts, fmt.Sprintf("MDC %02d %s (sex-specific)", p.mdc, s.c.mdcTitle.of(p.mdc)))
 	default:
-		parts = append(parts, fmt.Sprintf("MDC %02d %s", p.mdc, s.c.mdcTitle[p.mdc]))
+		parts = append(parts, fmt.Sprintf("MDC %02d %s", p.mdc, s.c.mdcTitle.of(p.mdc)))
 	}
 	if names := s.c.names2(p.a.ops, p.a.cats); names != "" {
 		parts = append(parts, "attributes "+names)
@@ -124,7 +124,7 @@ func mdcLabel(c *compiled, m int) string {
 	if m == 0 {
 		return "Pre-MDC"
 	}
-	if t := c.mdcTitle[m]; t != "" {
+	if t := c.mdcTitle.of(m); t != "" {
 		return fmt.Sprintf("MDC %02d %s", m, t)
 	}
 	return fmt.Sprintf("MDC %02d", m)

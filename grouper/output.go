@@ -172,7 +172,7 @@ func (s *state) outcome(pr *phaseResult) Outcome {
 			o.SDXSeverity = CC
 		}
 	}
-	o.DRGTitle, o.BaseDRGTitle, o.MDCTitle = c.drgTitle[o.DRG], c.baseTitle[o.BaseDRG], c.mdcTitle[o.MDC]
+	o.DRGTitle, o.BaseDRGTitle, o.MDCTitle = c.drgTitle.of(o.DRG), c.baseTitle.of(o.BaseDRG), c.mdcTitle.of(o.MDC)
 	return o
 }
 
@@ -180,7 +180,7 @@ func (s *state) outcome(pr *phaseResult) Outcome {
 func (s *state) ungroupable(rc ReturnCode) Outcome {
 	c := s.c
 	return Outcome{DRG: 999, BaseDRG: 999, MDC: 0, Type: TypeNone, GRC: rc, Severity: SevNone, SDXSeverity: NonCC,
-		DRGTitle: c.drgTitle[999], BaseDRGTitle: c.baseTitle[999], MDCTitle: c.mdcTitle[0]}
+		DRGTitle: c.drgTitle.of(999), BaseDRGTitle: c.baseTitle.of(999), MDCTitle: c.mdcTitle.of(0)}
 }
 
 // noProcedures renders an empty procedure list as [] rather than null.
