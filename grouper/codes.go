@@ -110,7 +110,7 @@ type indexes struct {
 	dx, pr    codeIndex
 	mu        sync.Mutex
 	groups    map[int]uint16 // group id → index in groupList
-	groupList [][]string     // sorted exclusion groups; groupList[0] is empty
+	groupList [][]uint64     // exclusion groups as sorted code keys; groupList[0] is empty
 	groupIDs  []int          // CMS group id of each groupList entry
 }
 
@@ -120,7 +120,13 @@ func (ix *indexes) exclusionGroup(m *tables.MSDRG, id int) uint16 {
 	defer ix.mu.Unlock()
 	g, ok := ix.groups[id]
 	if !ok {
-		l := slices.Clone(m.ExclusionGroups[id])
+		codes := m.ExclusionGroups[id]
+		l := make([]uint64, 0, len(codes))
+		for _, code := range codes {
+			if k, ok := codeKey(code); ok {
+				l = append(l, k)
+			}
+		}
 		slices.Sort(l)
 		g = uint16(len(ix.groupList))
 		ix.groupList = append(ix.groupList, l)
@@ -130,8 +136,18 @@ func (ix *indexes) exclusionGroup(m *tables.MSDRG, id int) uint16 {
 	return g
 }
 
-// excluded returns the sorted CC/MCC exclusion group of a PDX.
-func (c *compiled) excluded(d *cdx) []string { return c.groupList[d.excl] }
+// excludes reports whether the CC/MCC exclusion group of a PDX holds the diagnosis code.
+func (c *compiled) excludes(pdx *cdx, code string) bool {
+	if pdx.excl == 0 {
+		return false
+	}
+	k, ok := codeKey(code)
+	if !ok {
+		return false
+	}
+	_, found := slices.BinarySearch(c.groupList[pdx.excl], k)
+	return found
+}
 
 // exclusionGroupID returns the CMS id of the CC/MCC exclusion group of a PDX (0: none).
 func (c *compiled) exclusionGroupID(d *cdx) int { return c.groupIDs[d.excl] }
@@ -150,7 +166,7 @@ func buildIndexes(m *tables.MSDRG) *indexes {
 		}
 	}
 	// Numbered in code order, so that neighbouring codes (often grouped together) share cache lines.
-	ix := &indexes{dx: newCodeIndex(len(dx)), pr: newCodeIndex(len(pr)), groups: map[int]uint16{}, groupList: [][]string{nil}, groupIDs: []int{0}}
+	ix := &indexes{dx: newCodeIndex(len(dx)), pr: newCodeIndex(len(pr)), groups: map[int]uint16{}, groupList: [][]uint64{nil}, groupIDs: []int{0}}
 	for _, code := range slices.Sorted(maps.Keys(dx)) {
 		ix.dx.add(code)
 	}

@@ -3,7 +3,6 @@ package grouper
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -160,7 +159,7 @@ type compiled struct {
 	hacTmpl [][]hacEntry // HAC entry templates; hacTmpl[0] is empty
 	// groupList is the shared exclusion group list as it stood after this version compiled
 	// (it holds every group the version uses; other versions only append).
-	groupList [][]string
+	groupList [][]uint64
 	groupIDs  []int
 	dx        []cdx // by dx code number
 	pr        []cpr // by pr code number
@@ -608,12 +607,6 @@ func (t titles) of(n int) string {
 		return ""
 	}
 	return t[n]
-}
-
-// sortedContains reports whether the sorted list holds s.
-func sortedContains(list []string, s string) bool {
-	i := sort.SearchStrings(list, s)
-	return i < len(list) && list[i] == s
 }
 
 // hasSideEffects reports whether evaluating the formula can change claim state: the counting

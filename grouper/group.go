@@ -128,7 +128,7 @@ func (s *state) load(cl *claim.Claim) {
 	s.pdxGiven = cl.PDX != nil
 	if pc != nil {
 		for i := range s.nsdx {
-			if pc.excl != 0 && sortedContains(c.excluded(pc), s.sdx[i].code) {
+			if c.excludes(pc, s.sdx[i].code) {
 				s.sdx[i].flags |= fPDXExcluded
 			}
 		}
