@@ -79,28 +79,10 @@ func (s *Store) migrateCDI(db *gorm.DB) error {
 	if err := db.AutoMigrate(&cdiReviewRow{}, &cdiQueryRow{}, &cdiQueryRecordRow{}); err != nil {
 		return fmt.Errorf("migrate CDI tables: %w", err)
 	}
-	var stmts []string
-	switch s.dialect {
-	case DialectSQLite:
-		stmts = []string{
-			`CREATE TRIGGER IF NOT EXISTS cdi_query_records_no_update BEFORE UPDATE ON cdi_query_records BEGIN SELECT RAISE(ABORT, 'cdi_query_records is append-only'); END`,
-			`CREATE TRIGGER IF NOT EXISTS cdi_query_records_no_delete BEFORE DELETE ON cdi_query_records BEGIN SELECT RAISE(ABORT, 'cdi_query_records is append-only'); END`,
-		}
-	case DialectPostgres:
-		stmts = []string{
-			`CREATE OR REPLACE FUNCTION cdi_query_records_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'cdi_query_records is append-only'; END $$`,
-			`DROP TRIGGER IF EXISTS cdi_query_records_append_only ON cdi_query_records`,
-			`CREATE TRIGGER cdi_query_records_append_only BEFORE UPDATE OR DELETE ON cdi_query_records FOR EACH ROW EXECUTE FUNCTION cdi_query_records_append_only()`,
-		}
+	if err := s.appendOnly(db, "cdi_query_records"); err != nil {
+		return fmt.Errorf("migrate CDI tables: %w", err)
 	}
-	return db.Transaction(func(tx *gorm.DB) error {
-		for _, q := range stmts {
-			if err := tx.Exec(q).Error; err != nil {
-				return fmt.Errorf("migrate CDI tables: %w", err)
-			}
-		}
-		return nil
-	})
+	return nil
 }
 
 // CDIReview is the stored latest review of an encounter. Summary and Doc are JSON documents of

@@ -126,24 +126,33 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := migrateAudits(db); err != nil { // coding audits and report indexes (audits.go, reports.go)
 		return err
 	}
+	if err := s.appendOnly(db, "audit_log"); err != nil {
+		return fmt.Errorf("migrate database schema: %w", err)
+	}
+	return nil
+}
+
+// appendOnly installs the triggers that make a table append-only: any UPDATE or DELETE of its
+// rows fails with "<table> is append-only". table is one of the store's own table names.
+func (s *Store) appendOnly(db *gorm.DB, table string) error {
 	var stmts []string
 	switch s.dialect {
 	case DialectSQLite:
 		stmts = []string{
-			`CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END`,
-			`CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END`,
+			fmt.Sprintf(`CREATE TRIGGER IF NOT EXISTS %[1]s_no_update BEFORE UPDATE ON %[1]s BEGIN SELECT RAISE(ABORT, '%[1]s is append-only'); END`, table),
+			fmt.Sprintf(`CREATE TRIGGER IF NOT EXISTS %[1]s_no_delete BEFORE DELETE ON %[1]s BEGIN SELECT RAISE(ABORT, '%[1]s is append-only'); END`, table),
 		}
 	case DialectPostgres:
 		stmts = []string{
-			`CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$`,
-			`DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log`,
-			`CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()`,
+			fmt.Sprintf(`CREATE OR REPLACE FUNCTION %[1]s_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '%[1]s is append-only'; END $$`, table),
+			fmt.Sprintf(`DROP TRIGGER IF EXISTS %[1]s_append_only ON %[1]s`, table),
+			fmt.Sprintf(`CREATE TRIGGER %[1]s_append_only BEFORE UPDATE OR DELETE ON %[1]s FOR EACH ROW EXECUTE FUNCTION %[1]s_append_only()`, table),
 		}
 	}
 	return db.Transaction(func(tx *gorm.DB) error {
 		for _, q := range stmts {
 			if err := tx.Exec(q).Error; err != nil {
-				return fmt.Errorf("migrate database schema: %w", err)
+				return fmt.Errorf("append-only triggers of %s: %w", table, err)
 			}
 		}
 		return nil
