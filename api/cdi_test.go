@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,29 +36,7 @@ func (c *clock) Add(d time.Duration) {
 // newCDIServer is newTestServer with a settable clock and a CDI configuration.
 func newCDIServer(t testing.TB, clk *clock, cfg api.CDIConfig) *testServer {
 	t.Helper()
-	c, e := catalog(t)
-	st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "drg.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	logs := &syncBuffer{}
-	srv, err := api.New(api.Config{Catalog: c, Store: st, Engine: e, AccessLog: true, CDI: cfg,
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	ts := &testServer{t: t, URL: hs.URL, srv: srv, st: st, tokens: map[store.Role]string{}, logs: logs}
-	for _, r := range store.Roles {
-		_, tok, err := st.CreateUser(context.Background(), store.CLIActor, "user-"+string(r), r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ts.tokens[r] = tok
-	}
-	return ts
+	return startServer(t, clk.Now, cfg)
 }
 
 // cdiFixtureEncounter returns the encounter of a fixtures/cdi scenario as a POST
@@ -724,5 +700,43 @@ func TestQueryFromStaleReview(t *testing.T) {
 	}
 	if rv := decode[api.CDIReview](t, ts.do("GET", "/v1/encounters/"+e.ID+"/review", cdi, nil).expect(t, 200)); rv.Stale {
 		t.Error("review still stale")
+	}
+}
+
+// TestManualEscalation: a specialist escalates a sent query by hand (to the policy's physician
+// advisor unless named); a draft cannot be escalated, a reason is required, and the query
+// history records who escalated, to whom and why.
+func TestManualEscalation(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 5, 6, 12, 0, 0, 0, time.UTC)}
+	ts := newCDIServer(t, clk, api.CDIConfig{EscalationHours: 24, EscalateTo: "Dr. Advisor"})
+	e := decode[store.Encounter](t, ts.do("POST", "/v1/encounters", cdi, cdiFixtureEncounter(t, "07_sepsis3_positive_with_shock_query")).expect(t, 201))
+	ts.do("POST", "/v1/encounters/"+e.ID+"/review", cdi, nil).expect(t, 200)
+	d := decode[api.QueryDraft](t, ts.do("POST", "/v1/encounters/"+e.ID+"/queries", cdi, map[string]any{"opportunity_id": "rule:sepsis_sofa"}).expect(t, 201))
+	path := "/v1/queries/" + d.Query.ID + "/escalate"
+
+	if p := ts.do("POST", path, cdi, map[string]any{"reason": "no answer"}).expect(t, 409).problem(t); !strings.Contains(p.Detail, "draft") {
+		t.Errorf("escalating a draft: %+v", p)
+	}
+	ts.do("POST", "/v1/queries/"+d.Query.ID+"/send", cdi, nil).expect(t, 200)
+	if p := ts.do("POST", path, cdi, map[string]any{}).expect(t, 422).problem(t); len(p.Errors) != 1 || p.Errors[0].Field != "reason" {
+		t.Errorf("escalation without a reason: %+v", p)
+	}
+	ts.do("POST", path, finance, map[string]any{"reason": "no answer"}).expect(t, 403)
+
+	clk.Add(3 * time.Hour)
+	q := decode[api.QueryView](t, ts.do("POST", path, cdi, map[string]any{"reason": "provider on leave"}).expect(t, 200))
+	if q.State != cdipkg.StateEscalated || q.Escalation == nil || q.Escalation.To != "Dr. Advisor" ||
+		q.Escalation.Reason != "provider on leave" || !q.Escalation.At.Equal(clk.Now()) {
+		t.Fatalf("escalated query %+v (escalation %+v)", q.Query, q.Escalation)
+	}
+	last := q.Audit[len(q.Audit)-1]
+	if last.Action != "escalated" || !strings.Contains(last.Detail, "to Dr. Advisor: provider on leave") {
+		t.Errorf("audit trail %+v", last)
+	}
+	// Escalated twice is a conflict; the answer still closes the escalated query.
+	ts.do("POST", path, cdi, map[string]any{"reason": "again", "to": "CMO"}).expect(t, 409)
+	ans := decode[api.QueryAnswerResult](t, ts.do("POST", "/v1/queries/"+d.Query.ID+"/answer", cdi, map[string]any{"outcome": "agree", "option": 0, "authenticated_by": "P103"}).expect(t, 200))
+	if ans.Query.State != cdipkg.StateClosed {
+		t.Errorf("answered escalated query in state %s", ans.Query.State)
 	}
 }

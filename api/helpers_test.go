@@ -4,16 +4,22 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/msdrg-cdi/drg/api"
 	"github.com/msdrg-cdi/drg/grouper"
 	"github.com/msdrg-cdi/drg/internal/shared"
@@ -76,6 +82,12 @@ func (s *syncBuffer) String() string {
 
 func newTestServer(t testing.TB, extra ...api.Route) *testServer {
 	t.Helper()
+	return startServer(t, func() time.Time { return fixedNow }, api.CDIConfig{}, extra...)
+}
+
+// startServer starts a test server with the given clock, CDI configuration and extra routes.
+func startServer(t testing.TB, now func() time.Time, cfg api.CDIConfig, extra ...api.Route) *testServer {
+	t.Helper()
 	c, e := catalog(t)
 	st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "drg.db"), store.Options{})
 	if err != nil {
@@ -83,8 +95,8 @@ func newTestServer(t testing.TB, extra ...api.Route) *testServer {
 	}
 	t.Cleanup(func() { st.Close() })
 	logs := &syncBuffer{}
-	srv, err := api.New(api.Config{Catalog: c, Store: st, Engine: e, AccessLog: true,
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Now: func() time.Time { return fixedNow }})
+	srv, err := api.New(api.Config{Catalog: c, Store: st, Engine: e, AccessLog: true, CDI: cfg,
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,6 +107,7 @@ func newTestServer(t testing.TB, extra ...api.Route) *testServer {
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
+	t.Cleanup(func() { coverage.record(srv, logs, len(extra) == 0) })
 	ts := &testServer{t: t, URL: hs.URL, srv: srv, st: st, tokens: map[store.Role]string{}, logs: logs}
 	for _, r := range store.Roles {
 		_, tok, err := st.CreateUser(context.Background(), store.CLIActor, "user-"+string(r), r)
@@ -104,6 +117,64 @@ func newTestServer(t testing.TB, extra ...api.Route) *testServer {
 		ts.tokens[r] = tok
 	}
 	return ts
+}
+
+// coverage collects, over the package's tests, every route of the servers they started
+// (test-only extra routes aside) and the routes that answered a request with a status below 400
+// (from the access logs, which name routes by their OpenAPI path).
+var coverage = routeCoverage{routes: map[string]bool{}, served: map[string]bool{}}
+
+type routeCoverage struct {
+	mu             sync.Mutex
+	routes, served map[string]bool // "METHOD /path/{param}"
+}
+
+var ginParam = regexp.MustCompile(`[:*]([a-z_]+)`)
+
+func (rc *routeCoverage) record(srv *api.Server, logs *syncBuffer, routes bool) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if routes {
+		for _, r := range srv.Handler().(*gin.Engine).Routes() {
+			rc.routes[r.Method+" "+ginParam.ReplaceAllString(r.Path, "{$1}")] = true
+		}
+	}
+	for _, line := range strings.Split(logs.String(), "\n") {
+		var l struct {
+			Msg, Method, Route string
+			Status             int
+		}
+		if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "request" && l.Status > 0 && l.Status < 400 {
+			rc.served[l.Method+" "+l.Route] = true
+		}
+	}
+}
+
+// unserved returns the routes no test got a successful answer from, sorted.
+func (rc *routeCoverage) unserved() []string {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	var out []string
+	for r := range rc.routes {
+		if !rc.served[r] {
+			out = append(out, r)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestMain runs the tests and, when the whole suite ran and passed, fails if some route of
+// the API was never answered successfully by any test: every endpoint is exercised over HTTP.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if f := flag.Lookup("test.run"); code == 0 && f != nil && f.Value.String() == "" && !testing.Short() {
+		if missing := coverage.unserved(); len(missing) > 0 {
+			fmt.Fprintf(os.Stderr, "FAIL: %d API routes were never answered with a status < 400 by a test:\n  %s\n", len(missing), strings.Join(missing, "\n  "))
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 // reply is an HTTP response with its body read.

@@ -273,10 +273,13 @@ func validationErrors(err error) []*FieldError {
 	out := make([]*FieldError, 0, len(ve))
 	for _, fe := range ve {
 		parts := strings.Split(fe.Namespace(), ".")
+		if goParts := strings.Split(fe.StructNamespace(), "."); len(parts) > 1 && parts[0] == goParts[0] {
+			parts = parts[1:] // the top-level type's name (absent for an anonymous struct)
+		}
 		var keep []string
-		for i, p := range parts {
-			if i == 0 || (p != "" && p[0] >= 'A' && p[0] <= 'Z') {
-				continue // the top-level type and embedded Go structs
+		for _, p := range parts {
+			if p != "" && p[0] >= 'A' && p[0] <= 'Z' {
+				continue // embedded Go structs
 			}
 			keep = append(keep, p)
 		}
