@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -108,8 +109,13 @@ func runServe(e *env) int {
 	if err != nil {
 		return fail(e, "%v", err)
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "db", st.Dialect(), "grouper_versions", len(cat.MSDRG.Versions),
-		"startup_ms", time.Since(start).Milliseconds())
+	if hint, err := firstAdminHint(e.ctx, st, *dsn); err != nil {
+		return fail(e, "%v", err)
+	} else if hint != "" {
+		log.Warn(hint)
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "ui", "http://"+ln.Addr().String()+"/ui/", "db", st.Dialect(),
+		"grouper_versions", len(cat.MSDRG.Versions), "startup_ms", time.Since(start).Milliseconds())
 	if err := srv.Serve(e.ctx, ln); err != nil {
 		return fail(e, "%v", err)
 	}
@@ -133,4 +139,24 @@ func describeDSN(dsn string) string {
 		return dsn
 	}
 	return fmt.Sprintf("PostgreSQL (%s)", store.DialectPostgres)
+}
+
+// firstAdminHint returns, when the database has no enabled admin user (a new installation),
+// the warning that tells how to create one; "" otherwise. The DSN is repeated only for SQLite
+// (a PostgreSQL DSN may hold a password).
+func firstAdminHint(ctx context.Context, st *store.Store, dsn string) (string, error) {
+	users, err := st.ListUsers(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, u := range users {
+		if u.Role == store.RoleAdmin && !u.Disabled {
+			return "", nil
+		}
+	}
+	cmd := "drg users add --name NAME --role admin"
+	if strings.HasPrefix(dsn, "sqlite:") {
+		cmd = "drg users add --db " + dsn + " --name NAME --role admin"
+	}
+	return fmt.Sprintf("no enabled admin user in the database (%d users): create the first one with `%s`; it prints the API token to sign in with", len(users), cmd), nil
 }

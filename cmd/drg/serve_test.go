@@ -67,7 +67,25 @@ func TestUsersAdd(t *testing.T) {
 type server struct {
 	cmd  *exec.Cmd
 	addr string
-	logs *bytes.Buffer
+	logs *lockedBuffer // its stderr
+}
+
+// lockedBuffer is a bytes.Buffer safe for one writer and concurrent readers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) WriteString(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.WriteString(s)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // startServer runs bin serve on a free loopback port and waits until it listens.
@@ -87,7 +105,7 @@ func startServer(t *testing.T, bin, dsn string) *server {
 			cmd.Wait()
 		}
 	})
-	s := &server{cmd: cmd, logs: &bytes.Buffer{}}
+	s := &server{cmd: cmd, logs: &lockedBuffer{}}
 	addrc := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -131,6 +149,9 @@ func TestSIGKILLDurability(t *testing.T) {
 	token := lines[len(lines)-1]
 
 	srv := startServer(t, bin, dsn)
+	if !strings.Contains(srv.logs.String(), "no enabled admin user in the database (1 users)") { // only the coder
+		t.Errorf("serve does not say how to create the first admin:\n%s", srv.logs.String())
+	}
 	client := &http.Client{Timeout: 10 * time.Second}
 	type ack struct{ id, account string }
 	var mu sync.Mutex
@@ -216,7 +237,7 @@ func TestSIGKILLDurability(t *testing.T) {
 	// Stop it cleanly (SIGTERM drains) and check the file.
 	srv.cmd.Process.Signal(syscall.SIGTERM)
 	if err := srv.cmd.Wait(); err != nil {
-		t.Errorf("server after SIGTERM: %v\n%s", err, srv.logs)
+		t.Errorf("server after SIGTERM: %v\n%s", err, srv.logs.String())
 	}
 	s, err := store.Open(context.Background(), dsn, store.Options{})
 	if err != nil {
@@ -228,5 +249,49 @@ func TestSIGKILLDurability(t *testing.T) {
 	}
 	if _, err := os.Stat(dbPath); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestFirstAdminHint: a new database (or one whose admins are all disabled) makes serve say how
+// to create the first admin; an enabled admin silences it; a PostgreSQL DSN is not repeated.
+func TestFirstAdminHint(t *testing.T) {
+	ctx := context.Background()
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "drg.db")
+	st, err := store.Open(ctx, dsn, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	hint := func(dsn string) string {
+		t.Helper()
+		h, err := firstAdminHint(ctx, st, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	want := "`drg users add --db " + dsn + " --name NAME --role admin`"
+	if h := hint(dsn); !strings.Contains(h, want) || !strings.Contains(h, "(0 users)") {
+		t.Errorf("empty database: %q", h)
+	}
+	if h := hint("postgres://drg:secret@db/drg"); strings.Contains(h, "secret") || !strings.Contains(h, "`drg users add --name NAME --role admin`") {
+		t.Errorf("postgres: %q", h)
+	}
+	if _, _, err := st.CreateUser(ctx, store.CLIActor, "coder1", store.RoleCoder); err != nil {
+		t.Fatal(err)
+	}
+	admin, _, err := st.CreateUser(ctx, store.CLIActor, "admin1", store.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := hint(dsn); h != "" {
+		t.Errorf("with an admin: %q", h)
+	}
+	disabled := true
+	if _, err := st.UpdateUser(ctx, store.CLIActor, admin.ID, store.UserChange{Disabled: &disabled}); err != nil {
+		t.Fatal(err)
+	}
+	if h := hint(dsn); !strings.Contains(h, "(2 users)") {
+		t.Errorf("admin disabled: %q", h)
 	}
 }
