@@ -38,70 +38,103 @@ func codeKey(code string) (key uint64, ok bool) {
 	return key, true
 }
 
-// codeIndex numbers the codes of a table so that every version can keep its per-code data in
-// a slice; it is shared by all versions. It is an open-addressing hash table over packed codes:
-// one probe sequence in one flat array, which matters because code lookups dominate grouping.
-type codeIndex struct {
-	slots []uint64 // packed code << valBits | number; 0 = empty slot
+// codeTable maps packed codes to values: an open-addressing hash table whose slots hold the
+// code next to its value, so that a lookup touches one place in memory (code lookups dominate
+// grouping).
+type codeTable[T any] struct {
+	slots []codeSlot[T]
 	shift uint
 	n     int
 }
 
-// valBits is the width of a code number in an index slot.
-const valBits = 22
+type codeSlot[T any] struct {
+	key uint64 // packed code; 0 = empty slot
+	v   T
+}
 
-func newCodeIndex(capacity int) codeIndex {
+func newCodeTable[T any](capacity int) codeTable[T] {
 	size, shift := 1024, uint(64-10)
-	for size < capacity*3/2 {
+	for size*2/3 < capacity {
 		size *= 2
 		shift--
 	}
-	return codeIndex{slots: make([]uint64, size), shift: shift}
+	return codeTable[T]{slots: make([]codeSlot[T], size), shift: shift}
 }
 
-func (x *codeIndex) slot(k uint64) int {
-	return int((k * 0x9E3779B97F4A7C15) >> x.shift)
+// slot returns the slot holding key k, or the empty slot where it would go.
+func (t *codeTable[T]) slot(k uint64) *codeSlot[T] {
+	mask := len(t.slots) - 1
+	for i := int((k * 0x9E3779B97F4A7C15) >> t.shift); ; i = (i + 1) & mask {
+		if s := &t.slots[i]; s.key == k || s.key == 0 {
+			return s
+		}
+	}
 }
 
-func (x *codeIndex) add(code string) {
+// put stores v under k unless k is present; it reports whether it stored it.
+func (t *codeTable[T]) put(k uint64, v T) bool {
+	s := t.slot(k)
+	if s.key != 0 {
+		return false
+	}
+	if t.n+1 > len(t.slots)*2/3 {
+		panic("grouper: code table full")
+	}
+	s.key, s.v = k, v
+	t.n++
+	return true
+}
+
+// get returns the value of a code (any case), or nil.
+func (t *codeTable[T]) get(code string) *T {
 	k, ok := codeKey(code)
 	if !ok {
-		return
+		return nil
 	}
-	mask := len(x.slots) - 1
-	for i := x.slot(k); ; i = (i + 1) & mask {
-		switch x.slots[i] >> valBits {
-		case k:
-			return
-		case 0:
-			if x.n >= 1<<valBits {
-				panic("grouper: code index full")
-			}
-			x.slots[i] = k<<valBits | uint64(x.n)
-			x.n++
-			return
-		}
+	if s := t.slot(k); s.key != 0 {
+		return &s.v
+	}
+	return nil
+}
+
+// codeIndex numbers the codes of a table so that every version can build its per-code data
+// in a slice; it is shared by all versions.
+type codeIndex struct{ codeTable[int32] }
+
+func newCodeIndex(capacity int) codeIndex { return codeIndex{newCodeTable[int32](capacity)} }
+
+func (x *codeIndex) add(code string) {
+	if k, ok := codeKey(code); ok {
+		x.put(k, int32(x.n))
 	}
 }
 
 // lookup returns the code's number, or -1.
 func (x *codeIndex) lookup(code string) int32 {
-	k, ok := codeKey(code)
-	if !ok {
-		return -1
+	if n := x.get(code); n != nil {
+		return *n
 	}
-	mask := len(x.slots) - 1
-	for i := x.slot(k); ; i = (i + 1) & mask {
-		switch x.slots[i] >> valBits {
-		case k:
-			return int32(x.slots[i] & (1<<valBits - 1))
-		case 0:
-			return -1
-		}
-	}
+	return -1
 }
 
 func (x *codeIndex) len() int { return x.n }
+
+// tableOf builds the lookup table of the codes whose data is present.
+func tableOf[T any](x *codeIndex, data []T, present func(*T) bool) codeTable[T] {
+	n := 0
+	for i := range data {
+		if present(&data[i]) {
+			n++
+		}
+	}
+	t := newCodeTable[T](n)
+	for _, s := range x.slots {
+		if s.key != 0 && present(&data[s.v]) {
+			t.put(s.key, data[s.v])
+		}
+	}
+	return t
+}
 
 // indexes are the code numberings of the diagnosis and procedure tables, and the sorted
 // CC/MCC exclusion groups (not versioned: only the PDX → group assignment is), all shared by
@@ -179,12 +212,7 @@ func buildIndexes(m *tables.MSDRG) *indexes {
 func mapKeys[V any](m map[string]V) []string { return slices.Collect(maps.Keys(m)) }
 
 // diagnosis returns the compiled data of a diagnosis code (any case), or nil.
-func (c *compiled) diagnosis(code string) *cdx {
-	if i := c.ix.dx.lookup(code); i >= 0 && c.dx[i].flags&cdxPresent != 0 {
-		return &c.dx[i]
-	}
-	return nil
-}
+func (c *compiled) diagnosis(code string) *cdx { return c.dxTable.get(code) }
 
 // attrsOf returns the attribute record of a diagnosis (the empty record for nil or an invalid
 // code, whose attributes are never in the mask).
@@ -196,9 +224,4 @@ func (c *compiled) attrsOf(d *cdx) *dxAttrs {
 }
 
 // procedure returns the compiled data of a procedure code (any case), or nil.
-func (c *compiled) procedure(code string) *cpr {
-	if i := c.ix.pr.lookup(code); i >= 0 && c.pr[i].present {
-		return &c.pr[i]
-	}
-	return nil
-}
+func (c *compiled) procedure(code string) *cpr { return c.prTable.get(code) }

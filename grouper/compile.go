@@ -161,8 +161,10 @@ type compiled struct {
 	// (it holds every group the version uses; other versions only append).
 	groupList [][]uint64
 	groupIDs  []int
-	dx        []cdx // by dx code number
-	pr        []cpr // by pr code number
+	dx        []cdx // by dx code number, while compiling
+	pr        []cpr // by pr code number, while compiling
+	dxTable   codeTable[cdx]
+	prTable   codeTable[cpr]
 	clusters  map[string]*ccluster
 	mdcRows   [maxMDC + 1][]*row
 	hacRows   [15][]*node
@@ -274,6 +276,9 @@ func compile(m *tables.MSDRG, ix *indexes, v tables.Version) (*compiled, error) 
 		return nil, err
 	}
 	c.compileTitles(m)
+	c.dxTable = tableOf(&ix.dx, c.dx, func(d *cdx) bool { return d.flags&cdxPresent != 0 })
+	c.prTable = tableOf(&ix.pr, c.pr, func(p *cpr) bool { return p.present })
+	c.dx, c.pr = nil, nil
 	return c, nil
 }
 
