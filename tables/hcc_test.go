@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 )
 
@@ -128,10 +127,7 @@ func TestLoadHCCMalformed(t *testing.T) {
 			}
 			h, err := LoadHCC(2026, dx, hier, labels)
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				oneLine(t, err)
+				wantError(t, err, tt.wantErr)
 				return
 			}
 			if err != nil {

@@ -36,6 +36,20 @@ func date(tb testing.TB, s string) claim.Date {
 }
 
 // oneLine fails when an error message spans several lines.
+// wantError fails unless err is a one-line error containing want and naming each of names.
+func wantError(tb testing.TB, err error, want string, names ...string) {
+	tb.Helper()
+	if err == nil || !strings.Contains(err.Error(), want) {
+		tb.Fatalf("err = %v, want it to contain %q", err, want)
+	}
+	for _, n := range names {
+		if !strings.Contains(err.Error(), n) {
+			tb.Errorf("error %q does not name %s", err, n)
+		}
+	}
+	oneLine(tb, err)
+}
+
 func oneLine(tb testing.TB, err error) {
 	tb.Helper()
 	if strings.ContainsAny(err.Error(), "\r\n") {

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -79,13 +78,7 @@ func TestLoadPOAExemptFixtures(t *testing.T) {
 			p := writeFile(t, t.TempDir(), tt.zipName, poaZip(t, tt.listName, tt.content))
 			l, err := LoadPOAExempt(p)
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				if !strings.Contains(err.Error(), tt.zipName) {
-					t.Errorf("error %q does not name the file %s", err, tt.zipName)
-				}
-				oneLine(t, err)
+				wantError(t, err, tt.wantErr, tt.zipName)
 				return
 			}
 			if err != nil {

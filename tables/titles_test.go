@@ -140,13 +140,7 @@ func TestLoadCodeTitlesFixtures(t *testing.T) {
 			p := writeFile(t, t.TempDir(), tt.zipName, titleZip(t, tt.entry, tt.content))
 			ct, err := LoadCodeTitles(p)
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				if !strings.Contains(err.Error(), tt.zipName) {
-					t.Errorf("error %q does not name %s", err, tt.zipName)
-				}
-				oneLine(t, err)
+				wantError(t, err, tt.wantErr, tt.zipName)
 				return
 			}
 			if err != nil {

@@ -3,7 +3,6 @@ package tables
 import (
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 )
 
@@ -74,10 +73,7 @@ func TestParseWeights(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			w, err := ParseWeights(tt.file, []byte(tt.content))
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
-				}
-				oneLine(t, err)
+				wantError(t, err, tt.wantErr)
 				return
 			}
 			if err != nil {
