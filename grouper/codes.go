@@ -71,18 +71,17 @@ func (t *codeTable[T]) slot(k uint64) *codeSlot[T] {
 	}
 }
 
-// put stores v under k unless k is present; it reports whether it stored it.
-func (t *codeTable[T]) put(k uint64, v T) bool {
+// put stores v under k unless k is present.
+func (t *codeTable[T]) put(k uint64, v T) {
 	s := t.slot(k)
 	if s.key != 0 {
-		return false
+		return
 	}
 	if t.n+1 > len(t.slots)*2/3 {
 		panic("grouper: code table full")
 	}
 	s.key, s.v = k, v
 	t.n++
-	return true
 }
 
 // get returns the value of a code (any case), or nil.

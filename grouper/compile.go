@@ -585,9 +585,9 @@ func (c *compiled) compileFormulas(m *tables.MSDRG) error {
 
 func (c *compiled) compileTitles(m *tables.MSDRG) {
 	pick := func(t map[int][]tables.Description) titles {
-		out := make(titles, 1000)
+		out := make(titles, maxKey(t)+1)
 		for n, ds := range t {
-			if d, ok := tables.Pick(ds, c.version); ok && n >= 0 && n < len(out) {
+			if d, ok := tables.Pick(ds, c.version); ok && n >= 0 {
 				out[n] = d.Text
 			}
 		}
@@ -601,6 +601,15 @@ func (c *compiled) compileTitles(m *tables.MSDRG) {
 			c.hacTitle[n] = s
 		}
 	}
+}
+
+// maxKey returns the largest key of m (0 when empty or negative).
+func maxKey[V any](m map[int]V) int {
+	k := 0
+	for n := range m {
+		k = max(k, n)
+	}
+	return k
 }
 
 // titles are descriptions by number (DRG, base DRG or MDC).

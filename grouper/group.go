@@ -60,7 +60,7 @@ func (s *state) load(cl *claim.Claim) {
 
 	// Look every code up first, in tight loops without dependencies between iterations, so
 	// that the CPU overlaps the cache misses of the tables (they dominate grouping).
-	var dxs [maxSDX + 1]*cdx
+	var dxs [maxSDX]*cdx
 	var prs [maxProcs]*cpr
 	for i, d := range cl.SDX {
 		dxs[i] = c.diagnosis(d.Code)
