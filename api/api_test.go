@@ -106,10 +106,9 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 			}
 		}
 	}
-	ginToOpenAPI := regexp.MustCompile(`[:*]([a-z_]+)`)
 	routed := map[string]bool{}
 	for _, r := range ts.srv.Handler().(*gin.Engine).Routes() {
-		k := r.Method + " " + ginToOpenAPI.ReplaceAllString(r.Path, "{$1}")
+		k := r.Method + " " + ginParam.ReplaceAllString(r.Path, "{$1}")
 		routed[k] = true
 		if !documented[k] {
 			t.Errorf("route %s is not in /openapi.json", k)
