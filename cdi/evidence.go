@@ -391,7 +391,8 @@ func (s *Selector) matches(v *evView) (string, bool) {
 
 // point is one selected fact: an evidence item, a working code or a derived value.
 type point struct {
-	ev      []int // evidence indexes (two for a derived value; none for working codes)
+	kind    string // cite kind (evidence kind, CiteCalculated, CiteProcedure, CiteWorkingCode)
+	ev      []int  // evidence indexes (two for a derived value; none for working codes)
 	t       time.Time
 	v       float64
 	hasV    bool
@@ -457,7 +458,7 @@ func pointOf(v *evView) point {
 	if name == "" {
 		name = e.Kind
 	}
-	return point{ev: []int{v.idx}, t: e.Time, name: name, display: e.Value, unit: e.Unit, source: sourceOf(e),
+	return point{kind: e.Kind, ev: []int{v.idx}, t: e.Time, name: name, display: e.Value, unit: e.Unit, source: sourceOf(e),
 		context: e.Context, role: e.AuthorRole, code: normCode(e.Code), prior: v.prior}
 }
 
@@ -507,7 +508,7 @@ func derive(d *Derive, as, bs []point) []point {
 			x = a.v / (b.v * b.v)
 		}
 		x = math.Round(x*10) / 10
-		p := point{ev: append(slices.Clone(a.ev), b.ev...), t: a.t, v: x, hasV: true, name: d.Name,
+		p := point{kind: CiteCalculated, ev: append(slices.Clone(a.ev), b.ev...), t: a.t, v: x, hasV: true, name: d.Name,
 			display: claim.Number(x), source: fmt.Sprintf("calculated from %s (%s) and %s (%s)", a.name, a.source, b.name, b.source),
 			prior: a.prior}
 		if a.t.IsZero() {

@@ -179,15 +179,19 @@ type IndicatorResult struct {
 // Cite is one clinical fact cited by an opportunity or a query: what, its value, its source
 // document and time, and which evidence items it comes from.
 type Cite struct {
-	Indicator string      `json:"indicator"`
-	Label     string      `json:"label"`
-	Evidence  []int       `json:"evidence,omitempty"` // indexes into Encounter.Evidence
-	Name      string      `json:"name"`
-	Value     claim.Value `json:"value,omitzero"`
-	Unit      string      `json:"unit,omitempty"`
-	Time      time.Time   `json:"time,omitzero"`
-	Source    string      `json:"source,omitempty"`
-	Context   string      `json:"context,omitempty"`
+	Indicator string `json:"indicator"`
+	// Kind is what the fact is: an evidence kind (lab, vital, med, order, note, measurement,
+	// documented_dx), CiteProcedure, CiteCalculated or CiteWorkingCode. Only clinical kinds
+	// support a diagnosis (see Clinical).
+	Kind     string      `json:"kind"`
+	Label    string      `json:"label"`
+	Evidence []int       `json:"evidence,omitempty"` // indexes into Encounter.Evidence
+	Name     string      `json:"name"`
+	Value    claim.Value `json:"value,omitzero"`
+	Unit     string      `json:"unit,omitempty"`
+	Time     time.Time   `json:"time,omitzero"`
+	Source   string      `json:"source,omitempty"`
+	Context  string      `json:"context,omitempty"`
 	// AuthorRole is the role of the author of a note or documented diagnosis.
 	AuthorRole string `json:"author_role,omitempty"`
 	// Detail adds what the indicator computed ("rise of 0.3 mg/dL from 1.0 at … in 40 h").
@@ -197,6 +201,24 @@ type Cite struct {
 	// PriorEncounter marks a fact from before this admission (Q1: labelled as such).
 	PriorEncounter bool `json:"prior_encounter,omitempty"`
 }
+
+// Cite kinds beyond the evidence kinds of claim.Evidence.
+const (
+	CiteProcedure   = "procedure"    // a working ICD-10-PCS code
+	CiteCalculated  = "calculated"   // computed from two facts (P/F ratio, MAP, BMI)
+	CiteWorkingCode = "working_code" // a diagnosis code of the working codes
+)
+
+// clinicalKinds are the cite kinds that are clinical indicators: facts about the patient, not
+// documentation of a diagnosis.
+var clinicalKinds = []string{claim.KindLab, claim.KindVital, claim.KindMed, claim.KindOrder, claim.KindNote,
+	claim.KindMeasurement, CiteProcedure, CiteCalculated}
+
+// Clinical reports whether the cite is a clinical indicator (a lab, vital sign, medication,
+// order, note finding, measurement, procedure or calculated value) rather than the
+// documentation of a diagnosis: a documented or working diagnosis never supports a query
+// option by itself.
+func (c *Cite) Clinical() bool { return c.Code == "" && slices.Contains(clinicalKinds, c.Kind) }
 
 // Text renders the cite for a provider: "SpO2 86 % on room air (ED triage, 2026-04-27 14:05)".
 func (c *Cite) Text() string {
@@ -242,7 +264,7 @@ func (c *Cite) Text() string {
 func fmtTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") }
 
 func (ind *Indicator) cite(p point, detail string) Cite {
-	c := Cite{Indicator: ind.id, Label: ind.Label, Evidence: p.ev, Name: p.name, Value: p.display, Unit: p.unit,
+	c := Cite{Indicator: ind.id, Label: ind.Label, Kind: p.kind, Evidence: p.ev, Name: p.name, Value: p.display, Unit: p.unit,
 		Time: p.t, Source: p.source, Context: p.context, AuthorRole: p.role, Detail: detail, Code: p.code,
 		PriorEncounter: p.prior}
 	if p.excerpt != "" {

@@ -380,11 +380,11 @@ func (rc *reviewCtx) candidate(code string) CandidateCode {
 func (rc *reviewCtx) collectDocs() {
 	if p := rc.base.PDX; p != nil && p.Code != "" {
 		rc.docs = append(rc.docs, docCode{code: p.Code, provider: true, working: true, pdx: true,
-			cite: Cite{Name: rc.nameOf(p.Code), Code: p.Code, Source: "working codes (principal)"}})
+			cite: Cite{Kind: CiteWorkingCode, Name: rc.nameOf(p.Code), Code: p.Code, Source: "working codes (principal)"}})
 	}
 	for _, d := range rc.base.SDX {
 		rc.docs = append(rc.docs, docCode{code: d.Code, provider: true, working: true,
-			cite: Cite{Name: rc.nameOf(d.Code), Code: d.Code, Source: "working codes"}})
+			cite: Cite{Kind: CiteWorkingCode, Name: rc.nameOf(d.Code), Code: d.Code, Source: "working codes"}})
 	}
 	for i := range rc.views {
 		v := &rc.views[i]
@@ -395,7 +395,7 @@ func (rc *reviewCtx) collectDocs() {
 		p := pointOf(v)
 		p.name = rc.nameOf(code)
 		rc.docs = append(rc.docs, docCode{code: code, provider: claim.IsProvider(v.role),
-			cite: Cite{Label: "documented diagnosis", Evidence: p.ev, Name: p.name, Time: p.t, Source: p.source,
+			cite: Cite{Label: "documented diagnosis", Kind: claim.KindDocumentedDx, Evidence: p.ev, Name: p.name, Time: p.t, Source: p.source,
 				AuthorRole: v.ev.AuthorRole, Code: code, PriorEncounter: p.prior}})
 	}
 }
@@ -456,14 +456,14 @@ func (rc *reviewCtx) pointsOf(id string) []point {
 	case s.Kind == SelectCode:
 		for _, d := range rc.docs {
 			if d.provider && hasCodePrefix(d.code, s.Codes) {
-				pts = append(pts, point{ev: d.cite.Evidence, t: d.cite.Time, name: d.cite.Name, source: d.cite.Source,
+				pts = append(pts, point{kind: d.cite.Kind, ev: d.cite.Evidence, t: d.cite.Time, name: d.cite.Name, source: d.cite.Source,
 					role: d.cite.AuthorRole, code: d.code, prior: d.cite.PriorEncounter})
 			}
 		}
 	case s.Kind == SelectProcedure:
 		for _, p := range rc.base.Procedures {
 			if len(s.Codes) == 0 || hasCodePrefix(strings.ToUpper(p.Code), s.Codes) {
-				pt := point{name: "procedure " + p.Code, code: p.Code, source: "working procedure codes"}
+				pt := point{kind: CiteProcedure, name: "procedure " + p.Code, code: p.Code, source: "working procedure codes"}
 				if p.Date != nil {
 					pt.t = p.Date.Time()
 				}

@@ -57,23 +57,28 @@ func IsProvider(role string) bool { return role == RolePhysician || role == Role
 // Evidence is one clinical fact of an encounter: a lab result, a vital sign, a medication
 // administration, an order or treatment, a note excerpt, or a documented diagnosis.
 type Evidence struct {
-	Kind           string    `json:"kind"`
-	Name           string    `json:"name,omitempty"`
-	LOINC          string    `json:"loinc,omitempty"`
-	Value          Value     `json:"value,omitzero"`
-	Unit           string    `json:"unit,omitempty"`
-	ReferenceRange string    `json:"reference_range,omitempty"`
-	Time           time.Time `json:"time,omitzero"`
-	Source         string    `json:"source,omitempty"`  // source system or document (LAB, ED triage, MAR…)
-	Context        string    `json:"context,omitempty"` // e.g. "room air", "on 4 L nasal cannula"
-	Route          string    `json:"route,omitempty"`
-	Dose           string    `json:"dose,omitempty"`
-	NoteType       string    `json:"note_type,omitempty"`
-	AuthorRole     string    `json:"author_role,omitempty"`
-	Author         *Provider `json:"author,omitempty"`
-	Text           string    `json:"text,omitempty"`
-	Code           string    `json:"code,omitempty"` // ICD-10-CM code of a documented diagnosis
-	POA            string    `json:"poa,omitempty"`
+	Kind           string `json:"kind"`
+	Name           string `json:"name,omitempty"`
+	LOINC          string `json:"loinc,omitempty"`
+	Value          Value  `json:"value,omitzero"`
+	Unit           string `json:"unit,omitempty"`
+	ReferenceRange string `json:"reference_range,omitempty"`
+	// Specimen is the fluid or specimen a lab result was measured on (arterial blood, venous
+	// blood, urine, CSF…): part of a lab's identity, as urine pH is not arterial pH.
+	Specimen string `json:"specimen,omitempty"`
+	// Method is how a value was obtained when it matters (point of care, calculated, measured).
+	Method     string    `json:"method,omitempty"`
+	Time       time.Time `json:"time,omitzero"`
+	Source     string    `json:"source,omitempty"`  // source system or document (LAB, ED triage, MAR…)
+	Context    string    `json:"context,omitempty"` // e.g. "room air", "on 4 L nasal cannula"
+	Route      string    `json:"route,omitempty"`
+	Dose       string    `json:"dose,omitempty"`
+	NoteType   string    `json:"note_type,omitempty"`
+	AuthorRole string    `json:"author_role,omitempty"`
+	Author     *Provider `json:"author,omitempty"`
+	Text       string    `json:"text,omitempty"`
+	Code       string    `json:"code,omitempty"` // ICD-10-CM code of a documented diagnosis
+	POA        string    `json:"poa,omitempty"`
 }
 
 // Value is an evidence result: a number where the result is numeric, otherwise text (culture
