@@ -313,7 +313,7 @@ func TestSentQueryImmutable(t *testing.T) {
 func TestQueryEscalation(t *testing.T) {
 	clk := &clock{t: time.Date(2026, 5, 6, 12, 0, 0, 0, time.UTC)}
 	ts := newCDIServer(t, clk, api.CDIConfig{EscalationHours: 24, EscalateTo: "Dr. Advisor"})
-	e := decode[store.Encounter](t, ts.do("POST", "/v1/encounters", cdi, cdiFixtureEncounter(t, "07_sepsis3_positive_with_shock_query")).expect(t, 201))
+	e := decode[store.Encounter](t, ts.do("POST", "/v1/encounters", cdi, cdiFixtureEncounter(t, "07_sepsis3_positive_no_shock_without_pressor")).expect(t, 201))
 	rv := decode[api.CDIReview](t, ts.do("POST", "/v1/encounters/"+e.ID+"/review", cdi, nil).expect(t, 200))
 	if findOpp(rv.Review, "rule:sepsis_sofa") == nil {
 		t.Fatalf("no sepsis opportunity: %d opportunities", len(rv.Review.Opportunities))
@@ -709,7 +709,7 @@ func TestQueryFromStaleReview(t *testing.T) {
 func TestManualEscalation(t *testing.T) {
 	clk := &clock{t: time.Date(2026, 5, 6, 12, 0, 0, 0, time.UTC)}
 	ts := newCDIServer(t, clk, api.CDIConfig{EscalationHours: 24, EscalateTo: "Dr. Advisor"})
-	e := decode[store.Encounter](t, ts.do("POST", "/v1/encounters", cdi, cdiFixtureEncounter(t, "07_sepsis3_positive_with_shock_query")).expect(t, 201))
+	e := decode[store.Encounter](t, ts.do("POST", "/v1/encounters", cdi, cdiFixtureEncounter(t, "07_sepsis3_positive_no_shock_without_pressor")).expect(t, 201))
 	ts.do("POST", "/v1/encounters/"+e.ID+"/review", cdi, nil).expect(t, 200)
 	d := decode[api.QueryDraft](t, ts.do("POST", "/v1/encounters/"+e.ID+"/queries", cdi, map[string]any{"opportunity_id": "rule:sepsis_sofa"}).expect(t, 201))
 	path := "/v1/queries/" + d.Query.ID + "/escalate"

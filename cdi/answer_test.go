@@ -22,7 +22,7 @@ func TestApplyAnswer(t *testing.T) {
 		wantSDX              []string
 		drgBefore, drgAfter  int
 	}{
-		{"07_sepsis3_positive_with_shock_query", "rule:sepsis_sofa", "Severe sepsis", nil, OutcomeAgree, "A419", []string{"J189", "R6520"}, 195, 871},
+		{"07_sepsis3_positive_no_shock_without_pressor", "rule:sepsis_sofa", "Severe sepsis", nil, OutcomeAgree, "A419", []string{"J189", "R6520"}, 195, 871},
 		{"33_pneumonia_pseudomonas_principal", "rule:pneumonia_organism", "Pneumonia due to Pseudomonas", nil, OutcomeAgree, "J151", nil, 195, 179},
 		{"10_sepsis_clinical_validation", "cv:sepsis_sofa", "Sepsis, unspecified organism was ruled out", nil, OutcomeAgree, "N390", nil, 872, 690},
 		{"38_pressure_injury_missing_poa", "poa:L89154", "Yes", nil, OutcomeAgree, "J189", []string{"L89154"}, 999, 193},

@@ -10,92 +10,19 @@ import (
 	"github.com/msdrg-cdi/drg/tables"
 )
 
-// nonProviderConflicts raises a conflict for each diagnosis documented by a nurse, dietitian
-// or other clinician and by no provider. When a fired rule covers the diagnosis (the
-// malnutrition rule and a dietitian's malnutrition assessment), the documentation is cited
-// by that rule's opportunity instead, which then carries the query.
-func (rc *reviewCtx) nonProviderConflicts(opps []Opportunity) []Opportunity {
-	byCode := map[string][]Cite{}
-	var order []string
-	for _, d := range rc.docs {
-		if d.provider || hasCodePrefix(d.code, rc.rules.NonProviderReportable) || rc.providerDocumented(d.code) {
-			continue
-		}
-		cite := d.cite
-		cite.Indicator, cite.Label = "non_provider_documentation", "diagnosis documented by "+cite.AuthorRole
-		if rc.absorb(opps, d.code, cite) {
-			continue
-		}
-		if _, ok := byCode[d.code]; !ok {
-			order = append(order, d.code)
-		}
-		byCode[d.code] = append(byCode[d.code], cite)
-	}
-	var out []Opportunity
-	for _, code := range order {
-		cites := byCode[code]
-		o := Opportunity{ID: "conflict:non_provider:" + code, Kind: KindConflict, Reason: ReasonNonProviderDocumentation,
-			Condition: rc.nameOf(code), Candidates: []CandidateCode{rc.candidate(code)}, Indicators: cites,
-			Documentation: cites, Strength: 0.6, Terms: []string{strings.ToLower(rc.nameOf(code))}}
-		o.POA = rc.assumePOA(cites)
-		o.Explain = fmt.Sprintf("%s is documented by %s only; no provider documents it", code, rolesOf(cites))
-		out = append(out, o)
-	}
-	return out
-}
-
-func rolesOf(cites []Cite) string {
-	var roles []string
-	for _, c := range cites {
-		if !slices.Contains(roles, c.AuthorRole) {
-			roles = append(roles, c.AuthorRole)
-		}
-	}
-	return strings.Join(roles, ", ")
-}
-
-// providerDocumented reports whether a provider documented (or the working codes hold) code.
-func (rc *reviewCtx) providerDocumented(code string) bool {
-	for i := range rc.docs {
-		if rc.docs[i].provider && rc.docs[i].code == code {
-			return true
-		}
-	}
-	return false
-}
-
-// absorb adds a non-provider documentation to the fired rule opportunity that covers the
-// code, and reports whether there was one.
-func (rc *reviewCtx) absorb(opps []Opportunity, code string, cite Cite) bool {
-	for i := range opps {
-		o := &opps[i]
-		if o.Rule == "" || (o.Kind != KindNewDiagnosis && o.Kind != KindSpecificity) {
-			continue
-		}
-		rule := rc.rules.Rules[o.Rule]
-		if rule == nil {
-			continue
-		}
-		covered := hasCodePrefix(code, rule.Documented) || hasCodePrefix(code, rule.Unspecified)
-		for _, c := range o.Candidates {
-			covered = covered || len(c.Code) >= 3 && len(code) >= 3 && c.Code[:3] == code[:3]
-		}
-		if covered {
-			o.Indicators = append(o.Indicators, cite)
-			return true
-		}
-	}
-	return false
-}
+// Documentation opportunities: conflicting provider documentation and secondary diagnoses
+// whose present-on-admission status is missing. They are about the documentation itself;
+// their options are diagnoses already documented.
 
 // providerConflicts raises a conflict for each conflict group two members of which are
-// documented by providers.
+// documented by providers. The members are listed in the order they were documented; the
+// group's indicators that are met are cited with the documentation.
 func (rc *reviewCtx) providerConflicts() []Opportunity {
 	var out []Opportunity
 	for _, id := range slices.Sorted(maps.Keys(rc.rules.ConflictGroups)) {
 		g := rc.rules.ConflictGroups[id]
 		hit := map[int][]docCode{}
-		for _, d := range rc.docs {
+		for _, d := range rc.facts.docs {
 			if !d.provider || d.working {
 				continue
 			}
@@ -111,41 +38,37 @@ func (rc *reviewCtx) providerConflicts() []Opportunity {
 		}
 		o := Opportunity{ID: "conflict:" + id, Kind: KindConflict, Reason: ReasonConflictingDocumentation, Rule: id,
 			Condition: g.Condition, Strength: 0.6}
-		var codes []string
+		var docs []docCode
 		for _, m := range slices.Sorted(maps.Keys(hit)) {
-			for _, d := range hit[m] {
-				c := d.cite
-				c.Indicator, c.Label = "conflicting_documentation", "documented diagnosis"
-				o.Documentation = append(o.Documentation, c)
-				if !slices.Contains(codes, d.code) {
-					codes = append(codes, d.code)
-				}
+			docs = append(docs, hit[m]...)
+		}
+		slices.SortStableFunc(docs, func(a, b docCode) int { return a.cite.Time.Compare(b.cite.Time) })
+		var codes []string
+		for _, d := range docs {
+			c := d.cite
+			c.Indicator, c.Label = "conflicting_documentation", "documented diagnosis"
+			o.Documentation = append(o.Documentation, c)
+			if !slices.Contains(codes, d.code) {
+				codes = append(codes, d.code)
 			}
 		}
-		o.Indicators = o.Documentation
+		o.Indicators = slices.Clone(o.Documentation)
+		for _, iid := range g.Indicators {
+			if r := rc.ind.result(iid); r.Met {
+				o.Indicators = append(o.Indicators, r.Cited...)
+			}
+		}
+		o.Indicators = dedupeCites(o.Indicators)
 		for _, c := range codes {
 			o.Candidates = append(o.Candidates, rc.candidate(c))
 			o.Terms = append(o.Terms, strings.ToLower(rc.nameOf(c)))
 		}
-		// The most severe documented member first: it is the one measured.
-		slices.SortStableFunc(o.Candidates, func(a, b CandidateCode) int { return cmp.Compare(levelRank(a.Level), levelRank(b.Level)) })
-		o.POA = rc.assumePOA(o.Indicators)
+		o.POA = rc.assumePOA(o.Documentation)
 		o.Explain = fmt.Sprintf("providers document conflicting diagnoses: %s", strings.Join(codes, " vs "))
+		o.Query = planConflict(&o)
 		out = append(out, o)
 	}
 	return out
-}
-
-func levelRank(l string) int {
-	switch l {
-	case "MCC":
-		return 0
-	case "CC":
-		return 1
-	case "NCC":
-		return 2
-	}
-	return 3
 }
 
 // hacRelevant reports whether a code takes part in a hospital-acquired condition as a
@@ -179,7 +102,7 @@ func (rc *reviewCtx) missingPOA() []Opportunity {
 		o := Opportunity{ID: "poa:" + d.Code, Kind: KindConflict, Reason: ReasonMissingPOA, Condition: rc.nameOf(d.Code),
 			Candidates: []CandidateCode{rc.candidate(d.Code)}, Replaces: []string{d.Code}, POA: "Y", Strength: 0.5,
 			Terms: []string{strings.ToLower(rc.nameOf(d.Code))}}
-		for _, doc := range rc.docs {
+		for _, doc := range rc.facts.docs {
 			if doc.code == d.Code && !doc.working {
 				o.Documentation = append(o.Documentation, doc.cite)
 			}
@@ -191,9 +114,7 @@ func (rc *reviewCtx) missingPOA() []Opportunity {
 			if !ruleCovers(rule, d.Code) {
 				continue
 			}
-			for _, iid := range rc.ruleSupport(rule) {
-				o.Indicators = append(o.Indicators, rc.indicator(iid).Cited...)
-			}
+			o.Indicators = append(o.Indicators, rc.ind.cites(&rule.Criteria)...)
 		}
 		o.Indicators = dedupeCites(o.Indicators)
 		status := "no POA indicator"
@@ -201,6 +122,7 @@ func (rc *reviewCtx) missingPOA() []Opportunity {
 			status = "POA U (documentation insufficient)"
 		}
 		o.Explain = fmt.Sprintf("%s has %s and is a hospital-acquired-condition code: its POA status decides whether it counts", d.Code, status)
+		o.Query = planPOA(&o)
 		out = append(out, o)
 	}
 	return out
@@ -219,97 +141,73 @@ func ruleCovers(rule *Rule, code string) bool {
 	return false
 }
 
-// specificity finds, for each documented secondary diagnosis, the codes of the same
-// ICD-10-CM category with a higher CC/MCC level that the principal diagnosis does not
-// exclude, keeping the closest ones (longest common prefix) whose title names the same
-// condition (see titleStem: hyperlipidemia is not made more specific by Barth syndrome).
-// Codes a rule already raised a specificity opportunity for are skipped.
-func (rc *reviewCtx) specificity(opps []Opportunity) []Opportunity {
+// CodingHint tells a coder that a documented code names its condition without specificity
+// and that its category holds more specific codes. It is read from the code titles alone
+// (never from CC/MCC levels) and it is not a query: a query needs evidence.
+type CodingHint struct {
+	Code  string `json:"code"`
+	Title string `json:"title,omitempty"`
+	// MoreSpecific are codes of the same category naming the same condition more
+	// specifically (at most Rules.Specificity.MaxOptions, in code order); Count is how many
+	// there are.
+	MoreSpecific []CandidateCode `json:"more_specific"`
+	Count        int             `json:"count"`
+	Message      string          `json:"message"`
+}
+
+// hints lists the documented codes whose title says "unspecified" and whose category has
+// more specific codes of the same condition, except those an opportunity is already about.
+func (rc *reviewCtx) hints(opps []Opportunity) []CodingHint {
 	covered := map[string]bool{}
 	for _, o := range opps {
-		if o.Kind == KindSpecificity || o.Kind == KindClinicalValidation {
-			for _, r := range o.Replaces {
-				covered[r] = true
-			}
+		for _, r := range o.Replaces {
+			covered[r] = true
 		}
 	}
-	pdx := ""
-	if rc.base.PDX != nil {
-		pdx = rc.base.PDX.Code
-	}
-	var out []Opportunity
+	var out []CodingHint
 	seen := map[string]bool{}
-	for _, d := range rc.docs {
-		if !d.provider || d.pdx || d.code == pdx || seen[d.code] || covered[d.code] ||
-			hasCodePrefix(d.code, rc.rules.Specificity.ExcludeCategories) {
+	for _, d := range rc.facts.docs {
+		if !d.provider || seen[d.code] || covered[d.code] || hasCodePrefix(d.code, rc.rules.Specificity.ExcludeCategories) {
 			continue
 		}
 		seen[d.code] = true
-		sibs := rc.siblings(d.code, pdx)
+		title := rc.title(d.code)
+		if !strings.Contains(strings.ToLower(title), "unspecified") {
+			continue
+		}
+		sibs := rc.moreSpecific(d.code, title)
 		if len(sibs) == 0 {
 			continue
 		}
-		o := Opportunity{ID: "spec:" + d.code, Kind: KindSpecificity, Reason: ReasonSiblingAtHigherLevel,
-			Condition: rc.nameOf(d.code), Replaces: []string{d.code}, Strength: 0.2,
-			Terms: []string{strings.ToLower(rc.nameOf(d.code))}}
-		for _, doc := range rc.docs {
-			if doc.code == d.code {
-				c := doc.cite
-				c.Indicator, c.Label = "documented_diagnosis", "documented diagnosis"
-				o.Documentation = append(o.Documentation, c)
-				if !doc.working {
-					o.Indicators = append(o.Indicators, c)
-				}
-			}
+		h := CodingHint{Code: d.code, Title: title, Count: len(sibs)}
+		for _, s := range sibs[:min(len(sibs), rc.rules.Specificity.MaxOptions)] {
+			h.MoreSpecific = append(h.MoreSpecific, CandidateCode{Code: s, Title: rc.title(s)})
 		}
-		more := len(sibs) - rc.rules.Specificity.MaxOptions
-		if more > 0 {
-			sibs = sibs[:rc.rules.Specificity.MaxOptions]
-		}
-		for _, s := range sibs {
-			o.Candidates = append(o.Candidates, rc.candidate(s))
-		}
-		lvl, _ := rc.level(d.code)
-		o.Explain = fmt.Sprintf("%s (%s) has codes of a higher level in its category not excluded by the principal diagnosis: %s", d.code, lvl, strings.Join(sibs, ", "))
-		if more > 0 {
-			o.Explain += fmt.Sprintf(" and %d more", more)
-		}
-		o.POA = rc.poaOf(d.code)
-		out = append(out, o)
+		h.Message = fmt.Sprintf("%s (%s) names its condition without specificity; its category has %d more specific codes. Code from the documentation; query only when the record holds evidence of a particular one.", d.code, title, len(sibs))
+		out = append(out, h)
 	}
 	return out
 }
 
-// siblings returns the codes of code's category with a higher level than code in the
-// review's version, not excluded as CC/MCC by pdx, with the same seventh character, sharing
-// the longest prefix with code; ordered by level then code.
-func (rc *reviewCtx) siblings(code, pdx string) []string {
-	lvl, ok := rc.level(code)
-	if !ok || lvl == tables.MCC || len(code) < 3 {
+// moreSpecific returns the codes of code's category, valid in the review's version, naming
+// the same condition (see titleStem) and sharing the longest prefix with code, with the same
+// seventh character; in code order.
+func (rc *reviewCtx) moreSpecific(code, title string) []string {
+	if len(code) < 3 {
 		return nil
 	}
-	var excl map[string]struct{}
-	if rec, ok := tables.Pick(rc.e.cat.MSDRG.PdxExclusions[pdx], rc.v); ok && pdx != "" {
-		excl = rc.e.exclusionSet(rec.Group)
-	}
-	stem := titleStem(rc.title(code))
+	stem := titleStem(title)
 	best := 0
 	var out []string
 	for _, s := range rc.e.category(code[:3]) {
-		if s == code {
-			continue
-		}
-		sl, ok := rc.level(s)
-		if !ok || sl >= lvl {
-			continue
-		}
-		if _, x := excl[s]; x {
+		if s == code || !rc.valid(s) {
 			continue
 		}
 		if len(code) == 7 && len(s) == 7 && s[6] != code[6] {
 			continue
 		}
-		if stem != "" && !strings.Contains(strings.ToLower(rc.title(s)), stem) {
+		t := strings.ToLower(rc.title(s))
+		if stem != "" && !strings.Contains(t, stem) || strings.Contains(t, "unspecified") {
 			continue
 		}
 		n := commonPrefix(code, s)
@@ -320,14 +218,7 @@ func (rc *reviewCtx) siblings(code, pdx string) []string {
 			out = append(out, s)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b string) int {
-		la, _ := rc.level(a)
-		lb, _ := rc.level(b)
-		if c := cmp.Compare(la, lb); c != 0 {
-			return c
-		}
-		return strings.Compare(a, b)
-	})
+	slices.SortFunc(out, cmp.Compare[string])
 	return out
 }
 
@@ -367,19 +258,4 @@ func (e *Engine) category(cat string) []string {
 		}
 	})
 	return e.categories[cat]
-}
-
-// exclusionSet returns the codes of a CC/MCC exclusion group as a set, built once.
-func (e *Engine) exclusionSet(group int) map[string]struct{} {
-	e.exclMu.Lock()
-	defer e.exclMu.Unlock()
-	s, ok := e.excl[group]
-	if !ok {
-		s = map[string]struct{}{}
-		for _, c := range e.cat.MSDRG.ExclusionGroups[group] {
-			s[c] = struct{}{}
-		}
-		e.excl[group] = s
-	}
-	return s
 }

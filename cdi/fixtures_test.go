@@ -24,6 +24,8 @@ type fixture struct {
 		WorkingDRG    int                  `json:"working_drg"`
 		Opportunities map[string]expectOpp `json:"opportunities"`
 		Rules         map[string]string    `json:"rules"`
+		// Hints are the codes with a coder hint (exact; absent: not checked).
+		Hints []string `json:"hints"`
 	} `json:"expect"`
 }
 
@@ -45,6 +47,15 @@ type expectOpp struct {
 	QueryFormat string              `json:"query_format"`
 	// Queryable false: no indicator has a source and a time, so no query can be generated.
 	Queryable *bool `json:"queryable"`
+	// Options are the options the query plan offers, in order, each with the indicators it
+	// cites (exact; absent: not checked).
+	Options []expectOption `json:"options"`
+}
+
+// expectOption is an option a query plan must offer and the indicators it must cite.
+type expectOption struct {
+	Text       string   `json:"text"`
+	Indicators []string `json:"indicators"`
 }
 
 func loadFixtures(t *testing.T) map[string]*fixture {
@@ -91,6 +102,27 @@ func (f *fixture) review(t *testing.T, e *Engine) *Review {
 	return rev
 }
 
+// stages runs the first stages of a review of the fixture (facts and indicators) and returns
+// them, for tests that check the later stages against them.
+func (f *fixture) stages(t *testing.T, e *Engine) *reviewCtx {
+	t.Helper()
+	rules := DefaultRules()
+	if len(f.RulesOverride) > 0 {
+		r, err := rules.Override(f.RulesOverride)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rules = r
+	}
+	rc := &reviewCtx{e: e, enc: &f.Encounter, rules: rules}
+	if err := rc.prepare(f.Now); err != nil {
+		t.Fatal(err)
+	}
+	rc.facts = readFacts(rc.enc, &rc.base, rules, rc.nameOf)
+	rc.ind = newIndicators(rules, rc.facts, &rc.base, rc.operatingRoom(), rc.warn)
+	return rc
+}
+
 // TestFixtures reviews every scenario of fixtures/cdi with the real grouper and tables and
 // checks which opportunities fire (exactly), their kind, codes, cited indicators and values,
 // DRGs before and after, weight delta, HCCs gained and zero-impact reason, and rule
@@ -122,6 +154,16 @@ func TestFixtures(t *testing.T) {
 				if o := got[id]; o != nil {
 					checkOpportunity(t, o, want)
 				}
+			}
+			var hints []string
+			for _, h := range rev.Hints {
+				hints = append(hints, h.Code)
+			}
+			if f.Expect.Hints != nil && !slices.Equal(hints, f.Expect.Hints) {
+				t.Errorf("hints = %v, want %v", hints, f.Expect.Hints)
+			}
+			for i := range rev.Opportunities {
+				checkOptionEvidence(t, &rev.Opportunities[i])
 			}
 			for rule, status := range f.Expect.Rules {
 				if r := ruleResult(rev, rule); r == nil || r.Status != status {
@@ -204,6 +246,54 @@ func checkOpportunity(t *testing.T, o *Opportunity, w expectOpp) {
 	if w.QueryFormat != "" && o.Query.Format != w.QueryFormat {
 		t.Errorf("%s: query format %s, want %s", o.ID, o.Query.Format, w.QueryFormat)
 	}
+	if w.Options != nil {
+		got := optionIndicators(o)
+		if len(got) != len(w.Options) {
+			t.Errorf("%s: options %+v, want %+v", o.ID, got, w.Options)
+		} else {
+			for i := range got {
+				want := slices.Sorted(slices.Values(w.Options[i].Indicators))
+				if got[i].Text != w.Options[i].Text || !slices.Equal(got[i].Indicators, want) {
+					t.Errorf("%s: option %d = %+v, want %+v", o.ID, i, got[i], w.Options[i])
+				}
+			}
+		}
+	}
+}
+
+// checkOptionEvidence: every option naming a diagnosis not documented cites clinical
+// indicators of its own, and no option cites documentation of a diagnosis as support.
+func checkOptionEvidence(t *testing.T, o *Opportunity) {
+	t.Helper()
+	for _, op := range o.Query.Options {
+		clinical := 0
+		for _, i := range op.Indicators {
+			if c := o.Indicators[i]; c.Clinical() {
+				clinical++
+			} else {
+				t.Errorf("%s: option %q cites %s (%s), which is not a clinical indicator", o.ID, op.Text, c.Name, c.Kind)
+			}
+		}
+		if op.Kind == OptionDiagnosis && !op.Documented && clinical == 0 {
+			t.Errorf("%s: option %q names an undocumented diagnosis without clinical evidence of its own", o.ID, op.Text)
+		}
+	}
+}
+
+// optionIndicators lists the indicators each option of an opportunity's plan cites.
+func optionIndicators(o *Opportunity) []expectOption {
+	var out []expectOption
+	for _, op := range o.Query.Options {
+		e := expectOption{Text: op.Text, Indicators: []string{}}
+		for _, i := range op.Indicators {
+			if id := o.Indicators[i].Indicator; !slices.Contains(e.Indicators, id) {
+				e.Indicators = append(e.Indicators, id)
+			}
+		}
+		slices.Sort(e.Indicators)
+		out = append(out, e)
+	}
+	return out
 }
 
 func ruleResult(rev *Review, id string) *RuleResult {

@@ -70,13 +70,15 @@ func (rc *reviewCtx) impactOf(o *Opportunity) Impact {
 			w.setPOA[c] = "Y"
 		}
 	case o.Reason == ReasonConflictingDocumentation:
-		// The most severe documented member is measured; the others leave the working codes.
-		if len(o.Candidates) > 0 {
-			w.add = []claim.Dx{{Code: o.Candidates[0].Code, POA: o.POA}}
-			for _, c := range o.Candidates[1:] {
+		// The member documented last is measured; the others leave the working codes.
+		if n := len(o.Candidates); n > 0 {
+			w.add = []claim.Dx{{Code: o.Candidates[n-1].Code, POA: o.POA}}
+			for _, c := range o.Candidates[:n-1] {
 				w.remove = append(w.remove, c.Code)
 			}
 		}
+	case len(o.Candidates) == 0:
+		return Impact{Version: int(rc.v), NoImpact: "open-ended query: the impact depends on the provider's answer"}
 	default:
 		poa := o.POA
 		for _, r := range o.Replaces {
@@ -84,11 +86,7 @@ func (rc *reviewCtx) impactOf(o *Opportunity) Impact {
 				poa = p
 			}
 		}
-		cands := o.Candidates
-		if o.Reason == ReasonSiblingAtHigherLevel && len(cands) > 1 {
-			cands = cands[:1] // alternatives: the first (highest level) is measured
-		}
-		for _, c := range cands {
+		for _, c := range o.Candidates {
 			w.add = append(w.add, claim.Dx{Code: c.Code, POA: poa})
 		}
 		w.remove = o.Replaces

@@ -20,21 +20,39 @@ import (
 //     apart (creatinine +0.3 mg/dL in 48 h, hemoglobin −2 g/dL);
 //   - ratio: Ratio — a value at least Min times a baseline: the lowest earlier value within
 //     Hours, or a value labelled baseline / from a prior encounter;
-//   - presence: none of the above — an item exists (an order, a medication, a note phrase).
+//   - presence: none of the above — an item exists (an order, a medication, a note phrase);
+//   - score: Score — the rise of an organ-dysfunction score (SOFA) over its baseline.
 //
 // TextAny narrows the selected notes or text results to those containing a phrase outside a
-// negated clause. Count, Latest, SpanDays and AgeMin refine any type.
+// negated clause. Near, NotNear and BeforeFirst keep the facts close to, away from, or before
+// other facts (an antibiotic with a culture drawn; a vasopressor outside the operating room;
+// creatinine before dialysis). Count, Latest, SpanDays, SpanHours and AgeMin refine any type.
 type Indicator struct {
 	// Label describes the indicator to specialists ("SpO2 < 91 % on room air").
 	Label string `json:"label"`
 	// Of is the selector id.
 	Of string `json:"of"`
 	// TextAny: phrases one of which the note text or text result must contain.
-	TextAny []string    `json:"text_any,omitempty"`
-	Op      string      `json:"op,omitempty"`
-	Value   *float64    `json:"value,omitempty"`
-	Change  *ChangeSpec `json:"change,omitempty"`
-	Ratio   *RatioSpec  `json:"ratio,omitempty"`
+	TextAny []string `json:"text_any,omitempty"`
+	Op      string   `json:"op,omitempty"`
+	Value   *float64 `json:"value,omitempty"`
+	// Below, with op ">=", bounds a range: value ≤ v < below (an eGFR of CKD stage 3b).
+	Below  *float64    `json:"below,omitempty"`
+	Change *ChangeSpec `json:"change,omitempty"`
+	Ratio  *RatioSpec  `json:"ratio,omitempty"`
+	// Score names a score of the rules (Rules.Scores) whose rise over baseline is compared
+	// with Op and Value.
+	Score string `json:"score,omitempty"`
+	// Near keeps the facts that have a fact of another selector within the window.
+	Near *Window `json:"near,omitempty"`
+	// NotNear drops the facts that have a fact of another selector within the window.
+	NotNear *Window `json:"not_near,omitempty"`
+	// BeforeFirst keeps the facts earlier than the first fact of a selector (creatinine
+	// before the first dialysis: KDIGO does not apply once it starts).
+	BeforeFirst string `json:"before_first,omitempty"`
+	// SpanHours requires matching facts at least this many hours apart (a treatment course,
+	// not a single dose).
+	SpanHours float64 `json:"span_hours,omitempty"`
 	// Count is the minimum number of matching items (default 1).
 	Count int `json:"count,omitempty"`
 	// Latest compares only the most recent value.
@@ -63,19 +81,53 @@ type ChangeSpec struct {
 type RatioSpec struct {
 	Min   float64 `json:"min"`
 	Hours float64 `json:"hours"`
+	// Recovery also takes as baseline the lowest value within Hours after the peak: a kidney
+	// injury present on admission is recognised by its recovery (KDIGO without a prior
+	// baseline).
+	Recovery bool `json:"recovery,omitempty"`
+}
+
+// Window is a time window around each fact, relative to the facts of another selector: a
+// fact of Of at most Before hours earlier or After hours later.
+type Window struct {
+	Of     string  `json:"of"`
+	Before float64 `json:"before_hours"`
+	After  float64 `json:"after_hours"`
 }
 
 // eps absorbs floating-point error at thresholds (1.3 − 1.0 is 0.30000000000000004, 1.4 − 1.1
 // is 0.29999999999999982: both are a rise of 0.3).
 const eps = 1e-9
 
-func (ind *Indicator) compile(sels map[string]*Selector) error {
+func (ind *Indicator) compile(r *Rules) error {
+	sels := r.Selectors
 	if ind.Label == "" {
 		return errors.New("label is required")
+	}
+	if ind.Score != "" {
+		if r.Scores[ind.Score] == nil {
+			return fmt.Errorf("score: unknown score %q", ind.Score)
+		}
+		if ind.Of != "" || ind.Op == "" || ind.Value == nil || ind.Change != nil || ind.Ratio != nil {
+			return errors.New("a score indicator has score, op and value, and no of, change or ratio")
+		}
+		ind.sel = &Selector{}
+		return nil
 	}
 	ind.sel = sels[ind.Of]
 	if ind.sel == nil {
 		return fmt.Errorf("of: unknown selector %q", ind.Of)
+	}
+	for name, w := range map[string]*Window{"near": ind.Near, "not_near": ind.NotNear} {
+		if w != nil && (sels[w.Of] == nil || w.Before < 0 || w.After < 0) {
+			return fmt.Errorf("%s: unknown selector %q or negative hours", name, w.Of)
+		}
+	}
+	if ind.BeforeFirst != "" && sels[ind.BeforeFirst] == nil {
+		return fmt.Errorf("before_first: unknown selector %q", ind.BeforeFirst)
+	}
+	if ind.Below != nil && (ind.Op != ">=" || ind.Value == nil || *ind.Below <= *ind.Value) {
+		return errors.New("below bounds a range with op \">=\" and a smaller value")
 	}
 	n := 0
 	if ind.Op != "" || ind.Value != nil {
@@ -111,14 +163,16 @@ func (ind *Indicator) compile(sels map[string]*Selector) error {
 		return errors.New("text_any applies to presence indicators only")
 	}
 	ind.text = normAll(ind.TextAny)
-	if ind.Count < 0 || ind.SpanDays < 0 {
-		return errors.New("count and span_days must not be negative")
+	if ind.Count < 0 || ind.SpanDays < 0 || ind.SpanHours < 0 {
+		return errors.New("count, span_days and span_hours must not be negative")
 	}
 	return nil
 }
 
 func (ind *Indicator) kind() string {
 	switch {
+	case ind.Score != "":
+		return "score"
 	case ind.Value != nil:
 		return "comparison"
 	case ind.Change != nil:
@@ -150,6 +204,9 @@ func (ind *Indicator) scale() float64 {
 
 func (ind *Indicator) compare(v float64) bool {
 	t := *ind.Value
+	if ind.Below != nil && v >= *ind.Below-eps {
+		return false
+	}
 	switch ind.Op {
 	case "<":
 		return v < t-eps
@@ -218,7 +275,9 @@ var clinicalKinds = []string{claim.KindLab, claim.KindVital, claim.KindMed, clai
 // order, note finding, measurement, procedure or calculated value) rather than the
 // documentation of a diagnosis: a documented or working diagnosis never supports a query
 // option by itself.
-func (c *Cite) Clinical() bool { return c.Code == "" && slices.Contains(clinicalKinds, c.Kind) }
+func (c *Cite) Clinical() bool {
+	return slices.Contains(clinicalKinds, c.Kind) && (c.Code == "" || c.Kind == CiteProcedure)
+}
 
 // Text renders the cite for a provider: "SpO2 86 % on room air (ED triage, 2026-04-27 14:05)".
 func (c *Cite) Text() string {
@@ -312,11 +371,35 @@ func (ind *Indicator) evalPresence(pts []point, r *IndicatorResult) {
 		return
 	}
 	sorted := byTime(pts)
-	for _, p := range sorted[:min(len(sorted), max(3, ind.need()))] {
+	if h := spanHours(sorted); ind.SpanHours > 0 && h+eps < ind.SpanHours {
+		r.Cited = []Cite{ind.cite(sorted[0], "")}
+		r.Explain = fmt.Sprintf("not met: %d found over %s h (needs %s h: a course, not a single dose)", len(pts), fmtNum(h), fmtNum(ind.SpanHours))
+		return
+	}
+	cited := sorted[:min(len(sorted), max(3, ind.need()))]
+	if ind.SpanHours > 0 && len(sorted) > 1 { // the first and the last show the span
+		cited = []point{sorted[0], sorted[len(sorted)-1]}
+	}
+	for _, p := range cited {
 		r.Cited = append(r.Cited, ind.cite(p, ""))
 	}
 	r.Met, r.Margin = true, 0
 	r.Explain = fmt.Sprintf("met: %d found (%s)", len(pts), r.Cited[0].Text())
+}
+
+// spanHours is the time between the first and the last timed point of points sorted by time.
+func spanHours(sorted []point) float64 {
+	var first, last time.Time
+	for _, p := range sorted {
+		if p.t.IsZero() {
+			continue
+		}
+		if first.IsZero() {
+			first = p.t
+		}
+		last = p.t
+	}
+	return last.Sub(first).Hours()
 }
 
 // byTime returns the points sorted by time (untimed last), stable.
@@ -349,6 +432,9 @@ func valued(pts []point) []point {
 func (ind *Indicator) evalComparison(pts []point, r *IndicatorResult) {
 	vs := byTime(valued(pts))
 	what := strings.TrimSpace(ind.Op + " " + fmtNum(*ind.Value) + " " + ind.sel.Unit)
+	if ind.Below != nil {
+		what = strings.TrimSpace(fmtNum(*ind.Value) + " to < " + fmtNum(*ind.Below) + " " + ind.sel.Unit)
+	}
 	if len(vs) == 0 {
 		r.Explain = "not met: no value in the record (needs " + what + ")"
 		return
@@ -380,7 +466,7 @@ func (ind *Indicator) evalComparison(pts []point, r *IndicatorResult) {
 			span = last.t.Sub(first.t).Hours() / 24
 		}
 	}
-	if len(hits) >= ind.need() && span+eps >= ind.SpanDays {
+	if len(hits) >= ind.need() && span+eps >= ind.SpanDays && span*24+eps >= ind.SpanHours {
 		r.Met = true
 		r.Margin = math.Min(1, math.Abs(hits[0].v-*ind.Value)/ind.scale())
 		cited := hits[:min(len(hits), max(ind.need(), 3))]
@@ -470,7 +556,9 @@ func (ind *Indicator) evalRatio(pts []point, r *IndicatorResult) {
 				continue
 			}
 			inWindow := !vs[i].t.IsZero() && vs[i].t.Before(vs[j].t) && vs[j].t.Sub(vs[i].t).Hours() <= rs.Hours+eps
-			if !inWindow && !vs[i].prior {
+			recovered := rs.Recovery && !vs[i].prior && !vs[i].t.IsZero() && vs[i].t.After(vs[j].t) &&
+				vs[i].t.Sub(vs[j].t).Hours() <= rs.Hours+eps
+			if !inWindow && !vs[i].prior && !recovered {
 				continue
 			}
 			if x := vs[j].v / vs[i].v; x > best {
@@ -479,16 +567,24 @@ func (ind *Indicator) evalRatio(pts []point, r *IndicatorResult) {
 		}
 	}
 	what := fmt.Sprintf("%s × baseline within %s h or a labelled baseline", fmtNum(rs.Min), fmtNum(rs.Hours))
+	if rs.Recovery {
+		what = fmt.Sprintf("%s × baseline (earlier, labelled, or the recovered value) within %s h", fmtNum(rs.Min), fmtNum(rs.Hours))
+	}
 	if bj < 0 {
 		r.Explain = "not met: no baseline value (needs " + what + ")"
 		return
 	}
 	base, cur := vs[bi], vs[bj]
 	detail := fmt.Sprintf("%s × baseline %s", fmtNum(best), fmtNum(base.v))
-	if base.prior {
+	baseDetail := "baseline"
+	switch {
+	case base.prior:
 		detail += " (prior encounter)"
+	case base.t.After(cur.t):
+		detail = fmt.Sprintf("%s × the recovered value %s at %s", fmtNum(best), fmtNum(base.v), fmtTime(base.t))
+		baseDetail = "recovered value"
 	}
-	r.Cited = []Cite{ind.cite(cur, detail), ind.cite(base, "baseline")}
+	r.Cited = []Cite{ind.cite(cur, detail), ind.cite(base, baseDetail)}
 	if best >= rs.Min-eps {
 		r.Met = true
 		r.Margin = math.Min(1, (best-rs.Min)/ind.scale())

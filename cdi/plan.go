@@ -6,6 +6,10 @@ import (
 	"strings"
 )
 
+// Query plans: the query each opportunity leads to. A rule's plan offers only the options the
+// evidence supports, each pointing at the indicators that support it; the other plans offer
+// diagnoses already documented.
+
 // Reason texts stated by generated queries (Q2).
 const (
 	reasonTextIncomplete  = "The record contains clinical indicators that are not reflected in a documented diagnosis."
@@ -16,101 +20,83 @@ const (
 	reasonTextPOA         = "The present-on-admission status of this condition is not documented."
 )
 
-// plan decides the query an opportunity leads to.
-func (rc *reviewCtx) plan(o *Opportunity) {
-	switch {
-	case o.Kind == KindClinicalValidation:
-		rc.planValidation(o)
-	case o.Reason == ReasonMissingPOA:
-		o.Query = QueryPlan{Format: FormatYesNo, Purpose: PurposePOA, Reason: QueryReasonPOA, ReasonText: reasonTextPOA,
-			Question: fmt.Sprintf("Based on your clinical judgment, was the %s present at the time of the inpatient admission order?", lowerTitle(o.Condition)),
-			Options: []Option{
-				{Text: "Yes, present at the time of admission", Kind: OptionYes, Documented: true, Action: ActionPOA, POA: "Y"},
-				{Text: "No, it developed after admission", Kind: OptionNo, Documented: true, Action: ActionPOA, POA: "N"}}}
-	case o.Reason == ReasonNonProviderDocumentation:
-		o.Query = QueryPlan{Format: FormatYesNo, Purpose: PurposeConfirmDocumented, Reason: QueryReasonIncomplete,
-			ReasonText: reasonTextNonProvider,
-			Question:   fmt.Sprintf("The %s documentation records %s. Based on your clinical judgment, is this diagnosis confirmed for this patient?", rolesOf(o.Documentation), lowerTitle(o.Condition)),
-			Options: []Option{
-				{Text: "Yes, confirmed", Kind: OptionYes, Documented: true, Codes: codesOf(o.Candidates), Action: ActionAdd},
-				{Text: "No, not confirmed", Kind: OptionNo, Documented: true}}}
-	case o.Reason == ReasonConflictingDocumentation:
-		p := QueryPlan{Format: FormatMultipleChoice, Purpose: PurposeConflict, Reason: QueryReasonConflicting,
-			ReasonText: reasonTextConflicting,
-			Question:   "Based on your clinical judgment, please clarify which diagnosis best describes the patient's condition."}
-		for _, c := range o.Candidates {
-			p.Options = append(p.Options, Option{Text: titleOr(c), Kind: OptionDiagnosis, Documented: true,
-				Codes: []string{c.Code}, Action: ActionReplace})
-		}
-		o.Query = p
-		o.Replaces = codesOf(o.Candidates)
-	case o.Rule != "" && o.Reason != ReasonSiblingAtHigherLevel:
-		rc.planRule(o)
-	default:
-		p := QueryPlan{Format: FormatMultipleChoice, Purpose: PurposeSpecificity, Reason: QueryReasonSpecificity,
-			ReasonText: reasonTextSpecificity,
-			Question:   fmt.Sprintf("Based on your clinical judgment, please clarify the documented %s with greater specificity.", lowerTitle(o.Condition))}
-		for _, c := range o.Candidates {
-			p.Options = append(p.Options, Option{Text: titleOr(c), Kind: OptionDiagnosis, Codes: []string{c.Code},
-				Action: ActionReplace, Indicators: allIndexes(o.Indicators)})
-		}
-		o.Query = p
-	}
-}
-
-// planRule builds the plan of a rule opportunity from the rule's template: the options whose
-// condition holds for this patient, each referencing the indicators its condition uses.
-func (rc *reviewCtx) planRule(o *Opportunity) {
-	rule := rc.rules.Rules[o.Rule]
-	t := rule.Query
-	p := QueryPlan{Format: t.Format, Question: t.Question, Purpose: PurposeNewDiagnosis, Reason: QueryReasonIncomplete,
+// planRule builds the plan of a rule opportunity from its condition's supported options;
+// each option references the opportunity's indicators that support it in particular.
+func planRule(c *condition, o *Opportunity) QueryPlan {
+	t := c.rule.Query
+	p := QueryPlan{Format: FormatMultipleChoice, Question: t.Question, Purpose: PurposeNewDiagnosis, Reason: QueryReasonIncomplete,
 		ReasonText: reasonTextIncomplete}
 	action := ActionAdd
 	if o.Kind == KindSpecificity {
 		p.Purpose, p.Reason, p.ReasonText, action = PurposeSpecificity, QueryReasonSpecificity, reasonTextSpecificity, ActionReplace
 	}
-	var companions []string
-	if c := firstCandidate(rule.Companions, rc); c != nil {
-		companions = c.Codes
+	if c.open {
+		p.Format = FormatOpenEnded
+		if t.OpenQuestion != "" {
+			p.Question = t.OpenQuestion
+		}
+		return p
 	}
-	for _, ot := range t.Options {
-		if ot.When != nil && !ot.When.eval(rc) {
-			continue
-		}
-		opt := Option{Text: ot.Text, Kind: OptionDiagnosis, Codes: slices.Clone(ot.Codes), Documented: rc.allDocumented(ot.Codes)}
-		if len(ot.Codes) > 0 {
+	for _, so := range c.options {
+		opt := Option{Text: so.text, Kind: so.kind, Codes: slices.Clone(so.codes), Documented: so.documented}
+		if len(so.codes) > 0 {
 			opt.Action = action
-			opt.Codes = append(opt.Codes, companions...)
 		}
-		if ot.When != nil {
-			ids := ot.When.indicators(rc.rules, nil)
-			for i, c := range o.Indicators {
-				if slices.Contains(ids, c.Indicator) {
-					opt.Indicators = append(opt.Indicators, i)
-				}
+		for _, ct := range so.cites {
+			if i := slices.IndexFunc(o.Indicators, func(x Cite) bool { return sameFact(&x, &ct) }); i >= 0 && !slices.Contains(opt.Indicators, i) {
+				opt.Indicators = append(opt.Indicators, i)
 			}
 		}
-		if len(opt.Indicators) == 0 && !opt.Documented {
-			opt.Indicators = allIndexes(o.Indicators)
-		}
+		slices.Sort(opt.Indicators)
 		p.Options = append(p.Options, opt)
 	}
-	o.Query = p
+	return p
 }
 
-// planValidation asks whether a documented diagnosis is supported, citing the documentation
-// and the closest values the record holds.
-func (rc *reviewCtx) planValidation(o *Opportunity) {
+// planValidation asks whether a documented diagnosis is supported.
+func planValidation(o *Opportunity) QueryPlan {
 	title := o.Condition
 	if len(o.Candidates) > 0 {
 		title = titleOr(o.Candidates[0])
 	}
-	o.Query = QueryPlan{Format: FormatMultipleChoice, Purpose: PurposeClinicalValidation, Reason: QueryReasonClinicalValidation,
+	return QueryPlan{Format: FormatMultipleChoice, Purpose: PurposeClinicalValidation, Reason: QueryReasonClinicalValidation,
 		ReasonText: reasonTextValidation,
 		Question:   fmt.Sprintf("Based on your clinical judgment, please clarify the status of the documented %s.", lowerTitle(title)),
 		Options: []Option{
 			{Text: fmt.Sprintf("%s is confirmed; the supporting clinical findings are described in the record", title), Kind: OptionDiagnosis, Documented: true},
 			{Text: fmt.Sprintf("%s was ruled out", title), Kind: OptionDiagnosis, Documented: true, Action: ActionRemove}}}
+}
+
+// planPOA asks whether a condition was present on admission.
+func planPOA(o *Opportunity) QueryPlan {
+	return QueryPlan{Format: FormatYesNo, Purpose: PurposePOA, Reason: QueryReasonPOA, ReasonText: reasonTextPOA,
+		Question: fmt.Sprintf("Based on your clinical judgment, was the %s present at the time of the inpatient admission order?", lowerTitle(o.Condition)),
+		Options: []Option{
+			{Text: "Yes, present at the time of admission", Kind: OptionYes, Documented: true, Action: ActionPOA, POA: "Y"},
+			{Text: "No, it developed after admission", Kind: OptionNo, Documented: true, Action: ActionPOA, POA: "N"}}}
+}
+
+// planNonProvider asks a provider to confirm a diagnosis another clinician documented.
+func planNonProvider(o *Opportunity) QueryPlan {
+	return QueryPlan{Format: FormatYesNo, Purpose: PurposeConfirmDocumented, Reason: QueryReasonIncomplete,
+		ReasonText: reasonTextNonProvider,
+		Question:   fmt.Sprintf("The %s documentation records %s. Based on your clinical judgment, is this diagnosis confirmed for this patient?", rolesOf(o.Documentation), lowerTitle(o.Condition)),
+		Options: []Option{
+			{Text: "Yes, confirmed", Kind: OptionYes, Documented: true, Codes: codesOf(o.Candidates), Action: ActionAdd},
+			{Text: "No, not confirmed", Kind: OptionNo, Documented: true}}}
+}
+
+// planConflict asks which documented diagnosis describes the patient's condition.
+func planConflict(o *Opportunity) QueryPlan {
+	p := QueryPlan{Format: FormatMultipleChoice, Purpose: PurposeConflict, Reason: QueryReasonConflicting,
+		ReasonText: reasonTextConflicting,
+		Question:   "Based on your clinical judgment, please clarify which diagnosis best describes the patient's condition."}
+	for _, c := range o.Candidates {
+		p.Options = append(p.Options, Option{Text: titleOr(c), Kind: OptionDiagnosis, Documented: true,
+			Codes: []string{c.Code}, Action: ActionReplace})
+	}
+	o.Replaces = codesOf(o.Candidates)
+	return p
 }
 
 // allDocumented reports whether every code is documented by a provider or in the working codes.
@@ -119,7 +105,7 @@ func (rc *reviewCtx) allDocumented(codes []string) bool {
 		return false
 	}
 	for _, c := range codes {
-		if !rc.providerDocumented(c) {
+		if !rc.facts.providerDocumented(c) {
 			return false
 		}
 	}
@@ -146,12 +132,4 @@ func lowerTitle(s string) string {
 		return s
 	}
 	return strings.ToLower(s[:1]) + s[1:]
-}
-
-func allIndexes[T any](l []T) []int {
-	out := make([]int, len(l))
-	for i := range l {
-		out[i] = i
-	}
-	return out
 }

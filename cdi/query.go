@@ -262,20 +262,28 @@ func GenerateQuery(opp *Opportunity, opt GenerateOptions) (Query, error) {
 		return Query{}, fmt.Errorf("cdi: opportunity %s has no query plan", opp.ID)
 	}
 	q := Query{ID: opt.ID, Version: 1, EncounterID: opt.EncounterID, Account: opt.Account, AdmitDate: opt.AdmitDate,
-		OpportunityID: opp.ID, Condition: opp.Condition, Diagnoses: slices.Clone(opp.Terms), Replaces: slices.Clone(opp.Replaces),
+		OpportunityID: opp.ID, Condition: opp.Condition, Replaces: slices.Clone(opp.Replaces),
 		POA: opp.POA, Principal: opp.Principal, Author: opt.Author, State: StateDraft, CreatedAt: opt.Now}
-	for _, c := range opp.Candidates {
-		if c.Title != "" {
-			q.Diagnoses = append(q.Diagnoses, strings.ToLower(c.Title))
-		}
-	}
-	// Cite only what has a source and a time (Q1); keep option references aligned.
+	q.Diagnoses = queryDiagnoses(opp)
+	// Cite only what has a source and a time (Q1); keep option references aligned. The
+	// documentation the query is about follows the clinical indicators, for context: no
+	// option refers to it.
 	remap := map[int]int{}
 	for i, c := range opp.Indicators {
 		if c.Source == "" || c.Time.IsZero() {
 			continue
 		}
 		remap[i] = len(q.Indicators)
+		q.Indicators = append(q.Indicators, c)
+	}
+	if !slices.ContainsFunc(q.Indicators, func(c Cite) bool { return c.Clinical() }) && plan.Purpose != PurposeConflict &&
+		plan.Purpose != PurposePOA && plan.Purpose != PurposeConfirmDocumented && plan.Purpose != PurposeClinicalValidation {
+		return Query{}, fmt.Errorf("cdi: opportunity %s: no clinical indicator with a source and a time to cite (Q1)", opp.ID)
+	}
+	for _, c := range opp.Documentation {
+		if c.Source == "" || c.Time.IsZero() || slices.ContainsFunc(q.Indicators, func(x Cite) bool { return sameFact(&x, &c) }) {
+			continue
+		}
 		q.Indicators = append(q.Indicators, c)
 	}
 	if len(q.Indicators) == 0 {
@@ -296,14 +304,14 @@ func GenerateQuery(opp *Opportunity, opt GenerateOptions) (Query, error) {
 				refs = append(refs, n)
 			}
 		}
-		if o.Kind == OptionDiagnosis && !o.Documented && len(refs) == 0 {
-			// Every cited indicator supports the question as a whole.
-			for i := range q.Indicators {
-				refs = append(refs, i)
-			}
-		}
 		o.Indicators = refs
+		if o.Kind == OptionDiagnosis && !o.Documented && !slices.ContainsFunc(refs, func(i int) bool { return q.Indicators[i].Clinical() }) {
+			continue // its evidence cannot be cited (no source or time): not offered (Q5)
+		}
 		q.Options = append(q.Options, o)
+	}
+	if q.Format == FormatMultipleChoice && !slices.ContainsFunc(q.Options, func(o Option) bool { return o.Kind == OptionDiagnosis }) {
+		return Query{}, fmt.Errorf("cdi: opportunity %s: no option has citable clinical indicators (Q5)", opp.ID)
 	}
 	if opt.Format == FormatOpenEnded && q.Format != FormatOpenEnded {
 		q.Format, q.Options = FormatOpenEnded, nil
@@ -323,6 +331,27 @@ func GenerateQuery(opp *Opportunity, opt GenerateOptions) (Query, error) {
 		return Query{}, fmt.Errorf("cdi: generated query for %s: %w", opp.ID, &LintError{Result: res})
 	}
 	return q, nil
+}
+
+// queryDiagnoses names the diagnoses a query is about and must not presume: for a new
+// diagnosis the rule's terms and the candidates; otherwise the candidates not documented yet
+// (a specificity or validation question may name the documented diagnosis it is about).
+func queryDiagnoses(opp *Opportunity) []string {
+	var out []string
+	if opp.Kind == KindNewDiagnosis {
+		out = slices.Clone(opp.Terms)
+	}
+	for _, c := range opp.Candidates {
+		if c.Title != "" && !slices.Contains(opp.Replaces, c.Code) && !documentedIn(opp, c.Code) {
+			out = append(out, strings.ToLower(c.Title))
+		}
+	}
+	return out
+}
+
+// documentedIn reports whether the opportunity's documentation holds code.
+func documentedIn(opp *Opportunity, code string) bool {
+	return slices.ContainsFunc(opp.Documentation, func(c Cite) bool { return c.Code == code })
 }
 
 func poaIf(ok bool, v string) string {

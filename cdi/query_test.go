@@ -111,7 +111,7 @@ func TestGeneratedQueryContent(t *testing.T) {
 func TestOpenEndedQueryDoesNotNameDiagnosis(t *testing.T) {
 	e := testEngine(t)
 	fx := loadFixtures(t)
-	for _, name := range []string{"25_hypernatremia_open_ended", "01_arf_hypoxic_positive", "07_sepsis3_positive_with_shock_query"} {
+	for _, name := range []string{"25_hypernatremia_open_ended", "01_arf_hypoxic_positive", "07_sepsis3_positive_no_shock_without_pressor"} {
 		f := fx[name]
 		rev := f.review(t, e)
 		for i := range rev.Opportunities {
@@ -133,13 +133,15 @@ func TestOpenEndedQueryDoesNotNameDiagnosis(t *testing.T) {
 	}
 }
 
-// TestGenerateRefusesWithoutCitableIndicator: a mechanical specificity opportunity on a code
-// that exists only in the working codes has nothing with a source and a time to cite (Q1).
+// TestGenerateRefusesWithoutCitableIndicator: a specificity opportunity whose only "support" is
+// the documented code itself (in the working codes or documented with a time) has no clinical
+// indicator to cite (Q1): the diagnosis being clarified never supports its own options.
 func TestGenerateRefusesWithoutCitableIndicator(t *testing.T) {
-	o := &Opportunity{ID: "spec:I509", Kind: KindSpecificity, Reason: ReasonSiblingAtHigherLevel, Condition: "Heart failure, unspecified",
+	o := &Opportunity{ID: "rule:heart_failure", Kind: KindSpecificity, Reason: ReasonUnspecifiedDocumentation, Condition: "Heart failure, unspecified",
 		Candidates: []CandidateCode{{Code: "I5021", Title: "Acute systolic (congestive) heart failure", Level: "MCC"}},
-		Indicators: []Cite{{Name: "Heart failure, unspecified", Code: "I509", Source: "working codes"}},
-		Query:      QueryPlan{Format: FormatMultipleChoice, Purpose: PurposeSpecificity, Reason: QueryReasonSpecificity, ReasonText: reasonTextSpecificity, Question: "q"}}
+		Indicators: []Cite{{Kind: CiteWorkingCode, Name: "Heart failure, unspecified", Code: "I509", Source: "working codes"},
+			{Kind: "documented_dx", Name: "Heart failure, unspecified", Code: "I509", Source: "H&P", Time: time.Now()}},
+		Query: QueryPlan{Format: FormatMultipleChoice, Purpose: PurposeSpecificity, Reason: QueryReasonSpecificity, ReasonText: reasonTextSpecificity, Question: "q"}}
 	if _, err := GenerateQuery(o, GenerateOptions{ID: "Q", EncounterID: "E", Author: specialist, Now: time.Now()}); err == nil || !strings.Contains(err.Error(), "Q1") {
 		t.Errorf("err = %v, want a Q1 refusal", err)
 	}

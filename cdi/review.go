@@ -71,7 +71,6 @@ const (
 const (
 	ReasonIndicatorsWithoutDiagnosis = "indicators_without_diagnosis"
 	ReasonUnspecifiedDocumentation   = "unspecified_documentation"
-	ReasonSiblingAtHigherLevel       = "sibling_at_higher_level"
 	ReasonNonProviderDocumentation   = "non_provider_documentation"
 	ReasonConflictingDocumentation   = "conflicting_documentation"
 	ReasonMissingPOA                 = "missing_poa"
@@ -99,6 +98,9 @@ type Review struct {
 	Working       *WorkingDRG   `json:"working,omitempty"`
 	Opportunities []Opportunity `json:"opportunities"`
 	Rules         []RuleResult  `json:"rules"`
+	// Hints tell coders that a documented code has more specific codes in its category. They
+	// are not opportunities: no query is drawn from the code tables alone.
+	Hints []CodingHint `json:"hints,omitempty"`
 	// Warnings report evidence the engine could not use (unknown units…).
 	Warnings []string `json:"warnings,omitempty"`
 }
@@ -163,16 +165,8 @@ type CandidateCode struct {
 	Level string `json:"level,omitempty"`
 }
 
-// docCode is a diagnosis documented in the record or present in the working codes.
-type docCode struct {
-	code     string
-	cite     Cite
-	provider bool // documented by a provider (or a working code)
-	working  bool
-	pdx      bool
-}
-
-// reviewCtx holds the state of one review.
+// reviewCtx holds what every stage of one review shares: the rules, the grouper version, the
+// working codes and their grouping.
 type reviewCtx struct {
 	e        *Engine
 	enc      *claim.Encounter
@@ -181,17 +175,17 @@ type reviewCtx struct {
 	base     claim.Claim
 	baseRes  *grouper.Result
 	titles   *tables.CodeTitles
-	views    []evView
-	admit    time.Time
-	docs     []docCode
-	points   map[string][]point
-	inds     map[string]*IndicatorResult
+	facts    *facts
+	ind      *indicators
 	warnings []string
 }
 
-// Review reviews an encounter: it evaluates every rule on the evidence, searches specificity,
-// conflict and POA opportunities, and measures each opportunity's impact by regrouping the
-// working codes with the candidate codes.
+// Review reviews an encounter in five stages, each reading only what the earlier ones
+// produced: the evidence is read into facts (specimens, synonyms, documentation); indicators
+// are evaluated over the facts; each condition rule is assessed on the indicators, with the
+// query options its evidence supports; the assessments and the documentation become
+// opportunities with their query plans; and each opportunity's impact is measured by
+// regrouping the working codes.
 func (e *Engine) Review(enc *claim.Encounter, opt ReviewOptions) (*Review, error) {
 	if enc == nil {
 		return nil, errors.New("cdi: review: no encounter")
@@ -200,7 +194,7 @@ func (e *Engine) Review(enc *claim.Encounter, opt ReviewOptions) (*Review, error
 	if rules == nil {
 		rules = e.rules.ForFacility(enc.Facility)
 	}
-	rc := &reviewCtx{e: e, enc: enc, rules: rules, points: map[string][]point{}, inds: map[string]*IndicatorResult{}}
+	rc := &reviewCtx{e: e, enc: enc, rules: rules}
 	if err := rc.prepare(opt.Now); err != nil {
 		return nil, err
 	}
@@ -209,20 +203,11 @@ func (e *Engine) Review(enc *claim.Encounter, opt ReviewOptions) (*Review, error
 	if rc.baseRes != nil {
 		rev.Working = rc.working()
 	}
-	var opps []Opportunity
-	for _, id := range rules.ruleIDs {
-		res, opp := rc.evalRule(id)
-		rev.Rules = append(rev.Rules, res)
-		if opp != nil {
-			opps = append(opps, *opp)
-		}
-	}
-	opps = append(opps, rc.nonProviderConflicts(opps)...)
-	opps = append(opps, rc.providerConflicts()...)
-	opps = append(opps, rc.missingPOA()...)
-	opps = append(opps, rc.specificity(opps)...)
+	rc.facts = readFacts(enc, &rc.base, rules, rc.nameOf)
+	rc.ind = newIndicators(rules, rc.facts, &rc.base, rc.operatingRoom(), rc.warn)
+	conds := assess(rules, rc.ind, rc.facts, rc.valid)
+	opps := rc.opportunities(conds)
 	for i := range opps {
-		rc.plan(&opps[i])
 		opps[i].Impact = rc.impactOf(&opps[i])
 	}
 	slices.SortStableFunc(opps, func(a, b Opportunity) int {
@@ -231,7 +216,11 @@ func (e *Engine) Review(enc *claim.Encounter, opt ReviewOptions) (*Review, error
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
+	for i := range conds {
+		rev.Rules = append(rev.Rules, conds[i].result)
+	}
 	rev.Opportunities = append(rev.Opportunities, opps...)
+	rev.Hints = rc.hints(opps)
 	rev.Warnings = rc.warnings
 	return rev, nil
 }
@@ -239,8 +228,8 @@ func (e *Engine) Review(enc *claim.Encounter, opt ReviewOptions) (*Review, error
 // score orders opportunities within a review: weight at stake times evidence strength.
 func (o *Opportunity) score() float64 { return opportunityValue(o) * o.Strength }
 
-// prepare normalizes the working claim, chooses the grouper version, groups the working
-// codes and indexes the evidence.
+// prepare normalizes the working claim, chooses the grouper version and groups the working
+// codes.
 func (rc *reviewCtx) prepare(now time.Time) error {
 	enc := rc.enc
 	c := enc.Claim
@@ -279,25 +268,27 @@ func (rc *reviewCtx) prepare(now time.Time) error {
 		}
 		rc.baseRes = res
 	}
-	rc.admit = enc.AdmitDate.Time()
-	if enc.AdmitDate.IsZero() {
-		for i := range enc.Evidence {
-			if t := enc.Evidence[i].Time; !t.IsZero() && (rc.admit.IsZero() || t.Before(rc.admit)) {
-				rc.admit = t
+	return nil
+}
+
+// operatingRoom returns the working procedure codes the grouper flags as operating room
+// procedures in the review's version (the tables are the authority, not the code's look).
+func (rc *reviewCtx) operatingRoom() map[string]bool {
+	out := map[string]bool{}
+	res := rc.baseRes
+	if res == nil && len(rc.base.Procedures) > 0 {
+		c := rc.base
+		c.PDX, c.SDX = &claim.Dx{Code: "I10", POA: "Y"}, nil
+		res, _ = rc.e.g.Group(&c, grouper.Options{})
+	}
+	if res != nil {
+		for _, p := range res.Pr {
+			if p.IsOR && p.Recognized {
+				out[strings.ToUpper(p.Code)] = true
 			}
 		}
 	}
-	rc.views = make([]evView, len(enc.Evidence))
-	for i := range enc.Evidence {
-		ev := &enc.Evidence[i]
-		ctx := norm(ev.Context)
-		rc.views[i] = evView{ev: ev, idx: i, name: norm(ev.Name), context: ctx, route: norm(ev.Route),
-			role: normRole(ev.AuthorRole), noteTyp: norm(ev.NoteType), unit: normUnit(ev.Unit),
-			prior: strings.Contains(ctx, " baseline ") || strings.Contains(ctx, " prior ") ||
-				!ev.Time.IsZero() && !enc.AdmitDate.IsZero() && ev.Time.Before(rc.admit.Add(-24*time.Hour))}
-	}
-	rc.collectDocs()
-	return nil
+	return out
 }
 
 // chooseVersion takes the claim's version, else the version of the discharge date, else the
@@ -359,7 +350,21 @@ func (rc *reviewCtx) title(code string) string {
 	return ""
 }
 
-// level returns a code's CC/MCC level as a secondary diagnosis in the review's version.
+func (rc *reviewCtx) nameOf(code string) string {
+	if t := rc.title(code); t != "" {
+		return t
+	}
+	return code
+}
+
+// valid reports whether a diagnosis code exists in the review's grouper version.
+func (rc *reviewCtx) valid(code string) bool {
+	_, ok := tables.Pick(rc.e.cat.MSDRG.Dx[code], rc.v)
+	return ok
+}
+
+// level returns a code's CC/MCC level as a secondary diagnosis in the review's version. Only
+// impact figures use it: what is offered never depends on it.
 func (rc *reviewCtx) level(code string) (tables.Severity, bool) {
 	rec, ok := tables.Pick(rc.e.cat.MSDRG.Dx[code], rc.v)
 	if !ok {
@@ -376,318 +381,6 @@ func (rc *reviewCtx) candidate(code string) CandidateCode {
 	return c
 }
 
-// collectDocs gathers the working codes and the documented diagnoses of the record.
-func (rc *reviewCtx) collectDocs() {
-	if p := rc.base.PDX; p != nil && p.Code != "" {
-		rc.docs = append(rc.docs, docCode{code: p.Code, provider: true, working: true, pdx: true,
-			cite: Cite{Kind: CiteWorkingCode, Name: rc.nameOf(p.Code), Code: p.Code, Source: "working codes (principal)"}})
-	}
-	for _, d := range rc.base.SDX {
-		rc.docs = append(rc.docs, docCode{code: d.Code, provider: true, working: true,
-			cite: Cite{Kind: CiteWorkingCode, Name: rc.nameOf(d.Code), Code: d.Code, Source: "working codes"}})
-	}
-	for i := range rc.views {
-		v := &rc.views[i]
-		if v.ev.Kind != claim.KindDocumentedDx || v.ev.Code == "" {
-			continue
-		}
-		code := normCode(v.ev.Code)
-		p := pointOf(v)
-		p.name = rc.nameOf(code)
-		rc.docs = append(rc.docs, docCode{code: code, provider: claim.IsProvider(v.role),
-			cite: Cite{Label: "documented diagnosis", Kind: claim.KindDocumentedDx, Evidence: p.ev, Name: p.name, Time: p.t, Source: p.source,
-				AuthorRole: v.ev.AuthorRole, Code: code, PriorEncounter: p.prior}})
-	}
-}
-
-func (rc *reviewCtx) nameOf(code string) string {
-	if t := rc.title(code); t != "" {
-		return t
-	}
-	return code
-}
-
-// documented reports whether a provider-documented or working code has one of the prefixes.
-func (rc *reviewCtx) documented(prefixes []string) bool {
-	for i := range rc.docs {
-		if rc.docs[i].provider && hasCodePrefix(rc.docs[i].code, prefixes) {
-			return true
-		}
-	}
-	return false
-}
-
-// met reports whether an indicator or a named criterion holds.
-func (rc *reviewCtx) met(id string) bool {
-	if ind := rc.rules.Indicators[id]; ind != nil {
-		return rc.indicator(id).Met
-	}
-	if c := rc.rules.Criteria[id]; c != nil {
-		return c.eval(rc)
-	}
-	return false
-}
-
-// indicator evaluates an indicator once per review.
-func (rc *reviewCtx) indicator(id string) *IndicatorResult {
-	if r, ok := rc.inds[id]; ok {
-		return r
-	}
-	ind := rc.rules.Indicators[id]
-	pts := rc.pointsOf(ind.Of)
-	if len(ind.text) > 0 {
-		pts = rc.withText(pts, ind.text)
-	}
-	r := ind.evaluate(pts, rc.base.Age)
-	rc.inds[id] = &r
-	return &r
-}
-
-// pointsOf returns the facts a selector picks, once per review.
-func (rc *reviewCtx) pointsOf(id string) []point {
-	if p, ok := rc.points[id]; ok {
-		return p
-	}
-	s := rc.rules.Selectors[id]
-	var pts []point
-	switch {
-	case s.Derive != nil:
-		pts = derive(s.Derive, rc.pointsOf(s.Derive.A), rc.pointsOf(s.Derive.B))
-	case s.Kind == SelectCode:
-		for _, d := range rc.docs {
-			if d.provider && hasCodePrefix(d.code, s.Codes) {
-				pts = append(pts, point{kind: d.cite.Kind, ev: d.cite.Evidence, t: d.cite.Time, name: d.cite.Name, source: d.cite.Source,
-					role: d.cite.AuthorRole, code: d.code, prior: d.cite.PriorEncounter})
-			}
-		}
-	case s.Kind == SelectProcedure:
-		for _, p := range rc.base.Procedures {
-			if len(s.Codes) == 0 || hasCodePrefix(strings.ToUpper(p.Code), s.Codes) {
-				pt := point{kind: CiteProcedure, name: "procedure " + p.Code, code: p.Code, source: "working procedure codes"}
-				if p.Date != nil {
-					pt.t = p.Date.Time()
-				}
-				pts = append(pts, pt)
-			}
-		}
-	default:
-		for i := range rc.views {
-			v := &rc.views[i]
-			excerpt, ok := s.matches(v)
-			if !ok {
-				continue
-			}
-			p := pointOf(v)
-			p.excerpt = excerpt
-			if x, ok, why := s.convert(v); ok {
-				p.v, p.hasV = x, true
-			} else if why != "" {
-				rc.warn(why)
-			}
-			pts = append(pts, p)
-		}
-	}
-	if len(pts) == 0 && s.Fallback != "" {
-		pts = rc.pointsOf(s.Fallback)
-	}
-	rc.points[id] = pts
-	return pts
-}
-
-// withText keeps the points whose note text or text result contains one of the phrases
-// outside a negated clause, with the matching clause as excerpt.
-func (rc *reviewCtx) withText(pts []point, phrases []string) []point {
-	var out []point
-	for _, p := range pts {
-		if len(p.ev) != 1 {
-			continue
-		}
-		if clause, ok := findPhrase(rc.views[p.ev[0]].textClauses(), phrases); ok {
-			p.excerpt = clause
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// evalRule evaluates one rule and returns its result and the opportunity it raises, if any.
-func (rc *reviewCtx) evalRule(id string) (RuleResult, *Opportunity) {
-	rule := rc.rules.Rules[id]
-	res := RuleResult{Rule: id, Condition: rule.Condition}
-	if ok, why := rule.appliesTo(rc.rules.Settings); !ok {
-		res.Status, res.Explain = StatusNotEvaluated, why
-		return res, nil
-	}
-	for _, iid := range rule.indicators(rc.rules) {
-		res.Indicators = append(res.Indicators, *rc.indicator(iid))
-	}
-	holds := rule.Criteria.eval(rc)
-	crit := rule.Criteria.explain(rc)
-	var specific, unspecified []docCode
-	for _, d := range rc.docs {
-		switch {
-		case !d.provider:
-		case hasCodePrefix(d.code, rule.Unspecified):
-			unspecified = append(unspecified, d)
-		case hasCodePrefix(d.code, rule.Documented):
-			specific = append(specific, d)
-		}
-	}
-	if len(specific) == 0 && !holds && rule.ClinicalValidation {
-		// An unspecified code that the rule itself would code (AKI N17.9, malnutrition E46)
-		// names the condition: without the criteria it needs clinical validation too.
-		cands := rule.candidateCodes()
-		for _, d := range unspecified {
-			if slices.Contains(cands, d.code) {
-				specific = append(specific, d)
-			}
-		}
-	}
-	if len(specific) > 0 {
-		codes := docCodesList(specific)
-		if holds || !rule.ClinicalValidation {
-			res.Status = StatusDocumented
-			res.Explain = fmt.Sprintf("already documented (%s); criteria %s", codes, crit)
-			return res, nil
-		}
-		res.Status, res.Kind = StatusFired, KindClinicalValidation
-		res.Explain = fmt.Sprintf("documented (%s) but the indicators do not meet the criteria: %s", codes, crit)
-		opp := &Opportunity{ID: "cv:" + id, Kind: KindClinicalValidation, Reason: ReasonIndicatorsDoNotSupport, Rule: id,
-			Condition: rule.Condition, Terms: rule.Terms, Explain: res.Explain, Strength: 0.5}
-		for _, d := range uniqueDocs(specific) {
-			opp.Replaces = append(opp.Replaces, d.code)
-			opp.Candidates = append(opp.Candidates, rc.candidate(d.code))
-		}
-		for _, d := range specific {
-			opp.Documentation = append(opp.Documentation, d.cite)
-			if !d.working {
-				opp.Indicators = append(opp.Indicators, d.cite)
-			}
-		}
-		// The closest values the criteria found tell the provider what the record shows.
-		for _, iid := range rule.Criteria.indicators(rc.rules, nil) {
-			opp.Indicators = append(opp.Indicators, rc.indicator(iid).Cited...)
-		}
-		opp.Indicators = dedupeCites(opp.Indicators)
-		return res, opp
-	}
-	if !holds {
-		res.Status = StatusNotFired
-		res.Explain = "criteria not met: " + crit
-		return res, nil
-	}
-	res.Status = StatusFired
-	opp := &Opportunity{ID: "rule:" + id, Kind: KindNewDiagnosis, Reason: ReasonIndicatorsWithoutDiagnosis, Rule: id,
-		Condition: rule.Condition, Terms: rule.Terms}
-	if len(unspecified) > 0 {
-		opp.Kind, opp.Reason = KindSpecificity, ReasonUnspecifiedDocumentation
-		for _, d := range uniqueDocs(unspecified) {
-			opp.Replaces = append(opp.Replaces, d.code)
-		}
-		for _, d := range unspecified {
-			opp.Documentation = append(opp.Documentation, d.cite)
-			if !d.working {
-				opp.Indicators = append(opp.Indicators, d.cite)
-			}
-		}
-	}
-	res.Kind = opp.Kind
-	var margins []float64
-	cand := rule.primary(rc)
-	for _, iid := range rc.ruleSupport(rule) {
-		r := rc.indicator(iid)
-		opp.Indicators = append(opp.Indicators, r.Cited...)
-		margins = append(margins, r.Margin)
-	}
-	opp.Indicators = dedupeCites(opp.Indicators)
-	opp.Strength = strength(margins)
-	if opp.Kind == KindSpecificity && rc.allDocumented(cand.Codes) {
-		res.Status = StatusDocumented
-		res.Explain = fmt.Sprintf("documented as %s; criteria %s; no more specific candidate is supported", strings.Join(opp.Replaces, ", "), crit)
-		return res, nil
-	}
-	codes := slices.Clone(cand.Codes)
-	if comp := firstCandidate(rule.Companions, rc); comp != nil {
-		codes = append(codes, comp.Codes...)
-	}
-	for _, c := range codes {
-		opp.Candidates = append(opp.Candidates, rc.candidate(c))
-	}
-	// Onset is dated by the evidence of the condition, not by what selects the code.
-	var onset []Cite
-	for _, iid := range rule.Criteria.supporting(rc.rules, rc, nil) {
-		onset = append(onset, rc.indicator(iid).Cited...)
-	}
-	opp.POA = rc.assumePOA(onset)
-	opp.Principal = cand.Principal && opp.POA == "Y"
-	what := "new diagnosis"
-	if opp.Kind == KindSpecificity {
-		what = "more specific than the documented " + strings.Join(opp.Replaces, ", ")
-	}
-	res.Explain = fmt.Sprintf("fired (%s): %s; candidate %s (%s)", what, crit, strings.Join(codes, "+"), cand.Label)
-	opp.Explain = res.Explain
-	return res, opp
-}
-
-// ruleSupport returns the met indicators that make a rule's criteria hold and that select
-// its primary candidate and companion codes (the sacral site of a sacral pressure injury).
-func (rc *reviewCtx) ruleSupport(rule *Rule) []string {
-	ids := rule.Criteria.supporting(rc.rules, rc, nil)
-	if c := rule.primary(rc); c.When != nil {
-		ids = c.When.supporting(rc.rules, rc, ids)
-	}
-	if c := firstCandidate(rule.Companions, rc); c != nil && c.When != nil {
-		ids = c.When.supporting(rc.rules, rc, ids)
-	}
-	return ids
-}
-
-// indicators returns every indicator a rule uses: its criteria's, then those choosing its
-// candidates, companions and query options.
-func (rule *Rule) indicators(r *Rules) []string {
-	ids := rule.Criteria.indicators(r, nil)
-	for _, l := range [][]Candidate{rule.Candidates, rule.Companions} {
-		for i := range l {
-			ids = l[i].When.indicators(r, ids)
-		}
-	}
-	for i := range rule.Query.Options {
-		ids = rule.Query.Options[i].When.indicators(r, ids)
-	}
-	return ids
-}
-
-// candidateCodes returns every code of the rule's candidates.
-func (rule *Rule) candidateCodes() []string {
-	var out []string
-	for i := range rule.Candidates {
-		for _, c := range rule.Candidates[i].Codes {
-			if !slices.Contains(out, c) {
-				out = append(out, c)
-			}
-		}
-	}
-	return out
-}
-
-// primary returns the rule's first candidate whose condition holds (the last one when none
-// does, so that a rule always has a primary candidate).
-func (rule *Rule) primary(env criterionEnv) *Candidate {
-	if c := firstCandidate(rule.Candidates, env); c != nil {
-		return c
-	}
-	return &rule.Candidates[len(rule.Candidates)-1]
-}
-
-func firstCandidate(l []Candidate, env criterionEnv) *Candidate {
-	for i := range l {
-		if l[i].When == nil || l[i].When.eval(env) {
-			return &l[i]
-		}
-	}
-	return nil
-}
-
 // assumePOA returns Y when the earliest timed indicator falls within the POA window after
 // the admission date's midnight, N when it is later, Y when nothing is timed.
 func (rc *reviewCtx) assumePOA(cites []Cite) string {
@@ -697,10 +390,11 @@ func (rc *reviewCtx) assumePOA(cites []Cite) string {
 			first = c.Time
 		}
 	}
-	if first.IsZero() || rc.admit.IsZero() {
+	admit := rc.facts.admit
+	if first.IsZero() || admit.IsZero() {
 		return "Y"
 	}
-	if first.Sub(rc.admit).Hours() <= rc.rules.POAWindowHours {
+	if first.Sub(admit).Hours() <= rc.rules.POAWindowHours {
 		return "Y"
 	}
 	return "N"
@@ -714,38 +408,4 @@ func strength(margins []float64) float64 {
 		p *= 1 - (0.3 + 0.3*math.Max(0, math.Min(1, m)))
 	}
 	return math.Round((1-p)*1000) / 1000
-}
-
-func uniqueDocs(ds []docCode) []docCode {
-	var out []docCode
-	for _, d := range ds {
-		if !slices.ContainsFunc(out, func(o docCode) bool { return o.code == d.code }) {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-func docCodesList(ds []docCode) string {
-	var parts []string
-	for _, d := range uniqueDocs(ds) {
-		parts = append(parts, d.code)
-	}
-	return strings.Join(parts, ", ")
-}
-
-// dedupeCites drops repeated citations of the same facts (an item cited by two indicators
-// keeps its first citation; different excerpts of one note are different facts).
-func dedupeCites(cs []Cite) []Cite {
-	out := cs[:0:0]
-	for _, c := range cs {
-		dup := slices.ContainsFunc(out, func(o Cite) bool {
-			return len(c.Evidence) > 0 && slices.Equal(o.Evidence, c.Evidence) && o.Detail == c.Detail &&
-				o.Value.String() == c.Value.String()
-		})
-		if !dup {
-			out = append(out, c)
-		}
-	}
-	return out
 }

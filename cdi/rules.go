@@ -66,8 +66,22 @@ type Rules struct {
 	// ConflictGroups are sets of mutually exclusive diagnoses; provider documentation of two
 	// members of one group is a conflict.
 	ConflictGroups map[string]*ConflictGroup `json:"conflict_groups"`
-	// Specificity configures the mechanical specificity search.
+	// Specificity configures the coder hints of documented unspecified codes.
 	Specificity SpecificityConfig `json:"specificity"`
+	// Synonyms maps a canonical evidence name to its other spellings and abbreviations
+	// ("nt-probnp": ["NTproBNP", "N-terminal pro-BNP"]). Names are compared without case,
+	// spaces or punctuation, and a synonym stands for its canonical name in every selector.
+	Synonyms map[string][]string `json:"synonyms,omitempty"`
+	// Specimens defines the specimen classes a lab result can be measured on (arterial blood,
+	// venous blood, urine…): the words and LOINC codes that name each, and its parent class.
+	Specimens map[string]*SpecimenClass `json:"specimens,omitempty"`
+	// SpecimenTypeNames name the results whose text value gives the specimen of the results
+	// taken at the same time ("Specimen Type": "ART.").
+	SpecimenTypeNames []string `json:"specimen_type_names,omitempty"`
+	// Negations configures the negation of note phrases.
+	Negations NegationConfig `json:"negations,omitempty"`
+	// Scores are organ-dysfunction scores (SOFA) that indicators can compare.
+	Scores map[string]*Score `json:"scores,omitempty"`
 	// Facilities holds per-facility overrides as JSON merge patches (RFC 7386) of this
 	// document; see ForFacility.
 	Facilities map[string]json.RawMessage `json:"facilities,omitempty"`
@@ -75,6 +89,33 @@ type Rules struct {
 	raw        []byte            // the document without facilities, for merging
 	ruleIDs    []string          // sorted rule ids
 	facilities map[string]*Rules // compiled facility rules
+	synonyms   map[string]string // compact spelling → compact canonical name
+	specimens  specimenIndex
+	specTypes  []string // compact canonical names of specimen-type results
+	negBefore  []string
+	negAfter   []string
+}
+
+// SpecimenClass is a specimen a lab result can be measured on.
+type SpecimenClass struct {
+	// Parent is the broader class this one refines (arterial and venous blood refine blood).
+	Parent string `json:"parent,omitempty"`
+	// Words name the class in a specimen field, a result name, its context or source
+	// ("arterial", "ABG", "PaO2"; "urine", "UA").
+	Words []string `json:"words"`
+	// LOINC codes whose system is this specimen.
+	LOINC []string `json:"loinc,omitempty"`
+	// Default: lab selectors without specimens accept this class (and its children) and
+	// results of unknown specimen; results of other known specimens are not theirs.
+	Default bool `json:"default,omitempty"`
+}
+
+// NegationConfig lists the words that negate a note phrase: Before within a few words before
+// it in the same clause ("no accessory muscle use"), After right after it ("confused at
+// baseline").
+type NegationConfig struct {
+	Before []string `json:"before,omitempty"`
+	After  []string `json:"after,omitempty"`
 }
 
 // SpecificityConfig configures the mechanical specificity search over documented codes.
@@ -91,6 +132,9 @@ type SpecificityConfig struct {
 type ConflictGroup struct {
 	Condition string     `json:"condition"`
 	Members   [][]string `json:"members"`
+	// Indicators are cited with the conflicting documentation when they are met (the ejection
+	// fraction of a heart failure type conflict).
+	Indicators []string `json:"indicators,omitempty"`
 }
 
 // Rule is one condition rule: the criteria over indicators that support a diagnosis, the
@@ -105,6 +149,10 @@ type Rule struct {
 	Settings map[string][]string `json:"settings,omitempty"`
 	// Criteria decide whether the record supports the condition.
 	Criteria Criterion `json:"criteria"`
+	// Exclude, when it holds, makes the criteria inapplicable to this patient (KDIGO
+	// creatinine criteria in a dialysis-dependent patient): the rule does not fire and does
+	// not validate.
+	Exclude *Criterion `json:"exclude,omitempty"`
 	// Documented are code prefixes that mean the condition is already documented (no
 	// new-diagnosis opportunity).
 	Documented []string `json:"documented"`
@@ -142,14 +190,23 @@ type QueryTemplate struct {
 	Format   string           `json:"format"` // multiple_choice or open_ended
 	Question string           `json:"question"`
 	Options  []OptionTemplate `json:"options,omitempty"`
+	// OpenQuestion is asked, open-ended, when the criteria hold but no option has evidence of
+	// its own; without it there is no query then.
+	OpenQuestion string `json:"open_question,omitempty"`
 }
 
-// OptionTemplate is a multiple-choice option offered when its When criterion holds (options
-// that are not credible for the patient are dropped, Q4).
+// OptionTemplate is a multiple-choice option. It is offered when When holds and Support
+// finds clinical indicators in the record that support this option in particular (Q4, Q5);
+// an option whose codes are all documented already needs no support. The indicators Support
+// finds are the ones the option cites.
 type OptionTemplate struct {
-	Text  string     `json:"text"`
-	Codes []string   `json:"codes,omitempty"`
-	When  *Criterion `json:"when,omitempty"`
+	Text string `json:"text"`
+	// Kind is "diagnosis" (default) or "not_significant" for an answer that names no
+	// diagnosis ("abnormal laboratory value without clinical significance").
+	Kind    string     `json:"kind,omitempty"`
+	Codes   []string   `json:"codes,omitempty"`
+	When    *Criterion `json:"when,omitempty"`
+	Support *Criterion `json:"support"`
 }
 
 // ParseRules parses and validates a rules document (JSON). Every reference (selector,
@@ -275,12 +332,15 @@ func (r *Rules) compile() error {
 	for i, p := range r.Specificity.ExcludeCategories {
 		r.Specificity.ExcludeCategories[i] = normCode(p)
 	}
+	if err := r.compileNames(); err != nil {
+		return err
+	}
 	for _, id := range slices.Sorted(maps.Keys(r.Selectors)) {
 		s := r.Selectors[id]
 		if s == nil {
 			return fmt.Errorf("selectors.%s: null", id)
 		}
-		if err := s.compile(r.Selectors); err != nil {
+		if err := s.compile(r); err != nil {
 			return fmt.Errorf("selectors.%s: %w", id, err)
 		}
 	}
@@ -290,7 +350,7 @@ func (r *Rules) compile() error {
 			return fmt.Errorf("indicators.%s: null", id)
 		}
 		ind.id = id
-		if err := ind.compile(r.Selectors); err != nil {
+		if err := ind.compile(r); err != nil {
 			return fmt.Errorf("indicators.%s: %w", id, err)
 		}
 	}
@@ -303,6 +363,14 @@ func (r *Rules) compile() error {
 		}
 		if err := r.Criteria[id].compile(r, 1); err != nil {
 			return fmt.Errorf("criteria.%s: %w", id, err)
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(r.Scores)) {
+		if r.Scores[id] == nil {
+			return fmt.Errorf("scores.%s: null", id)
+		}
+		if err := r.Scores[id].compile(r); err != nil {
+			return fmt.Errorf("scores.%s: %w", id, err)
 		}
 	}
 	normCodes(r.NonProviderReportable)
@@ -324,6 +392,11 @@ func (r *Rules) compile() error {
 		for _, m := range g.Members {
 			normCodes(m)
 		}
+		for _, ind := range g.Indicators {
+			if r.Indicators[ind] == nil {
+				return fmt.Errorf("conflict_groups.%s.indicators: unknown indicator %q", id, ind)
+			}
+		}
 	}
 	return nil
 }
@@ -334,6 +407,11 @@ func (rule *Rule) compile(r *Rules) error {
 	}
 	if err := rule.Criteria.compile(r, 0); err != nil {
 		return fmt.Errorf("criteria: %w", err)
+	}
+	if rule.Exclude != nil {
+		if err := rule.Exclude.compile(r, 0); err != nil {
+			return fmt.Errorf("exclude: %w", err)
+		}
 	}
 	if len(rule.Candidates) == 0 {
 		return errors.New("at least one candidate is required")
@@ -374,6 +452,22 @@ func (rule *Rule) compile(r *Rules) error {
 			if err := o.When.compile(r, 0); err != nil {
 				return fmt.Errorf("query.options[%d].when: %w", i, err)
 			}
+		}
+		switch o.Kind {
+		case "", OptionDiagnosis:
+			o.Kind = OptionDiagnosis
+		case OptionNotSignificant, OptionIntegral:
+			if len(o.Codes) > 0 {
+				return fmt.Errorf("query.options[%d]: a %s option names no codes", i, o.Kind)
+			}
+		default:
+			return fmt.Errorf("query.options[%d].kind: unknown %q (diagnosis, not_significant, integral)", i, o.Kind)
+		}
+		if o.Support == nil {
+			return fmt.Errorf("query.options[%d].support: every option names the indicators that support it (Q5)", i)
+		}
+		if err := o.Support.compile(r, 0); err != nil {
+			return fmt.Errorf("query.options[%d].support: %w", i, err)
 		}
 	}
 	return nil

@@ -49,7 +49,7 @@ func TestParseRulesErrors(t *testing.T) {
 		"criteria":{},
 		"rules":{"hypo":{"condition":"Hyponatremia","terms":["hyponatremia"],"criteria":"na_low","documented":["E871"],
 		  "candidates":[{"codes":["E871"],"label":"hyponatremia"}],
-		  "query":{"format":"multiple_choice","question":"q","options":[{"text":"Hyponatremia","codes":["E871"]}]}}}}`
+		  "query":{"format":"multiple_choice","question":"q","options":[{"text":"Hyponatremia","codes":["E871"],"support":"na_low"}]}}}}`
 		r, err := ParseRules([]byte(doc))
 		if err != nil {
 			t.Fatalf("base document: %v", err)
@@ -76,6 +76,13 @@ func TestParseRulesErrors(t *testing.T) {
 		{`{"rules":{"hypo":{"criteria":{"all":["na_low"],"any":["na_low"]}}}}`, "exactly one of"},
 		{`{"selectors":{"d":{"derive":{"op":"pow","a":"na","b":"na","name":"x"}}}}`, `derive.op: unknown "pow"`},
 		{`[1]`, "must be a JSON object"},
+		{`{"rules":{"hypo":{"query":{"options":[{"text":"Hyponatremia","codes":["E871"]}]}}}}`, "every option names the indicators that support it"},
+		{`{"rules":{"hypo":{"query":{"options":[{"text":"Not significant","kind":"not_significant","codes":["E871"],"support":"na_low"}]}}}}`, "names no codes"},
+		{`{"indicators":{"na_low":{"near":{"of":"nax","before_hours":1,"after_hours":1}}}}`, `unknown selector "nax"`},
+		{`{"indicators":{"na_low":{"score":"sofa"}}}`, `unknown score "sofa"`},
+		{`{"selectors":{"na":{"specimens":["plasma?"]}}}`, `unknown specimen "plasma?"`},
+		{`{"selectors":{"na":{"plausible":[150,100]}}}`, "plausible: want [min, max]"},
+		{`{"synonyms":{"sodium":["Na"],"nitrogen":["na"]}}`, "already a synonym"},
 	} {
 		if got := base(c.patch); !strings.Contains(got, c.want) {
 			t.Errorf("patch %s: error %q, want it to contain %q", c.patch, got, c.want)
@@ -152,17 +159,17 @@ func TestNegationAndClauses(t *testing.T) {
 		{"cam positive", "CAM positive", true},
 		{"temp 38 6", "Temp 38.6", true},
 	} {
-		got, ok := findPhrase(cl, []string{norm(c.phrase)})
+		got, ok := findPhrase(cl, []string{norm(c.phrase)}, DefaultRules())
 		if ok != c.ok || got != c.want {
 			t.Errorf("%q: %q %v, want %q %v", c.phrase, got, ok, c.want, c.ok)
 		}
 	}
 	// Five words of negation scope; a clause boundary ends it.
 	cl = splitClauses("Does not meet criteria for severe malnutrition. No fever, severe muscle wasting.")
-	if _, ok := findPhrase(cl, []string{norm("severe malnutrition")}); ok {
+	if _, ok := findPhrase(cl, []string{norm("severe malnutrition")}, DefaultRules()); ok {
 		t.Error("negated severe malnutrition matched")
 	}
-	if _, ok := findPhrase(cl, []string{norm("muscle wasting")}); !ok {
+	if _, ok := findPhrase(cl, []string{norm("muscle wasting")}, DefaultRules()); !ok {
 		t.Error("muscle wasting after a negated clause not matched")
 	}
 }
@@ -191,8 +198,8 @@ func TestIndicatorKinds(t *testing.T) {
 		{"rise at 49 h", Indicator{Change: &ChangeSpec{"rise", 0.3, 48}}, pts(1.0, 0, 1.3, 49), nil, false},
 		{"fall is not a rise", Indicator{Change: &ChangeSpec{"rise", 0.3, 48}}, pts(1.5, 0, 1.0, 24), nil, false},
 		{"drop 2.0", Indicator{Change: &ChangeSpec{"drop", 2, 72}}, pts(13, 0, 12, 10, 11, 20), nil, true},
-		{"ratio 1.5", Indicator{Ratio: &RatioSpec{1.5, 168}}, pts(0.8, 0, 1.2, 100), nil, true},
-		{"ratio outside 7 days", Indicator{Ratio: &RatioSpec{1.5, 168}}, pts(0.8, 0, 1.2, 200), nil, false},
+		{"ratio 1.5", Indicator{Ratio: &RatioSpec{Min: 1.5, Hours: 168}}, pts(0.8, 0, 1.2, 100), nil, true},
+		{"ratio outside 7 days", Indicator{Ratio: &RatioSpec{Min: 1.5, Hours: 168}}, pts(0.8, 0, 1.2, 200), nil, false},
 		{"count 2", Indicator{Op: ">", Value: val(180), Count: 2}, pts(200, 0, 150, 5, 190, 9), nil, true},
 		{"count 2 not met", Indicator{Op: ">", Value: val(180), Count: 2}, pts(200, 0, 150, 5), nil, false},
 		{"latest only", Indicator{Op: "<", Value: val(30), Latest: true}, pts(25, 0, 35, 9), nil, false},
@@ -254,7 +261,7 @@ func TestUnitsAndDerivedValues(t *testing.T) {
 		t.Fatalf("indicator %s not evaluated", id)
 		return IndicatorResult{}
 	}
-	for id, want := range map[string]bool{"temp_gt_38": true, "creatinine_ge_2": false, "pf_lt_300": true, "map_lt_65": true, "bmi_ge_45": true, "bmi_ge_50": false} {
+	for id, want := range map[string]bool{"temp_gt_38": true, "pf_lt_300": true, "map_lt_65": true, "bmi_ge_45": true, "bmi_ge_50": false} {
 		if r := find(id); r.Met != want {
 			t.Errorf("%s: met %v, want %v (%s)", id, r.Met, want, r.Explain)
 		}
@@ -276,19 +283,20 @@ func TestUnitsAndDerivedValues(t *testing.T) {
 // TestSelectorFilters: author role, note type, route and context filters, names matched
 // exactly or as words.
 func TestSelectorFilters(t *testing.T) {
+	rules := DefaultRules()
 	mk := func(doc string) *Selector {
 		s := &Selector{}
 		if err := json.Unmarshal([]byte(doc), s); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.compile(nil); err != nil {
+		if err := s.compile(rules); err != nil {
 			t.Fatal(err)
 		}
 		return s
 	}
-	view := func(e claim.Evidence) *evView {
-		return &evView{ev: &e, name: norm(e.Name), context: norm(e.Context), route: norm(e.Route), role: normRole(e.AuthorRole),
-			noteTyp: norm(e.NoteType), unit: normUnit(e.Unit)}
+	view := func(e claim.Evidence) *fact {
+		fs := readFacts(&claim.Encounter{Evidence: []claim.Evidence{e}}, &claim.Claim{}, rules, func(c string) string { return c })
+		return &fs.items[0]
 	}
 	np := mk(`{"kind": "note", "author_roles": ["advanced_practice", "physician"], "note_types": ["progress"], "text_any": ["confused"]}`)
 	for _, c := range []struct {
@@ -300,7 +308,7 @@ func TestSelectorFilters(t *testing.T) {
 		{claim.Evidence{Kind: "note", AuthorRole: "physician", NoteType: "H&P", Text: "Confused overnight."}, false},
 		{claim.Evidence{Kind: "note", AuthorRole: "physician", NoteType: "progress note", Text: "Not confused."}, false},
 	} {
-		if _, got := np.matches(view(c.e)); got != c.want {
+		if _, got := np.matches(view(c.e), rules); got != c.want {
 			t.Errorf("notes %+v: %v, want %v", c.e, got, c.want)
 		}
 	}
@@ -313,7 +321,7 @@ func TestSelectorFilters(t *testing.T) {
 		{claim.Evidence{Kind: "med", Name: "furosemide", Route: "PO"}, false},
 		{claim.Evidence{Kind: "med", Name: "Furosemidex", Route: "IV"}, false},
 	} {
-		if _, got := med.matches(view(c.e)); got != c.want {
+		if _, got := med.matches(view(c.e), rules); got != c.want {
 			t.Errorf("meds %+v: %v, want %v", c.e, got, c.want)
 		}
 	}
@@ -328,7 +336,7 @@ func TestSelectorFilters(t *testing.T) {
 		{claim.Evidence{Kind: "lab", Name: "Sodium", Context: "random urine"}, false},
 		{claim.Evidence{Kind: "vital", Name: "Sodium"}, false},
 	} {
-		if _, got := lab.matches(view(c.e)); got != c.want {
+		if _, got := lab.matches(view(c.e), rules); got != c.want {
 			t.Errorf("labs %+v: %v, want %v", c.e, got, c.want)
 		}
 	}
