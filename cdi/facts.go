@@ -255,8 +255,9 @@ func findPhrase(clauses []clause, phrases []string, r *Rules) (string, bool) {
 
 func negated(before, after string, r *Rules) bool {
 	words := strings.Fields(before)
-	for i := len(words) - 1; i >= 0 && i >= len(words)-negationWindow; i-- {
-		if slices.Contains(r.negBefore, words[i]) {
+	window := " " + strings.Join(words[max(0, len(words)-negationWindow):], " ") + " "
+	for _, n := range r.negBefore {
+		if n != "" && strings.Contains(window, " "+n+" ") {
 			return true
 		}
 	}

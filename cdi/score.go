@@ -38,6 +38,9 @@ type ScoreComponent struct {
 	// Excluded, when it holds, leaves the component out (the kidneys of a dialysis-dependent
 	// patient).
 	Excluded *Criterion `json:"excluded,omitempty"`
+	// NotNear leaves out the values with a fact of another selector within the window (a
+	// Glasgow coma scale under continuous sedation does not measure the brain).
+	NotNear *Window `json:"not_near,omitempty"`
 }
 
 // ScorePoints is a threshold of a component: a value beyond Value scores Points, when With
@@ -68,6 +71,9 @@ func (sc *Score) compile(r *Rules) error {
 		}
 		if c.Of != "" && r.Selectors[c.Of] == nil {
 			return fmt.Errorf("components.%s.of: unknown selector %q", c.ID, c.Of)
+		}
+		if w := c.NotNear; w != nil && (r.Selectors[w.Of] == nil || w.Before < 0 || w.After < 0) {
+			return fmt.Errorf("components.%s.not_near: unknown selector %q or negative hours", c.ID, w.Of)
 		}
 		for j := range c.Points {
 			if p := c.Points[j].With; p != nil {
@@ -178,6 +184,9 @@ func (s *indicators) component(c *ScoreComponent, ind *Indicator) componentScore
 	if c.Of != "" {
 		var current, prior []point
 		for _, p := range valued(s.pointsOf(c.Of)) {
+			if c.NotNear != nil && s.near(p, c.NotNear) {
+				continue
+			}
 			if p.prior {
 				prior = append(prior, p)
 			} else {
