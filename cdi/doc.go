@@ -5,6 +5,14 @@
 // support), measures their MS-DRG and CMS-HCC impact with the real grouper, ranks encounters
 // for the worklist, and generates compliant provider queries whose lifecycle it models.
 //
+// A review runs in one direction, each stage a pure step reading only what the earlier ones
+// produced: evidence → facts (facts.go: names, specimens, documentation) → indicators
+// (evaluation.go, indicator.go, score.go) → conditions (condition.go: criteria, exclusions and
+// the query options the evidence supports, each with its own indicators) → opportunities
+// (opportunity.go, conflict.go, plan.go) → impact (impact.go). Queries are drafted from an
+// opportunity's plan (query.go) and checked by the linter (lint.go). What is offered never
+// depends on CC/MCC levels: those only measure impact.
+//
 // The package is pure: values in, values out. It does no I/O besides reading its embedded
 // default rules file. Clinical thresholds and indicator definitions are data (see Rules and
 // DefaultRules); severity levels, exclusions, weights and HCCs are read from the loaded CMS
