@@ -325,11 +325,18 @@ func TestCDIWorkflow(t *testing.T) {
 	if txt := e.text(`article.opportunity[data-id="rule:acute_respiratory_failure"]`); !strings.Contains(txt, "DRG 195 → 193") || !strings.Contains(txt, "SpO2") {
 		t.Errorf("opportunity %q", txt)
 	}
+	// Each option shows the evidence that supports it: the hypoxia options cite the SpO2.
+	if txt := e.text(`article.opportunity[data-id="rule:acute_respiratory_failure"] li.option[data-option="Acute respiratory failure with hypoxia"]`); !strings.Contains(txt, "SpO2") || !strings.Contains(txt, "86") {
+		t.Errorf("option evidence %q", txt)
+	}
 	e.screenshot("21-encounter-review")
 	e.run(
 		chromedp.Click(chromedp.CSS(`article.opportunity[data-id="rule:acute_respiratory_failure"] button.draft-query`)),
 		chromedp.WaitVisible(chromedp.ID("lint-ok")),
 	)
+	if txt := e.text(`#composer .composer-option`); !strings.Contains(txt, "SpO2") {
+		t.Errorf("composer option evidence %q", txt)
+	}
 	// A leading edit: the linter names the rules and Send is disabled.
 	e.run(
 		e.setText("q-question", "Are you treating acute respiratory failure? Please document it, it raises the DRG."),

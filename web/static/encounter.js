@@ -56,7 +56,7 @@ export async function render(main, params, ctx) {
       right.append(empty(canCDI ? "Not reviewed yet: choose Review now to find documentation opportunities." : "Not reviewed yet."));
     } else {
       if (rev.stale) right.append(el("p", { class: "error" }, "The encounter changed since this review; review again to refresh."));
-      right.append(opportunitiesCard(rev, canCDI, draft), validationCard(rev.validation), riskCard(rev.risk_flags));
+      right.append(opportunitiesCard(rev, canCDI, draft), hintsCard(rev.review && rev.review.hints), validationCard(rev.validation), riskCard(rev.risk_flags));
     }
     loadHistory();
   };
@@ -165,8 +165,8 @@ function opportunitiesCard(rev, canCDI, draft) {
       el("h3", {}, o.condition, " ", el("span", { class: "badge" }, o.kind.replace("_", " "))),
       el("div", {}, (o.candidates || []).map((c) => el("span", {}, el("strong", {}, c.code), " ", c.title || "", " ", levelBadge(c.level), " "))),
       el("div", { class: "muted" }, `evidence strength ${fmt(o.strength, 2)}`),
-      el("ul", {}, (o.indicators || []).map((i) => el("li", {}, `${i.label}: ${i.value ?? i.name ?? ""} ${i.unit || ""}`,
-        el("span", { class: "muted" }, ` — ${i.source || ""}, ${(i.time || "").replace("T", " ").slice(0, 16)}`)))),
+      el("ul", {}, (o.indicators || []).map((i) => el("li", {}, citeText(i)))),
+      optionsEvidence(o),
       el("p", {}, im.drg_after && im.drg_after !== im.drg_before
         ? [`Impact: DRG ${im.drg_before} → ${im.drg_after} (${im.title_after || ""}), weight `, el("strong", {}, `${im.weight_delta >= 0 ? "+" : ""}${fmt(im.weight_delta, 4)}`),
           (im.hcc_gained || []).length ? `, HCC ${im.hcc_gained.map((h) => h.hcc).join(", ")} gained` : ""]
@@ -175,6 +175,41 @@ function opportunitiesCard(rev, canCDI, draft) {
       canCDI ? el("button", { type: "button", class: "draft-query", onclick: () => draft(o) }, "Draft query") : null));
   }
   return card;
+}
+
+// citeText renders a cited fact: what, its value, source and time.
+function citeText(i) {
+  const value = i.value ?? "";
+  return el("span", {}, `${i.label || i.name}: ${i.name && i.label && i.name !== i.label ? i.name + " " : ""}${value} ${i.unit || ""}`,
+    el("span", { class: "muted" }, ` — ${i.source || ""}${i.time ? ", " + i.time.replace("T", " ").slice(0, 16) : ""}${i.detail ? " (" + i.detail + ")" : ""}`));
+}
+
+// optionsEvidence lists the options the query would offer, each with the evidence that supports
+// it: an option is offered only with clinical indicators of its own (or when documented already).
+function optionsEvidence(o) {
+  const plan = o.query || {};
+  const opts = plan.options || [];
+  if (!opts.length) {
+    return plan.format === "open_ended" ? el("p", { class: "muted options-evidence" }, "Open-ended query: no option has evidence of its own.") : el("div");
+  }
+  return el("details", { class: "options-evidence", open: true }, el("summary", {}, `Query options and their evidence (${opts.length})`),
+    el("ul", {}, opts.map((op) => el("li", { class: "option", "data-option": op.text },
+      el("strong", {}, op.text),
+      op.documented ? el("span", { class: "badge" }, " documented") : null,
+      op.kind && op.kind !== "diagnosis" ? el("span", { class: "badge" }, ` ${op.kind.replace("_", " ")}`) : null,
+      (op.indicators || []).length
+        ? el("ul", { class: "evidence" }, op.indicators.map((k) => el("li", {}, citeText((o.indicators || [])[k] || {}))))
+        : el("div", { class: "muted" }, op.documented ? "already in the record" : "no evidence")))));
+}
+
+// hintsCard lists the coder hints: documented codes whose category holds more specific codes.
+// They are not opportunities and lead to no query without evidence.
+function hintsCard(hints) {
+  if (!(hints || []).length) return el("div");
+  return el("section", { class: "card", "aria-label": "Coder hints" }, el("h2", {}, "Coder hints"),
+    el("p", { class: "muted" }, "More specific codes exist; code from the documentation. No query is drawn from the code tables alone."),
+    el("ul", {}, hints.map((h) => el("li", {}, el("strong", {}, h.code), ` ${h.title || ""} — ${h.count} more specific code${h.count === 1 ? "" : "s"}: `,
+      (h.more_specific || []).map((c) => c.code).join(", ")))));
 }
 
 function validationCard(v) {
@@ -211,6 +246,9 @@ function drawComposer(box, q, lint, canCDI, refresh) {
   const intro = el("textarea", { id: "q-intro", readonly: !editable }, q.intro || "");
   const question = el("textarea", { id: "q-question", readonly: !editable }, q.question || "");
   const options = (q.options || []).map((o, i) => el("input", { id: `q-opt-${i}`, value: o.text, readonly: !editable, "aria-label": `Option ${i + 1}` }));
+  const optionEvidence = (o) => (o.indicators || []).length
+    ? el("ul", { class: "evidence" }, o.indicators.map((k) => el("li", {}, citeText((q.indicators || [])[k] || {}))))
+    : el("div", { class: "muted" }, o.kind === "diagnosis" && !o.documented ? "no evidence" : "");
   const lintBox = el("div", { id: "lint", "aria-live": "polite" });
   const sendBtn = el("button", { type: "button", id: "send-btn", disabled: true }, "Send to provider");
   const content = () => ({
@@ -249,9 +287,10 @@ function drawComposer(box, q, lint, canCDI, refresh) {
     el("p", { class: "muted" }, `${q.format.replace("_", " ")} · purpose ${q.purpose.replace("_", " ")} · to ${q.provider ? q.provider.name || q.provider.id : "the attending"}`),
     el("div", { class: "field" }, el("label", { for: "q-intro" }, "Introduction"), intro),
     el("h3", {}, "Clinical indicators cited"),
-    el("ul", {}, (q.indicators || []).map((i) => el("li", {}, `${i.label}: ${i.value ?? i.name ?? ""} ${i.unit || ""} — ${i.source || ""}, ${(i.time || "").replace("T", " ").slice(0, 16)}`))),
+    el("ul", {}, (q.indicators || []).map((i) => el("li", {}, citeText(i)))),
     el("div", { class: "field" }, el("label", { for: "q-question" }, "Question"), question),
-    options.length ? el("fieldset", { class: "field" }, el("legend", {}, "Options"), options.map((o) => el("div", { class: "field" }, o))) : el("div"),
+    options.length ? el("fieldset", { class: "field" }, el("legend", {}, "Options and the evidence each cites"),
+      options.map((o, i) => el("div", { class: "field composer-option" }, o, optionEvidence((q.options || [])[i])))) : el("div"),
     lintBox);
   if (editable) {
     box.append(el("div", { class: "row" }, el("div", { class: "btn-cell" }, sendBtn)));
