@@ -76,6 +76,7 @@ type specimenIndex struct {
 	defaults []string
 }
 
+// specimenWord is a normalized phrase naming a class, with a space at both ends.
 type specimenWord struct{ phrase, class string }
 
 // compileNames prepares the synonym table, the specimen classes and the negation words.
@@ -140,7 +141,7 @@ var defaultNegations = []string{"no", "not", "denies", "denied", "without", "neg
 func (x *specimenIndex) classify(text string) string {
 	best := ""
 	for _, w := range x.words {
-		if !strings.Contains(text, " "+strings.TrimSpace(w.phrase)+" ") {
+		if !strings.Contains(text, w.phrase) {
 			continue
 		}
 		if best == "" || x.refines(w.class, best) {
@@ -180,7 +181,9 @@ func (x *specimenIndex) within(c string, classes []string) bool {
 func (x *specimenIndex) strip(name string) string {
 	out := name
 	for _, w := range x.words {
-		out = strings.ReplaceAll(out, " "+strings.TrimSpace(w.phrase)+" ", " ")
+		if strings.Contains(out, w.phrase) {
+			out = strings.ReplaceAll(out, w.phrase, " ")
+		}
 	}
 	if strings.TrimSpace(out) == "" {
 		return name
