@@ -49,6 +49,9 @@ type Selector struct {
 	// ContextNone: neither the context, the source nor the note type contains one of these
 	// phrases ("prophylaxis", "anesthesia record").
 	ContextNone []string `json:"context_none,omitempty"`
+	// SourceAny: the source contains one of these phrases (results of the microbiology
+	// laboratory, whatever their name).
+	SourceAny []string `json:"source_any,omitempty"`
 	// Routes: a medication route containing one of these words (IV, intravenous…); ""
 	// accepts a medication without route.
 	Routes []string `json:"routes,omitempty"`
@@ -87,7 +90,7 @@ type Selector struct {
 	Fallback string `json:"fallback,omitempty"`
 
 	keys                                                         []string // canonical names
-	names, ctxAny, ctxNone, routes, text, roles, noteTypes, excl []string
+	names, ctxAny, ctxNone, srcAny, routes, text, roles, noteTypes, excl []string
 	contains, routeNone                                          bool
 	units                                                        map[string]UnitConv
 }
@@ -240,6 +243,7 @@ func (s *Selector) compile(r *Rules) error {
 	}
 	s.ctxAny = normAll(s.ContextAny)
 	s.ctxNone = normAll(s.ContextNone)
+	s.srcAny = normAll(s.SourceAny)
 	s.routes = normAll(s.Routes)
 	s.routeNone = slices.Contains(s.Routes, "")
 	s.excl = normAll(s.ExcludeWords)
@@ -269,8 +273,16 @@ var unitReplacer = strings.NewReplacer(" ", "", "µ", "u", "μ", "u", "°", "", 
 // normRole canonicalizes an author role (claim.RolePhysician …): lowercase, trimmed.
 func normRole(r string) string { return strings.ToLower(strings.TrimSpace(r)) }
 
-// normUnit canonicalizes a unit: lowercase, no spaces, µ and mc as u, degree signs dropped.
-func normUnit(u string) string { return unitReplacer.Replace(strings.ToLower(strings.TrimSpace(u))) }
+// normUnit canonicalizes a unit: lowercase, no spaces, µ and mc as u, degree signs dropped; a
+// unit field that says there is none ("None", "N/A", "null") is no unit.
+func normUnit(u string) string {
+	n := unitReplacer.Replace(strings.ToLower(strings.TrimSpace(u)))
+	switch n {
+	case "none", "null", "n/a", "na", "nan", "-":
+		return ""
+	}
+	return n
+}
 
 func containsAny(s string, phrases []string) bool {
 	for _, p := range phrases {
@@ -328,6 +340,9 @@ func (s *Selector) matches(f *fact, r *Rules) (string, bool) {
 		}
 	}
 	if containsAny(f.context, s.ctxNone) || containsAny(f.source, s.ctxNone) || containsAny(f.noteTyp, s.ctxNone) {
+		return "", false
+	}
+	if len(s.srcAny) > 0 && !containsAny(f.source, s.srcAny) {
 		return "", false
 	}
 	if len(s.routes) > 0 && !(s.routeNone && f.route == "") && !containsAny(f.route, s.routes) {
