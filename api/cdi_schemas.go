@@ -3,13 +3,15 @@ package api
 // cdiSchemas are the OpenAPI components of the CDI endpoints.
 func cdiSchemas() map[string]Schema {
 	cite := obj([]string{"indicator", "name"}, Schema{"indicator": tString, "label": tString,
+		"kind": Schema{"enum": []string{"lab", "vital", "med", "order", "note", "measurement", "procedure", "calculated", "documented_dx", "working_code"},
+			"description": "what the fact is; documented_dx and working_code are documentation of a diagnosis and never support an option"},
 		"evidence": Schema{"type": "array", "items": tInt, "description": "indexes into the encounter's evidence"},
 		"name":     tString, "value": Schema{"type": []string{"number", "string"}}, "unit": tString, "time": tTime, "source": tString,
 		"context": tString, "author_role": tString, "detail": tString, "code": tString, "prior_encounter": tBool})
 	option := obj([]string{"text", "kind"}, Schema{"text": tString,
 		"kind":       Schema{"enum": []string{"diagnosis", "other", "undetermined", "not_significant", "integral", "yes", "no"}},
 		"codes":      Schema{"type": "array", "items": tString, "description": "codes the option leads to (not shown to the provider)"},
-		"documented": tBool, "indicators": Schema{"type": "array", "items": tInt, "description": "indexes into the query's indicators (Q5)"},
+		"documented": tBool, "indicators": Schema{"type": "array", "items": tInt, "description": "indexes into the query's indicators: the clinical evidence supporting this option (Q5)"},
 		"action": Schema{"enum": []string{"", "add", "replace", "remove", "poa"}}, "poa": tString})
 	format := Schema{"enum": []string{"multiple_choice", "yes_no", "open_ended"}}
 	purpose := Schema{"enum": []string{"new_diagnosis", "specificity", "clinical_validation", "confirm_documented", "poa", "cause_effect", "conflict"}}
@@ -69,7 +71,7 @@ func cdiSchemas() map[string]Schema {
 			"weight_delta": tNum, "codes_added": arr(tString), "codes_removed": arr(tString), "poa_changed": arr(tString), "note": tString}),
 		"Impact":   impact,
 		"RiskFlag": riskFlag,
-		"Opportunity": obj([]string{"id", "kind", "reason", "condition", "strength", "impact", "query"}, Schema{"id": Schema{"type": "string", "description": "stable across reviews: rule:<rule>, cv:<rule>, spec:<code>, conflict:<group>, conflict:non_provider:<code>, poa:<code>"},
+		"Opportunity": obj([]string{"id", "kind", "reason", "condition", "strength", "impact", "query"}, Schema{"id": Schema{"type": "string", "description": "stable across reviews: rule:<rule>, cv:<rule>, conflict:<group>, conflict:non_provider:<code>, poa:<code>"},
 			"kind":   Schema{"enum": []string{"new_diagnosis", "specificity", "conflict", "clinical_validation"}},
 			"reason": tString, "rule": tString, "condition": tString,
 			"candidates": arr(obj([]string{"code"}, Schema{"code": tString, "title": tString, "level": tString})),
@@ -83,6 +85,9 @@ func cdiSchemas() map[string]Schema {
 			"rules": arr(obj([]string{"rule", "status", "explain"}, Schema{"rule": tString, "condition": tString,
 				"status": Schema{"enum": []string{"fired", "not_fired", "documented", "not_evaluated"}}, "kind": tString, "explain": tString,
 				"indicators": arr(obj([]string{"id", "met"}, Schema{"id": tString, "label": tString, "met": tBool, "cited": arr(Ref("Cite")), "margin": tNum, "explain": tString}))})),
+			"hints": arr(obj([]string{"code", "more_specific", "count", "message"}, Schema{"code": tString, "title": tString,
+				"more_specific": arr(obj([]string{"code"}, Schema{"code": tString, "title": tString})), "count": tInt,
+				"message": Schema{"type": "string", "description": "coder hint read from the code titles: not an opportunity, never a query"}})),
 			"warnings": arr(tString)}),
 		"ValidationFinding": obj([]string{"code", "role", "status", "explain", "depends"}, Schema{"code": tString, "title": tString,
 			"role": Schema{"enum": []string{"pdx", "sdx"}}, "level": Schema{"enum": []string{"MCC", "CC", "NCC", ""}},
