@@ -740,3 +740,52 @@ func TestManualEscalation(t *testing.T) {
 		t.Errorf("answered escalated query in state %s", ans.Query.State)
 	}
 }
+
+// TestWorklistOnlyEvidenceLedOpportunities: an encounter whose documented codes merely have
+// more specific codes in the tables (type 2 diabetes without complications, thrombocytopenia
+// unspecified) and no evidence of any is not on the worklist as work to do: its review holds
+// coder hints, no opportunity; an encounter with evidence is listed, and every option of its
+// opportunities cites clinical evidence of its own.
+func TestWorklistOnlyEvidenceLedOpportunities(t *testing.T) {
+	ts := newTestServer(t)
+	ids := map[string]string{}
+	for _, name := range []string{"63_diabetes_no_evidence_hint_only", "64_thrombocytopenia_hint_only", "57_heart_failure_ntprobnp_name"} {
+		e := decode[store.Encounter](t, ts.do("POST", "/v1/encounters", cdi, cdiFixtureEncounter(t, name)).expect(t, 201))
+		ids[name] = e.ID
+		ts.do("POST", "/v1/encounters/"+e.ID+"/review", cdi, nil).expect(t, 200)
+	}
+	type page struct {
+		Items []api.WorklistRow `json:"items"`
+	}
+	status := map[string]string{}
+	for _, r := range decode[page](t, ts.do("GET", "/v1/worklist", cdi, nil).expect(t, 200)).Items {
+		status[r.EncounterID] = r.Status
+		if r.Status != "no_opportunity" && (r.Top == nil || r.Opportunities == 0) {
+			t.Errorf("row %s listed with status %s and no opportunity", r.Account, r.Status)
+		}
+	}
+	for name, want := range map[string]string{"63_diabetes_no_evidence_hint_only": "no_opportunity",
+		"64_thrombocytopenia_hint_only": "no_opportunity", "57_heart_failure_ntprobnp_name": "opportunities"} {
+		if got := status[ids[name]]; got != want {
+			t.Errorf("%s: worklist status %q, want %q", name, got, want)
+		}
+	}
+	rv := decode[api.CDIReview](t, ts.do("GET", "/v1/encounters/"+ids["64_thrombocytopenia_hint_only"]+"/review", cdi, nil).expect(t, 200))
+	if len(rv.Review.Opportunities) != 0 || len(rv.Review.Hints) != 1 || rv.Review.Hints[0].Code != "D696" {
+		t.Errorf("thrombocytopenia review: %d opportunities, hints %+v", len(rv.Review.Opportunities), rv.Review.Hints)
+	}
+	rv = decode[api.CDIReview](t, ts.do("GET", "/v1/encounters/"+ids["57_heart_failure_ntprobnp_name"]+"/review", cdi, nil).expect(t, 200))
+	for _, o := range rv.Review.Opportunities {
+		for _, op := range o.Query.Options {
+			clinical := 0
+			for _, i := range op.Indicators {
+				if o.Indicators[i].Clinical() {
+					clinical++
+				}
+			}
+			if op.Kind == "diagnosis" && !op.Documented && clinical == 0 {
+				t.Errorf("%s: option %q without clinical evidence", o.ID, op.Text)
+			}
+		}
+	}
+}
