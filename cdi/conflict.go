@@ -53,10 +53,18 @@ func (rc *reviewCtx) providerConflicts() []Opportunity {
 			}
 		}
 		o.Indicators = slices.Clone(o.Documentation)
+		clinical := 0
 		for _, iid := range g.Indicators {
 			if r := rc.ind.result(iid); r.Met {
 				o.Indicators = append(o.Indicators, r.Cited...)
+				clinical += len(r.Cited)
 			}
+		}
+		if clinical == 0 {
+			// A query needs clinical indicators (Q1): the conflict is reported, not queried.
+			rc.warn(fmt.Sprintf("%s: providers document conflicting diagnoses (%s) and the record holds no clinical indicator to cite in a query",
+				g.Condition, strings.Join(codes, " vs ")))
+			continue
 		}
 		o.Indicators = dedupeCites(o.Indicators)
 		for _, c := range codes {

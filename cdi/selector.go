@@ -89,10 +89,10 @@ type Selector struct {
 	// derived from weight and height).
 	Fallback string `json:"fallback,omitempty"`
 
-	keys                                                         []string // canonical names
+	keys                                                                 []string // canonical names
 	names, ctxAny, ctxNone, srcAny, routes, text, roles, noteTypes, excl []string
-	contains, routeNone                                          bool
-	units                                                        map[string]UnitConv
+	contains, routeNone                                                  bool
+	units                                                                map[string]UnitConv
 }
 
 // Kinds is one selector kind or several; in JSON a string or a list of strings.
