@@ -1,6 +1,7 @@
 package cdi
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -78,16 +79,14 @@ type (
 		Identifier      []struct{ System, Value string } `json:"identifier"`
 		Period          *fhirPeriod                      `json:"period"`
 		ServiceProvider *fhirReference                   `json:"serviceProvider"`
-		Location        []struct {
-			Location fhirReference `json:"location"`
-		} `json:"location"`
-		Participant []struct {
+		Location        fhirLocations                    `json:"location"`
+		Participant     []struct {
 			Type       []fhirConcept  `json:"type"`
 			Individual *fhirReference `json:"individual"`
 		} `json:"participant"`
 		// Condition, Procedure, Observation, MedicationAdministration, DocumentReference
 		Code               *fhirConcept    `json:"code"`
-		Category           []fhirConcept   `json:"category"`
+		Category           fhirConcepts    `json:"category"`
 		VerificationStatus *fhirConcept    `json:"verificationStatus"`
 		Recorder           *fhirReference  `json:"recorder"`
 		Asserter           *fhirReference  `json:"asserter"`
@@ -119,7 +118,7 @@ type (
 			Route *fhirConcept  `json:"route"`
 			Dose  *fhirQuantity `json:"dose"`
 		} `json:"dosage"`
-		Type    *fhirConcept    `json:"type"`
+		Type    fhirConcepts    `json:"type"`
 		Date    string          `json:"date"`
 		Author  []fhirReference `json:"author"`
 		Content []struct {
@@ -131,6 +130,66 @@ type (
 		} `json:"content"`
 	}
 )
+
+// fhirConcepts reads an element that is a list of CodeableConcepts in some resources and a
+// single one in others: all resources share one structure, and Encounter.type is a list while
+// DocumentReference.type and Specimen.type are one concept, Observation.category is a list
+// while Procedure.category and MedicationAdministration.category are one concept.
+type fhirConcepts []fhirConcept
+
+// UnmarshalJSON reads a list of concepts, one concept or null.
+func (cs *fhirConcepts) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case bytes.Equal(b, []byte("null")):
+		*cs = nil
+		return nil
+	case len(b) > 0 && b[0] == '[':
+		var l []fhirConcept
+		if err := json.Unmarshal(b, &l); err != nil {
+			return err
+		}
+		*cs = l
+		return nil
+	}
+	var c fhirConcept
+	if err := json.Unmarshal(b, &c); err != nil {
+		return err
+	}
+	*cs = fhirConcepts{c}
+	return nil
+}
+
+// first returns the first concept (nil when there is none).
+func (cs fhirConcepts) first() *fhirConcept {
+	if len(cs) == 0 {
+		return nil
+	}
+	return &cs[0]
+}
+
+// fhirLocations reads Encounter.location, a list of {location: Reference}. Procedure.location
+// is a single Reference of the same name that the parser does not read: it is skipped.
+type fhirLocations []struct {
+	Location fhirReference `json:"location"`
+}
+
+// UnmarshalJSON reads a list of encounter locations; anything else is skipped.
+func (ls *fhirLocations) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '[' {
+		*ls = nil
+		return nil
+	}
+	var l []struct {
+		Location fhirReference `json:"location"`
+	}
+	if err := json.Unmarshal(b, &l); err != nil {
+		return err
+	}
+	*ls = l
+	return nil
+}
 
 // ParseFHIRBundle reads an encounter from a FHIR R4 Bundle: Patient (age, sex), Encounter
 // (account, dates, facility, unit, attending), Condition (documented diagnoses with their
@@ -601,7 +660,7 @@ func (p *fhirParser) document(r *fhirResource) error {
 	if err != nil {
 		return err
 	}
-	ev := claim.Evidence{Kind: claim.KindNote, NoteType: r.Type.name(), Text: text, Time: t}
+	ev := claim.Evidence{Kind: claim.KindNote, NoteType: r.Type.first().name(), Text: text, Time: t}
 	if len(r.Author) > 0 {
 		ev.Author, ev.AuthorRole = p.author(&r.Author[0])
 	}

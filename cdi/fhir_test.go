@@ -105,3 +105,45 @@ func TestParseFHIRBundleRejects(t *testing.T) {
 		t.Errorf("empty bundle: %v %v %v", enc, errs, err)
 	}
 }
+
+// TestParseFHIRBundleCardinality: resources share element names with different
+// cardinalities (Encounter.type is a list, Procedure.category one concept, Procedure.location
+// one Reference); each resource loads with its own.
+func TestParseFHIRBundleCardinality(t *testing.T) {
+	tests := []struct {
+		name     string
+		resource string
+		check    func(*claim.Encounter) bool
+	}{
+		{"Encounter.type list", `{"resourceType": "Encounter", "id": "e1", "type": [{"text": "inpatient"}],
+			"location": [{"location": {"display": "ICU"}}]}`,
+			func(e *claim.Encounter) bool { return e.ID == "e1" && e.Unit == "ICU" }},
+		{"Procedure.category and location single", `{"resourceType": "Procedure", "id": "p1", "status": "completed",
+			"code": {"text": "Arterial line placement"}, "category": {"text": "bedside"}, "location": {"display": "ICU"}}`,
+			func(e *claim.Encounter) bool {
+				return len(e.Evidence) == 1 && e.Evidence[0].Name == "Arterial line placement"
+			}},
+		{"MedicationAdministration.category single", `{"resourceType": "MedicationAdministration", "id": "m1", "status": "completed",
+			"category": {"text": "inpatient"}, "medicationCodeableConcept": {"text": "Furosemide"}}`,
+			func(e *claim.Encounter) bool { return len(e.Evidence) == 1 && e.Evidence[0].Name == "Furosemide" }},
+		{"DocumentReference.type single", `{"resourceType": "DocumentReference", "id": "d1", "type": {"text": "discharge summary"},
+			"content": [{"attachment": {"contentType": "text/plain", "data": "YWN1dGUgcmVzcGlyYXRvcnkgZmFpbHVyZQ=="}}]}`,
+			func(e *claim.Encounter) bool {
+				return len(e.Evidence) == 1 && e.Evidence[0].NoteType == "discharge summary"
+			}},
+		{"Observation.category null", `{"resourceType": "Observation", "id": "o1", "status": "final", "category": null,
+			"code": {"text": "Sodium"}, "valueQuantity": {"value": 131, "unit": "mmol/L"}}`,
+			func(e *claim.Encounter) bool { return len(e.Evidence) == 1 && e.Evidence[0].Kind == claim.KindLab }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			enc, errs, err := ParseFHIRBundle([]byte(`{"resourceType": "Bundle", "entry": [{"resource": ` + tt.resource + `}]}`))
+			if err != nil || len(errs) != 0 {
+				t.Fatalf("errors %v %v", err, errs)
+			}
+			if !tt.check(enc) {
+				t.Errorf("encounter %+v", enc)
+			}
+		})
+	}
+}
