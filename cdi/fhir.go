@@ -1,6 +1,7 @@
 package cdi
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -52,6 +53,10 @@ type (
 		Unit  string   `json:"unit"`
 		Code  string   `json:"code"`
 	}
+	fhirRatio struct {
+		Numerator   *fhirQuantity `json:"numerator"`
+		Denominator *fhirQuantity `json:"denominator"`
+	}
 	fhirPeriod struct {
 		Start string `json:"start"`
 		End   string `json:"end"`
@@ -78,16 +83,14 @@ type (
 		Identifier      []struct{ System, Value string } `json:"identifier"`
 		Period          *fhirPeriod                      `json:"period"`
 		ServiceProvider *fhirReference                   `json:"serviceProvider"`
-		Location        []struct {
-			Location fhirReference `json:"location"`
-		} `json:"location"`
-		Participant []struct {
+		Location        fhirLocations                    `json:"location"`
+		Participant     []struct {
 			Type       []fhirConcept  `json:"type"`
 			Individual *fhirReference `json:"individual"`
 		} `json:"participant"`
 		// Condition, Procedure, Observation, MedicationAdministration, DocumentReference
 		Code               *fhirConcept    `json:"code"`
-		Category           []fhirConcept   `json:"category"`
+		Category           fhirConcepts    `json:"category"`
 		VerificationStatus *fhirConcept    `json:"verificationStatus"`
 		Recorder           *fhirReference  `json:"recorder"`
 		Asserter           *fhirReference  `json:"asserter"`
@@ -98,11 +101,16 @@ type (
 		PerformedPeriod    *fhirPeriod     `json:"performedPeriod"`
 		EffectiveDateTime  string          `json:"effectiveDateTime"`
 		EffectivePeriod    *fhirPeriod     `json:"effectivePeriod"`
-		Issued             string          `json:"issued"`
-		ValueQuantity      *fhirQuantity   `json:"valueQuantity"`
-		ValueString        *string         `json:"valueString"`
-		ValueConcept       *fhirConcept    `json:"valueCodeableConcept"`
-		ReferenceRange     []struct {
+		Method             *fhirConcept    `json:"method"`
+		// Specimen is a Reference in Observation and a list of them in ServiceRequest (not
+		// read): it is decoded by the resource that reads it.
+		Specimen       json.RawMessage   `json:"specimen"`
+		Contained      []json.RawMessage `json:"contained"`
+		Issued         string            `json:"issued"`
+		ValueQuantity  *fhirQuantity     `json:"valueQuantity"`
+		ValueString    *string           `json:"valueString"`
+		ValueConcept   *fhirConcept      `json:"valueCodeableConcept"`
+		ReferenceRange []struct {
 			Low  *fhirQuantity `json:"low"`
 			High *fhirQuantity `json:"high"`
 			Text string        `json:"text"`
@@ -115,14 +123,21 @@ type (
 		MedicationConcept *fhirConcept      `json:"medicationCodeableConcept"`
 		MedicationRef     *fhirReference    `json:"medicationReference"`
 		Dosage            *struct {
-			Text  string        `json:"text"`
-			Route *fhirConcept  `json:"route"`
-			Dose  *fhirQuantity `json:"dose"`
+			Text         string        `json:"text"`
+			Route        *fhirConcept  `json:"route"`
+			Dose         *fhirQuantity `json:"dose"`
+			RateQuantity *fhirQuantity `json:"rateQuantity"`
+			RateRatio    *fhirRatio    `json:"rateRatio"`
 		} `json:"dosage"`
-		Type    *fhirConcept    `json:"type"`
-		Date    string          `json:"date"`
-		Author  []fhirReference `json:"author"`
-		Content []struct {
+		// ServiceRequest
+		OccurrenceDateTime string          `json:"occurrenceDateTime"`
+		OccurrencePeriod   *fhirPeriod     `json:"occurrencePeriod"`
+		AuthoredOn         string          `json:"authoredOn"`
+		DoNotPerform       bool            `json:"doNotPerform"`
+		Type               fhirConcepts    `json:"type"`
+		Date               string          `json:"date"`
+		Author             []fhirReference `json:"author"`
+		Content            []struct {
 			Attachment struct {
 				ContentType string `json:"contentType"`
 				Data        string `json:"data"`
@@ -132,14 +147,79 @@ type (
 	}
 )
 
+// fhirConcepts reads an element that is a list of CodeableConcepts in some resources and a
+// single one in others: all resources share one structure, and Encounter.type is a list while
+// DocumentReference.type and Specimen.type are one concept, Observation.category is a list
+// while Procedure.category and MedicationAdministration.category are one concept.
+type fhirConcepts []fhirConcept
+
+// UnmarshalJSON reads a list of concepts, one concept or null.
+func (cs *fhirConcepts) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case bytes.Equal(b, []byte("null")):
+		*cs = nil
+		return nil
+	case len(b) > 0 && b[0] == '[':
+		var l []fhirConcept
+		if err := json.Unmarshal(b, &l); err != nil {
+			return err
+		}
+		*cs = l
+		return nil
+	}
+	var c fhirConcept
+	if err := json.Unmarshal(b, &c); err != nil {
+		return err
+	}
+	*cs = fhirConcepts{c}
+	return nil
+}
+
+// first returns the first concept (nil when there is none).
+func (cs fhirConcepts) first() *fhirConcept {
+	if len(cs) == 0 {
+		return nil
+	}
+	return &cs[0]
+}
+
+// fhirLocations reads Encounter.location, a list of {location: Reference}. Procedure.location
+// is a single Reference of the same name that the parser does not read: it is skipped.
+type fhirLocations []struct {
+	Location fhirReference `json:"location"`
+}
+
+// UnmarshalJSON reads a list of encounter locations; anything else is skipped.
+func (ls *fhirLocations) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '[' {
+		*ls = nil
+		return nil
+	}
+	var l []struct {
+		Location fhirReference `json:"location"`
+	}
+	if err := json.Unmarshal(b, &l); err != nil {
+		return err
+	}
+	*ls = l
+	return nil
+}
+
 // ParseFHIRBundle reads an encounter from a FHIR R4 Bundle: Patient (age, sex), Encounter
 // (account, dates, facility, unit, attending), Condition (documented diagnoses with their
 // author's role and POA), Procedure (ICD-10-PCS codes, other procedures as orders),
-// Observation (labs, vitals, measurements), MedicationAdministration and DocumentReference
-// with inline text (notes). Practitioner resources give authors their roles (qualification
-// MD/DO physician, NP/PA advanced practice, RN/LPN nurse, RD dietitian, PT/OT/RT therapist).
-// Every entry that cannot be used is reported in the returned errors while the others load;
-// the error is only for input that is not a Bundle at all.
+// ServiceRequest (orders), Observation (labs, vitals, measurements, with their specimen and
+// method), MedicationAdministration (dose or infusion rate) and DocumentReference with inline
+// text (notes). Practitioner resources give authors their roles (qualification MD/DO
+// physician, NP/PA advanced practice, RN/LPN nurse, RD dietitian, PT/OT/RT therapist);
+// Specimen resources, in the bundle or contained in an Observation, give lab results their
+// specimen (Specimen.type).
+//
+// Every entry that cannot be used is reported in the returned errors while the others load,
+// as is an entry loaded partly (an Observation whose specimen reference resolves to nothing
+// it can name); the error is only for input that is not a Bundle at all.
 func ParseFHIRBundle(b []byte) (*claim.Encounter, []FHIRError, error) {
 	var bundle struct {
 		ResourceType string `json:"resourceType"`
@@ -154,7 +234,7 @@ func ParseFHIRBundle(b []byte) (*claim.Encounter, []FHIRError, error) {
 	if bundle.ResourceType != "Bundle" {
 		return nil, nil, fmt.Errorf("fhir: resourceType is %q, want Bundle", bundle.ResourceType)
 	}
-	p := &fhirParser{enc: &claim.Encounter{}, roles: map[string]string{}, names: map[string]string{}}
+	p := &fhirParser{enc: &claim.Encounter{}, roles: map[string]string{}, names: map[string]string{}, specimens: map[string]string{}}
 	res := make([]*fhirResource, len(bundle.Entry))
 	for i, e := range bundle.Entry {
 		if len(e.Resource) == 0 {
@@ -172,8 +252,11 @@ func ParseFHIRBundle(b []byte) (*claim.Encounter, []FHIRError, error) {
 			continue
 		}
 		res[i] = r
-		if r.ResourceType == "Practitioner" {
+		switch r.ResourceType {
+		case "Practitioner":
 			p.practitioner(r)
+		case "Specimen":
+			p.specimen(r, e.FullURL)
 		}
 	}
 	var patient *fhirResource
@@ -182,8 +265,9 @@ func ParseFHIRBundle(b []byte) (*claim.Encounter, []FHIRError, error) {
 			continue
 		}
 		var err error
+		p.entry = i
 		switch r.ResourceType {
-		case "Practitioner":
+		case "Practitioner", "Specimen":
 		case "Patient":
 			patient = r
 		case "Encounter":
@@ -196,6 +280,8 @@ func ParseFHIRBundle(b []byte) (*claim.Encounter, []FHIRError, error) {
 			err = p.observation(r)
 		case "MedicationAdministration":
 			err = p.medication(r)
+		case "ServiceRequest":
+			err = p.serviceRequest(r)
 		case "DocumentReference":
 			err = p.document(r)
 		case "":
@@ -218,6 +304,9 @@ type fhirParser struct {
 	errs  []FHIRError
 	roles map[string]string // "Practitioner/id" → author role
 	names map[string]string
+	// specimens maps "Specimen/id" and the fullUrl of each Specimen to its type ("" none).
+	specimens map[string]string
+	entry     int // index of the entry being read (second pass)
 }
 
 func (p *fhirParser) fail(i int, typ, id, msg string) {
@@ -243,6 +332,107 @@ func (p *fhirParser) practitioner(r *fhirResource) {
 	if len(r.Name) > 0 {
 		p.names[key] = strings.TrimSpace(r.Name[0].Text + " " + r.Name[0].Family)
 	}
+}
+
+// specimenCodes spell out HL7 v2-0487 specimen type codes: a Specimen.type often carries the
+// code alone (no text, no display), and the CDI engine classifies a specimen by its words,
+// among which the arterial, venous and capillary blood codes are not.
+var specimenCodes = map[string]string{
+	"ABLD": "Arterial blood", "BLDA": "Arterial blood", "BLDV": "Venous blood", "BLDC": "Capillary blood",
+	"BLD": "Whole blood", "SER": "Serum", "PLAS": "Plasma", "UR": "Urine", "URN": "Urine", "CSF": "Cerebrospinal fluid",
+}
+
+// specimenType names a Specimen.type: its text, else the first coding display, else the first
+// code; a name that is a v2-0487 code of specimenCodes is spelled out ("ABLD" → "Arterial
+// blood").
+func specimenType(c *fhirConcept) string {
+	n := c.name()
+	if s, ok := specimenCodes[strings.ToUpper(strings.TrimSpace(n))]; ok {
+		return s
+	}
+	return n
+}
+
+// specimen records a Specimen resource's type under its reference and its fullUrl.
+func (p *fhirParser) specimen(r *fhirResource, fullURL string) {
+	typ := specimenType(r.Type.first())
+	if r.ID != "" {
+		p.specimens["Specimen/"+r.ID] = typ
+	}
+	if fullURL != "" {
+		p.specimens[fullURL] = typ
+	}
+}
+
+// containedSpecimens reads the Specimen resources contained in a resource, by "#id".
+func containedSpecimens(contained []json.RawMessage) map[string]string {
+	var m map[string]string
+	for _, raw := range contained {
+		var c struct {
+			ResourceType string       `json:"resourceType"`
+			ID           string       `json:"id"`
+			Type         fhirConcepts `json:"type"`
+		}
+		if json.Unmarshal(raw, &c) != nil || c.ResourceType != "Specimen" || c.ID == "" {
+			continue
+		}
+		if m == nil {
+			m = map[string]string{}
+		}
+		m["#"+c.ID] = specimenType(c.Type.first())
+	}
+	return m
+}
+
+// observationSpecimen returns the specimen an Observation names: the type of the Specimen it
+// references (in the bundle, by "Specimen/id", a versioned or absolute reference or the
+// fullUrl, or contained, by "#id"), else the reference's display. warn is set when the
+// reference names no specimen at all.
+func (p *fhirParser) observationSpecimen(r *fhirResource) (spec, warn string, err error) {
+	if len(r.Specimen) == 0 || bytes.Equal(bytes.TrimSpace(r.Specimen), []byte("null")) {
+		return "", "", nil
+	}
+	var ref fhirReference
+	if err := json.Unmarshal(r.Specimen, &ref); err != nil {
+		return "", "", fmt.Errorf("specimen is not a Reference: %w", err)
+	}
+	typ, found := "", false
+	if strings.HasPrefix(ref.Reference, "#") {
+		typ, found = containedSpecimens(r.Contained)[ref.Reference]
+	} else if ref.Reference != "" {
+		for _, k := range referenceKeys(ref.Reference) {
+			if typ, found = p.specimens[k]; found {
+				break
+			}
+		}
+	}
+	switch {
+	case typ != "":
+		return typ, "", nil
+	case ref.Display != "":
+		return ref.Display, "", nil
+	case found:
+		return "", fmt.Sprintf("specimen %s has no type (loaded without specimen)", ref.Reference), nil
+	case strings.HasPrefix(ref.Reference, "#"):
+		return "", fmt.Sprintf("specimen %s: no readable contained Specimen (loaded without specimen)", ref.Reference), nil
+	case ref.Reference != "":
+		return "", fmt.Sprintf("specimen %s is not in the bundle (loaded without specimen)", ref.Reference), nil
+	}
+	return "", "", nil
+}
+
+// referenceKeys are the keys a reference may be recorded under: itself, without its version
+// ("…/_history/2") and as a relative "Type/id".
+func referenceKeys(ref string) []string {
+	keys := []string{ref}
+	if i := strings.Index(ref, "/_history/"); i >= 0 {
+		ref = ref[:i]
+		keys = append(keys, ref)
+	}
+	if parts := strings.Split(ref, "/"); len(parts) > 2 {
+		keys = append(keys, parts[len(parts)-2]+"/"+parts[len(parts)-1])
+	}
+	return keys
 }
 
 // author returns the provider and role of a reference (role "" when unknown).
@@ -500,7 +690,12 @@ func (p *fhirParser) observation(r *fhirResource) error {
 	if measurementLOINC[loinc] {
 		kind = claim.KindMeasurement
 	}
-	ev := claim.Evidence{Kind: kind, Name: r.Code.name(), LOINC: loinc, Time: t}
+	spec, warn, err := p.observationSpecimen(r)
+	if err != nil {
+		return err
+	}
+	method := r.Method.name()
+	ev := claim.Evidence{Kind: kind, Name: r.Code.name(), LOINC: loinc, Specimen: spec, Method: method, Time: t}
 	if len(r.ReferenceRange) > 0 {
 		rr := r.ReferenceRange[0]
 		switch {
@@ -518,23 +713,29 @@ func (p *fhirParser) observation(r *fhirResource) error {
 	case r.ValueConcept != nil:
 		ev.Value = claim.Text(r.ValueConcept.name())
 	case len(r.Component) > 0:
+		// Each component is a result of its own (blood pressure, a blood gas panel) with the
+		// observation's specimen, method and time; the observation itself is not one.
 		n := 0
 		for _, c := range r.Component {
 			if c.ValueQuantity == nil || c.ValueQuantity.Value == nil {
 				continue
 			}
 			p.enc.Evidence = append(p.enc.Evidence, claim.Evidence{Kind: kind, Name: c.Code.name(), LOINC: c.Code.code(systemLOINC),
-				Value: claim.Number(*c.ValueQuantity.Value), Unit: quantityUnit(c.ValueQuantity), Time: t})
+				Value: claim.Number(*c.ValueQuantity.Value), Unit: quantityUnit(c.ValueQuantity), Specimen: spec, Method: method, Time: t})
 			n++
 		}
 		if n == 0 {
 			return errors.New("observation components carry no quantity")
 		}
-		return nil
 	default:
 		return errors.New("observation has no value")
 	}
-	p.enc.Evidence = append(p.enc.Evidence, ev)
+	if !ev.Value.IsZero() {
+		p.enc.Evidence = append(p.enc.Evidence, ev)
+	}
+	if warn != "" {
+		p.fail(p.entry, r.ResourceType, r.ID, warn)
+	}
 	return nil
 }
 
@@ -563,14 +764,72 @@ func (p *fhirParser) medication(r *fhirResource) error {
 	ev := claim.Evidence{Kind: claim.KindMed, Name: name, Time: t, Source: "MAR"}
 	if d := r.Dosage; d != nil {
 		ev.Route = d.Route.name()
-		switch {
-		case d.Dose != nil && d.Dose.Value != nil:
-			ev.Dose = strings.TrimSpace(strconv.FormatFloat(*d.Dose.Value, 'f', -1, 64) + " " + quantityUnit(d.Dose))
+		dose := quantityText(d.Dose)
+		// A continuous infusion is given as a rate, and the rate is what the engine compares
+		// (vasopressor mcg/kg/min): the rate is the dose, the amount goes to the context.
+		switch rate := dosageRate(d.RateQuantity, d.RateRatio); {
+		case rate != "":
+			ev.Dose = rate
+			if dose != "" {
+				ev.Context = "dose " + dose
+			}
+		case dose != "":
+			ev.Dose = dose
 		default:
 			ev.Dose = d.Text
 		}
 	}
 	p.enc.Evidence = append(p.enc.Evidence, ev)
+	return nil
+}
+
+// quantityText renders a quantity as "4 mg" ("" without a value).
+func quantityText(q *fhirQuantity) string {
+	if q == nil || q.Value == nil {
+		return ""
+	}
+	return strings.TrimSpace(strconv.FormatFloat(*q.Value, 'f', -1, 64) + " " + quantityUnit(q))
+}
+
+// dosageRate renders a dosage rate: a rateQuantity as it is ("0.08 mcg/kg/min"), a rateRatio
+// as numerator/denominator ("0.08 mcg/kg" per "1 min" as "0.08 mcg/kg/min", "100 mL" per
+// "30 min" as "100 mL/30 min"); "" when there is no rate with a value.
+func dosageRate(q *fhirQuantity, ratio *fhirRatio) string {
+	if r := quantityText(q); r != "" {
+		return r
+	}
+	if ratio == nil || ratio.Numerator == nil || ratio.Numerator.Value == nil || ratio.Denominator == nil {
+		return ""
+	}
+	num, den := quantityText(ratio.Numerator), ratio.Denominator
+	unit := quantityUnit(den)
+	switch {
+	case unit == "":
+		return "" // not a rate: per nothing
+	case den.Value == nil || *den.Value == 1:
+		return num + "/" + unit
+	}
+	return num + "/" + quantityText(den)
+}
+
+// serviceRequest reads an order (dialysis, BiPAP, a consult) as order evidence.
+func (p *fhirParser) serviceRequest(r *fhirResource) error {
+	switch r.Status {
+	case "revoked", "entered-in-error", "not-done":
+		return fmt.Errorf("status %s (ignored)", r.Status)
+	}
+	if r.DoNotPerform {
+		return errors.New("doNotPerform: an order not to do it (ignored)")
+	}
+	name := r.Code.name()
+	if name == "" {
+		return errors.New("service request has no code or text")
+	}
+	t, err := firstTime(r.OccurrenceDateTime, periodStart(r.OccurrencePeriod), r.AuthoredOn)
+	if err != nil {
+		return err
+	}
+	p.enc.Evidence = append(p.enc.Evidence, claim.Evidence{Kind: claim.KindOrder, Name: name, Time: t, Source: "EHR orders"})
 	return nil
 }
 
@@ -601,7 +860,7 @@ func (p *fhirParser) document(r *fhirResource) error {
 	if err != nil {
 		return err
 	}
-	ev := claim.Evidence{Kind: claim.KindNote, NoteType: r.Type.name(), Text: text, Time: t}
+	ev := claim.Evidence{Kind: claim.KindNote, NoteType: r.Type.first().name(), Text: text, Time: t}
 	if len(r.Author) > 0 {
 		ev.Author, ev.AuthorRole = p.author(&r.Author[0])
 	}
