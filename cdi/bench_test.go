@@ -30,7 +30,8 @@ func BenchmarkReview(b *testing.B) {
 }
 
 // TestReviewBigEncounter keeps the benchmark's encounter honest: 200 items and at least
-// eight opportunities (the time budget is BenchmarkReview's).
+// eight opportunities, each drafting a query that passes the linter (the time budget is
+// BenchmarkReview's).
 func TestReviewBigEncounter(t *testing.T) {
 	e := testEngine(t)
 	enc := fixtures.LargeEncounter()
@@ -41,8 +42,14 @@ func TestReviewBigEncounter(t *testing.T) {
 	if len(enc.Evidence) != 200 {
 		t.Fatalf("%d evidence items", len(enc.Evidence))
 	}
-	for _, o := range rev.Opportunities {
+	for i := range rev.Opportunities {
+		o := &rev.Opportunities[i]
 		t.Logf("%-45s %-20s %v→%v Δ%.4f %s", o.ID, o.Kind, o.Impact.DRGBefore, o.Impact.DRGAfter, o.Impact.WeightDelta, o.Impact.NoImpact)
+		// Every opportunity of a large, repetitive record still drafts a compliant query.
+		if _, err := GenerateQuery(o, GenerateOptions{ID: "Q", EncounterID: "E", AdmitDate: enc.AdmitDate, Author: specialist,
+			Provider: attending, Now: enc.AdmitDate.Time().AddDate(0, 0, 5)}); err != nil {
+			t.Errorf("%s: %v", o.ID, err)
+		}
 	}
 	if len(rev.Opportunities) < 8 {
 		t.Errorf("%d opportunities", len(rev.Opportunities))

@@ -2,6 +2,7 @@ package cdi
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -338,6 +339,39 @@ func TestSelectorFilters(t *testing.T) {
 	} {
 		if _, got := lab.matches(view(c.e), rules); got != c.want {
 			t.Errorf("labs %+v: %v, want %v", c.e, got, c.want)
+		}
+	}
+}
+
+// TestRulesWordingPassesLint: every label, question and option text of the default rules is
+// wording a provider may read (the linter's vocabulary and leading-phrase checks, Q3 and Q8).
+func TestRulesWordingPassesLint(t *testing.T) {
+	r := DefaultRules()
+	check := func(where, text string) {
+		q := compliantQuery()
+		q.Indicators[0].Label, q.Indicators[0].Detail = text, ""
+		for _, v := range Lint(&q, LintOptions{}).Violations {
+			if v.Rule == "Q3" || v.Rule == "Q8" {
+				t.Errorf("%s %q: %s %s", where, text, v.Rule, v.Message)
+			}
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(r.Indicators)) {
+		check("indicators."+id+".label", r.Indicators[id].Label)
+	}
+	for _, id := range r.RuleIDs() {
+		rule := r.Rules[id]
+		check("rules."+id+".question", rule.Query.Question)
+		if rule.Query.OpenQuestion != "" {
+			check("rules."+id+".open_question", rule.Query.OpenQuestion)
+		}
+		for _, o := range rule.Query.Options {
+			check("rules."+id+".option", o.Text)
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(r.Scores)) {
+		for _, c := range r.Scores[id].Components {
+			check("scores."+id+"."+c.ID, r.Scores[id].Label+" "+c.Label)
 		}
 	}
 }
