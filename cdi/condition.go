@@ -209,8 +209,7 @@ func (c *condition) choosePrimary(ind *indicators, valid func(string) bool) {
 	if c.open {
 		if c.rule.Query.Format == FormatOpenEnded { // an open-ended rule still knows what it is about
 			for i := range c.rule.Candidates {
-				cand := &c.rule.Candidates[i]
-				if (cand.When == nil || cand.When.eval(ind)) && !slices.ContainsFunc(cand.Codes, func(x string) bool { return !valid(x) }) {
+				if cand := &c.rule.Candidates[i]; cand.applies(ind, valid) {
 					c.primary = cand
 					return
 				}
@@ -225,8 +224,7 @@ func (c *condition) choosePrimary(ind *indicators, valid func(string) bool) {
 		})
 	}
 	for i := range c.rule.Candidates {
-		cand := &c.rule.Candidates[i]
-		if (cand.When == nil || cand.When.eval(ind)) && !slices.ContainsFunc(cand.Codes, func(x string) bool { return !valid(x) }) && offered(cand.Codes) {
+		if cand := &c.rule.Candidates[i]; cand.applies(ind, valid) && offered(cand.Codes) {
 			c.primary = cand
 			return
 		}
@@ -288,6 +286,11 @@ func (rule *Rule) candidateCodes() []string {
 		}
 	}
 	return out
+}
+
+// applies reports whether a candidate's condition holds and its codes exist in the version.
+func (cand *Candidate) applies(env criterionEnv, valid func(string) bool) bool {
+	return (cand.When == nil || cand.When.eval(env)) && !slices.ContainsFunc(cand.Codes, func(x string) bool { return !valid(x) })
 }
 
 func firstCandidate(l []Candidate, env criterionEnv) *Candidate {
