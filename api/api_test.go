@@ -21,6 +21,7 @@ import (
 	"github.com/msdrg-cdi/drg/claim"
 	"github.com/msdrg-cdi/drg/internal/shared"
 	"github.com/msdrg-cdi/drg/store"
+	"github.com/msdrg-cdi/drg/tables"
 )
 
 func TestHealthAndReady(t *testing.T) {
@@ -401,9 +402,10 @@ func TestDRGAndVersions(t *testing.T) {
 	if !strings.HasPrefix(fmt.Sprint(m["title"]), "Extensive O.R. Procedures Unrelated") || m["type"] != "SURGICAL" {
 		t.Errorf("DRG 981: %v", m)
 	}
+	// Version 40.0 is weighed with the FY2023 Table 5 when the data holds it, else has no weight.
 	m = ts.do("GET", "/v1/drgs/291?version=400", finance, nil).expect(t, 200).json(t)
-	if m["weight"] != nil {
-		t.Errorf("no FY2023 Table 5 is loaded, yet weight %v", m["weight"])
+	if w, ok := weightOf(t, 2023, 291); ok && m["weight"] != w || !ok && m["weight"] != nil {
+		t.Errorf("DRG 291 v40.0: weight %v; FY2023 Table 5: %v, %v", m["weight"], w, ok)
 	}
 	ts.do("GET", "/v1/drgs/50", finance, nil).expect(t, 404).problem(t)
 	ts.do("GET", "/v1/drgs/0", finance, nil).expect(t, 422).problem(t)
@@ -420,6 +422,13 @@ func TestDRGAndVersions(t *testing.T) {
 	}
 	if items[0].(map[string]any)["current"] != false {
 		t.Error("40.0 marked current")
+	}
+	for _, it := range items {
+		v := it.(map[string]any)
+		_, loaded := weightOf(t, tables.VersionFiscalYear(tables.Version(v["version"].(float64))), 291)
+		if v["weights"] != loaded {
+			t.Errorf("%v: weights %v, Table 5 of its year loaded: %v", v["name"], v["weights"], loaded)
+		}
 	}
 }
 
