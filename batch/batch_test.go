@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -211,5 +213,47 @@ func TestCSVEncoder(t *testing.T) {
 	}
 	if got := string(e.Error(nil, 7, "x,1", errors.New(`bad "pdx"`))); got != "\"x,1\",,7,\"bad \"\"pdx\"\"\"\n" {
 		t.Errorf("error row %q", got)
+	}
+}
+
+// checkingEcho is echo with claim checks (as GroupProcessor): a sex other than M F U.
+type checkingEcho struct{ echo }
+
+func (checkingEcho) Check(c *claim.Claim) error { return c.Check().Err() }
+
+// TestAllFieldErrorsOfALine: a line with several fields at fault gets one error record
+// naming each of them, parse errors and the processor's checks together, in every format.
+func TestAllFieldErrorsOfALine(t *testing.T) {
+	tests := []struct {
+		name   string
+		format claim.Format
+		in     string
+		want   []string
+	}{
+		{"jsonl", claim.FormatJSONL, `{"id":"j1","age":"seventy","sex":"X","discharge_status":"home","hospital_status":"MAYBE","pdx":{"code":"I10","poa":3}}`,
+			[]string{"age", "discharge_status", "pdx.poa", "sex", "hospital_status"}},
+		{"tsv", claim.FormatTSV, "t1\t431\tseventy\tX\thome\t\tI10:Y\t\t\t\t20261345\t4", []string{"age", "discharge_status", "discharge_date", "sex"}},
+		{"csv", claim.FormatCSV, "id,age,sex,pdx\nc1,seventy,X,I10", []string{"age", "sex"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			if _, err := Run(context.Background(), strings.NewReader(tc.in+"\n"), &out, checkingEcho{}, JSONLEncoder{}, Options{Format: tc.format}); err != nil {
+				t.Fatal(err)
+			}
+			var rec struct {
+				Errors []claim.FieldError `json:"errors"`
+			}
+			if err := json.Unmarshal(out.Bytes(), &rec); err != nil {
+				t.Fatalf("%v: %s", err, out.String())
+			}
+			var got []string
+			for _, e := range rec.Errors {
+				got = append(got, e.Field)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("fields %v, want %v: %s", got, tc.want, out.String())
+			}
+		})
 	}
 }

@@ -71,10 +71,13 @@ func ChooseVersion(c *claim.Claim, forced tables.Version, loaded []tables.Versio
 	return nil
 }
 
+// Check implements Checker: the claim fields no grouping can read (claim.Check).
+func (p *GroupProcessor) Check(c *claim.Claim) error { return c.Check().Err() }
+
 // Process implements Processor.
 func (p *GroupProcessor) Process(c *claim.Claim, dst []byte) ([]byte, error) {
 	if err := ChooseVersion(c, p.Version, p.Loaded); err != nil {
-		return dst, err
+		return dst, claim.Errors(nil).Merge(err, c.Check())
 	}
 	r, _ := p.pool.Get().(*grouper.Result)
 	if r == nil {
