@@ -136,7 +136,8 @@ func TestGroup(t *testing.T) {
 		name, query, body string
 		status            int
 		check             func(t *testing.T, m map[string]any)
-		field             string // for problems: the first field at fault
+		field             string   // for problems: the first field at fault
+		fields            []string // for problems: every field at fault, in order
 	}{
 		{name: "heart failure", body: hfClaim, status: 200, check: func(t *testing.T, m map[string]any) {
 			if path(m, "final.drg") != 291.0 || m["version"] != 431.0 || m["id"] != "A1" || m["weight"].(float64) <= 0 {
@@ -169,7 +170,17 @@ func TestGroup(t *testing.T) {
 		{name: "no version or date", body: `{"pdx":{"code":"I10"}}`, status: 422, field: "discharge_date"},
 		{name: "date after loaded versions", body: `{"discharge_date":"2027-01-05","pdx":{"code":"I10"}}`, status: 422, field: "discharge_date"},
 		{name: "bad sex", body: `{"version":431,"sex":"X","pdx":{"code":"I10"}}`, status: 422, field: "sex"},
-		{name: "too many sdx", body: `{"version":431,"pdx":{"code":"I10"},"sdx":[` + strings.Repeat(`{"code":"E119"},`, 30) + `{"code":"E119"}]}`, status: 422, field: "sdx"},
+		{name: "more sdx than a claim carries", body: `{"version":431,"pdx":{"code":"I10"},"sdx":[` + strings.Repeat(`{"code":"E119"},`, 30) + `{"code":"N179"}]}`, status: 200,
+			check: func(t *testing.T, m map[string]any) { // the first 24 grouped; the 7 others named
+				ws, _ := m["warnings"].([]any)
+				dx, _ := m["dx"].([]any)
+				if len(ws) != 7 || len(dx) != 25 || path(ws[6].(map[string]any), "field") != "sdx[30]" || path(ws[6].(map[string]any), "level") != "CC" {
+					t.Errorf("%d dx, warnings %v", len(dx), ws)
+				}
+			}},
+		{name: "every invalid field at once", body: `{"version":431,"age":"x","sex":"X","discharge_status":"home","hospital_status":"MAYBE","pdx":{"code":"I10"}}`, status: 422,
+			fields: []string{"age", "discharge_status", "sex", "hospital_status"}},
+		{name: "every invalid field at once, no version", body: `{"sex":"X","pdx":{"code":"I10"}}`, status: 422, fields: []string{"discharge_date", "sex"}},
 		{name: "bad explain", query: "?explain=maybe", body: hfClaim, status: 400, field: "explain"},
 		{name: "unloaded version", query: "?version=39.0", body: hfClaim, status: 422, field: "version"},
 		{name: "malformed version", query: "?version=abc", body: hfClaim, status: 400, field: "version"},
@@ -182,6 +193,9 @@ func TestGroup(t *testing.T) {
 				p := r.problem(t)
 				if tc.field != "" && (len(p.Errors) == 0 || p.Errors[0].Field != tc.field) {
 					t.Errorf("errors %+v, want field %q", p.Errors, tc.field)
+				}
+				if tc.fields != nil && !slices.Equal(errorFields(p), tc.fields) {
+					t.Errorf("errors %+v, want fields %q", p.Errors, tc.fields)
 				}
 				return
 			}

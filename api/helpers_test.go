@@ -317,3 +317,12 @@ func path(m map[string]any, p string) any {
 	}
 	return v
 }
+
+// errorFields returns the fields a problem names, in order.
+func errorFields(p api.Problem) []string {
+	var out []string
+	for _, e := range p.Errors {
+		out = append(out, e.Field)
+	}
+	return out
+}
