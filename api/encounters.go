@@ -322,6 +322,7 @@ func (s *Server) groupEncounter(e *store.Encounter, cs *store.Codes, forced tabl
 		}
 		return nil, nil, "", err
 	}
+	batch.AddInvalidCodeWarnings(r, cl, s.cfg.Catalog.DescribeInvalid)
 	if w, ok := s.cfg.Catalog.WeightsFor(tables.Version(r.Version)); ok {
 		if row, ok := w.Get(r.Final.DRG); ok {
 			r.Weight, r.GMLOS, r.AMLOS = row.Weight, row.GMLOS, row.AMLOS

@@ -34,7 +34,7 @@ func (s *Server) initProcessors() error {
 	cat := s.cfg.Catalog
 	mk := func(explain bool) *batch.GroupProcessor {
 		return &batch.GroupProcessor{Engine: s.grouper, Options: grouper.Options{Explain: explain},
-			Loaded: cat.MSDRG.Versions, Weights: cat.WeightsFor}
+			Loaded: cat.MSDRG.Versions, Weights: cat.WeightsFor, Describe: cat.DescribeInvalid}
 	}
 	p := &s.proc
 	p.plain, p.explain = mk(false), mk(true)

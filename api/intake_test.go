@@ -196,3 +196,34 @@ func TestFacilityTimeZone(t *testing.T) {
 		t.Errorf("unreadable time: %+v", p.Errors)
 	}
 }
+
+// TestDeletedCodeHint: a PDX deleted since its code year groups to 999 as CMS does, and the
+// answer names the code, the version, since when it is invalid and its possible replacements
+// (derived from the code files by prefix) — in /v1/group and in an encounter's grouping.
+func TestDeletedCodeHint(t *testing.T) {
+	ts := newTestServer(t)
+	m := ts.do("POST", "/v1/group", coder, `{"discharge_date":"2026-05-01","age":70,"sex":"F","discharge_status":1,"pdx":{"code":"T81.32XA","poa":"Y"},"sdx":[{"code":"E119","poa":"Y"}]}`).
+		expect(t, 200).json(t)
+	ws, _ := m["warnings"].([]any)
+	if path(m, "final.drg") != 999.0 || len(ws) != 1 {
+		t.Fatalf("DRG %v, warnings %v", path(m, "final.drg"), ws)
+	}
+	w := ws[0].(map[string]any)
+	repl, _ := w["possible_replacements"].([]any)
+	if w["kind"] != "invalid_code" || w["field"] != "pdx" || w["code"] != "T8132XA" || len(repl) != 4 || repl[0] != "T81320A" ||
+		!strings.HasPrefix(w["message"].(string), "principal diagnosis T8132XA is not a valid ICD-10-CM code in grouper version 43.1 (FY2026): it was deleted on 2024-10-01") {
+		t.Errorf("warning %v", w)
+	}
+	// The same claim discharged in FY2024 is valid: no warning.
+	m = ts.do("POST", "/v1/group", coder, `{"discharge_date":"2024-05-01","age":70,"sex":"F","discharge_status":1,"pdx":{"code":"T8132XA","poa":"Y"}}`).expect(t, 200).json(t)
+	if m["warnings"] != nil || path(m, "final.drg") == 999.0 {
+		t.Errorf("FY2024: DRG %v, warnings %v", path(m, "final.drg"), m["warnings"])
+	}
+	id, _ := ts.do("POST", "/v1/encounters", coder, `{"account":"DEL-1","discharge_date":"2026-05-01","age":70,"sex":"M","discharge_status":1,"pdx":{"code":"I5023","poa":"Y"},"sdx":[{"code":"G35","poa":"Y"}]}`).
+		expect(t, 201).json(t)["id"].(string)
+	g := ts.do("POST", "/v1/encounters/"+id+"/group", coder, nil).expect(t, 200).json(t)
+	ws, _ = path(g, "result.warnings").([]any)
+	if len(ws) != 1 || path(ws[0].(map[string]any), "field") != "sdx[0]" || !strings.Contains(path(ws[0].(map[string]any), "message").(string), "G35A, G35B0") {
+		t.Errorf("encounter warnings %v", ws)
+	}
+}

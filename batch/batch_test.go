@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/msdrg-cdi/drg/claim"
+	"github.com/msdrg-cdi/drg/grouper"
+	"github.com/msdrg-cdi/drg/tables"
 )
 
 // echo is a processor that writes "id pdx sdx-count" and rejects PDX "BAD".
@@ -255,5 +257,38 @@ func TestAllFieldErrorsOfALine(t *testing.T) {
 				t.Errorf("fields %v, want %v: %s", got, tc.want, out.String())
 			}
 		})
+	}
+}
+
+// TestInvalidCodeWarnings: each code the version does not recognize gets a warning naming the
+// code, its place, the version and the describer's reason and replacements.
+func TestInvalidCodeWarnings(t *testing.T) {
+	r := &grouper.Result{Version: 431, AdmitDx: grouper.AdmitDxInvalid,
+		Dx: []grouper.DxResult{{Code: "T8132XA"}, {Code: "E119", Recognized: true}, {Code: "ZZZ99"}},
+		Pr: []grouper.PrResult{{Code: "02703DZ", Recognized: true}, {Code: "0SG604Z"}}}
+	c := &claim.Claim{AdmitDx: &claim.Dx{Code: "R99X"}}
+	describe := func(kind tables.TitleKind, code string, v tables.Version) tables.InvalidCode {
+		if code == "T8132XA" {
+			return tables.InvalidCode{Reason: "it was deleted", Replacements: []string{"T81320A", "T81321A"}, More: 2}
+		}
+		return tables.InvalidCode{Reason: fmt.Sprintf("%s of %s", kind, v)}
+	}
+	AddInvalidCodeWarnings(r, c, describe)
+	var got []string
+	for _, w := range r.Warnings {
+		got = append(got, w.Field+" "+w.Code+" "+w.Message)
+	}
+	want := []string{
+		"pdx T8132XA principal diagnosis T8132XA is not a valid ICD-10-CM code in grouper version 43.1 (FY2026): it was deleted; " +
+			"possible replacements (FY2026 codes that extend it, derived from the code files: confirm in the Tabular List): T81320A, T81321A and 2 more",
+		"sdx[1] ZZZ99 secondary diagnosis 2, ZZZ99 is not a valid ICD-10-CM code in grouper version 43.1 (FY2026): ICD-10-CM of 43.1",
+		"admit_dx R99X admitting diagnosis R99X is not a valid ICD-10-CM code in grouper version 43.1 (FY2026): ICD-10-CM of 43.1",
+		"procedures[1] 0SG604Z procedure 2, 0SG604Z is not a valid ICD-10-PCS code in grouper version 43.1 (FY2026): ICD-10-PCS of 43.1",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("warnings\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if r.Warnings[0].Kind != grouper.WarnInvalidCode || !slices.Equal(r.Warnings[0].PossibleReplacements, []string{"T81320A", "T81321A"}) {
+		t.Errorf("first warning %+v", r.Warnings[0])
 	}
 }

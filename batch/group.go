@@ -35,6 +35,9 @@ type GroupProcessor struct {
 	Loaded []tables.Version
 	// Weights returns Table 5 for a version's fiscal year (nil: no weights).
 	Weights func(v tables.Version) (*tables.Weights, bool)
+	// Describe, when set, explains each code the version does not recognize in the result's
+	// warnings (AddInvalidCodeWarnings).
+	Describe Describer
 	// MCE, when set, runs the code editor and adds its result as "mce" (JSONL output only).
 	MCE    Editor
 	Format OutputFormat
@@ -90,6 +93,9 @@ func (p *GroupProcessor) Process(c *claim.Claim, dst []byte) ([]byte, error) {
 			return dst, &claim.FieldError{Field: "version", Message: err.Error()}
 		}
 		return dst, err
+	}
+	if p.Describe != nil {
+		AddInvalidCodeWarnings(r, c, p.Describe)
 	}
 	if p.Weights != nil {
 		if w, ok := p.Weights(tables.Version(r.Version)); ok {

@@ -48,6 +48,8 @@ type Catalog struct {
 	titles map[titleKey]*lazyTitles
 
 	mce *lazyMCE
+
+	invalid *sync.Map // invalidKey → InvalidCode (DescribeInvalid)
 }
 
 // lazyMCE decodes mce/mce.bin once, on first use.
@@ -87,12 +89,16 @@ type titleKey struct {
 	fy   int
 }
 
-// lazyTitles loads one code-title zip on first use.
+// lazyTitles loads one code-title zip on first use: its titles, or only its codes (for code
+// histories).
 type lazyTitles struct {
 	path string
 	once sync.Once
 	t    atomic.Pointer[CodeTitles]
 	err  error
+
+	codesOnce sync.Once
+	codes     *codeYear
 }
 
 // ErrNotLoaded reports a reference set (a year of titles, weights, …) absent from the data
@@ -107,7 +113,7 @@ var ErrNotLoaded = errors.New("not in the data directory")
 func Load(dir string) (*Catalog, error) {
 	c := &Catalog{
 		Dir: dir, Weights: map[int]*Weights{}, POA: map[int]*POAExempt{}, HCC: map[int]*HCCMap{},
-		titles: map[titleKey]*lazyTitles{}, mce: &lazyMCE{},
+		titles: map[titleKey]*lazyTitles{}, mce: &lazyMCE{}, invalid: &sync.Map{},
 	}
 	grouperPath := filepath.Join(dir, filepath.FromSlash(GrouperFile))
 	b, err := os.ReadFile(grouperPath)

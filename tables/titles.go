@@ -7,6 +7,7 @@ import (
 	"container/heap"
 	"fmt"
 	"io"
+	"iter"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -101,6 +102,30 @@ func (t *CodeTitles) Len() int { return len(t.entries) }
 
 // ValidLen returns the number of codes valid for submission.
 func (t *CodeTitles) ValidLen() int { return t.valid }
+
+// Prefixed calls fn for every code starting with prefix (upper case, no dot), in code order,
+// until fn returns false.
+func (t *CodeTitles) Prefixed(prefix string, fn func(CodeTitle) bool) {
+	for i := range t.prefixed(prefix) {
+		if !fn(t.entries[i].title()) {
+			return
+		}
+	}
+}
+
+// prefixed yields the indices of the entries whose code starts with prefix, in code order.
+func (t *CodeTitles) prefixed(prefix string) iter.Seq[int32] {
+	return func(yield func(int32) bool) {
+		lo, _ := slices.BinarySearchFunc(t.byCode, prefix, func(i int32, c string) int {
+			return strings.Compare(t.entries[i].code, c)
+		})
+		for k := lo; k < len(t.byCode) && strings.HasPrefix(t.entries[t.byCode[k]].code, prefix); k++ {
+			if !yield(t.byCode[k]) {
+				return
+			}
+		}
+	}
+}
 
 // All calls fn for every code in tabular order until fn returns false.
 func (t *CodeTitles) All(fn func(CodeTitle) bool) {
@@ -436,16 +461,12 @@ func (t *CodeTitles) Search(q string, limit int) []CodeTitle {
 	var out []CodeTitle
 	var taken []int32
 	if code := codeQuery(q); code != "" {
-		lo, _ := slices.BinarySearchFunc(t.byCode, code, func(i int32, c string) int {
-			return strings.Compare(t.entries[i].code, c)
-		})
-		for k := lo; k < len(t.byCode) && len(out) < limit; k++ {
-			e := &t.entries[t.byCode[k]]
-			if !strings.HasPrefix(e.code, code) {
+		for i := range t.prefixed(code) {
+			if len(out) == limit {
 				break
 			}
-			out = append(out, e.title())
-			taken = append(taken, t.byCode[k])
+			out = append(out, t.entries[i].title())
+			taken = append(taken, i)
 		}
 	}
 	if len(out) >= limit {
