@@ -386,6 +386,30 @@ func TestCodeSearch(t *testing.T) {
 	if first := items[0].(map[string]any); !strings.HasPrefix(first["code"].(string), "N17") {
 		t.Errorf("first match %v", first)
 	}
+	// Through the ICD-10-CM Alphabetic Index: a synonym the titles do not use, a see-reference,
+	// the Neoplasm Table. The index is used when the data directory has one.
+	if len(ts.srv.Catalog().IndexYears()) > 0 {
+		for _, tc := range []struct{ q, code, term string }{
+			{"acute+kidney+failure", "N179", "Failure, failed, kidney, acute"},
+			{"acute+renal+failure", "N179", "Failure, failed, renal, acute"},
+			{"heart+attack", "I219", "Attack, attacks, heart → "},
+			{"malignant+neoplasm+lung", "C349", "Neoplasm table: Neoplasm, neoplastic, lung, malignant primary"},
+		} {
+			m := ts.do("GET", "/v1/codes/search?q="+tc.q, coder, nil).expect(t, 200).json(t)
+			items, _ := m["items"].([]any)
+			if len(items) == 0 || m["index_year"] != 2025.0 {
+				t.Errorf("%s: %v", tc.q, m)
+				continue
+			}
+			first := items[0].(map[string]any)
+			if first["code"] != tc.code || first["match"] != "index" || !strings.HasPrefix(fmt.Sprint(first["index_term"]), tc.term) {
+				t.Errorf("%s: first %v, want %s via %q", tc.q, first, tc.code, tc.term)
+			}
+		}
+	}
+	if m := ts.do("GET", "/v1/codes/search?q=resection+appendix&type=pr", coder, nil).expect(t, 200).json(t); m["index_year"] != nil {
+		t.Errorf("procedure search reports an index: %v", m["index_year"])
+	}
 	m = ts.do("GET", "/v1/codes/search?q=I502&limit=3", cdi, nil).expect(t, 200).json(t)
 	if items, _ := m["items"].([]any); len(items) != 3 || items[0].(map[string]any)["code"] != "I502" {
 		t.Errorf("prefix search %v", m["items"])

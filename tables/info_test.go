@@ -56,6 +56,14 @@ func TestInfoReal(t *testing.T) {
 		r.Titles[7] != (TitlesInfo{Kind: ICD10PCS, FiscalYear: 2026, Codes: 80029, Valid: 79115}) {
 		t.Errorf("Titles = %+v", r.Titles)
 	}
+	if len(r.Index) != len(c.IndexYears()) {
+		t.Errorf("Index = %+v", r.Index)
+	}
+	for _, x := range r.Index {
+		if x.Error != "" || x.Entries < 1000 || len(x.Files) == 0 {
+			t.Errorf("Index FY%d = %+v", x.FiscalYear, x)
+		}
+	}
 	if len(r.POA) != 4 || r.POA[3] != (POAInfo{2026, 38349}) {
 		t.Errorf("POA = %+v", r.POA)
 	}
@@ -73,6 +81,7 @@ func TestInfoReal(t *testing.T) {
 		"FY2026  770 DRGs",
 		"ICD-10-PCS  FY2026  80029 codes  79115 valid",
 		"FY2026  38349 codes",
+		"ICD-10-CM Alphabetic Index (icd10cm/index_YYYY/)",
 		"2025 (labels of 2026)",
 		"CMS-HCC V28  7903 dx codes",
 		"msdrg/msdrg_combined.bin",
