@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -14,14 +15,8 @@ import (
 func TestGroupingWarnings(t *testing.T) {
 	e := newEnv(t)
 	e.signIn(store.RoleCoder)
-	e.run(
-		chromedp.Navigate(e.URL+"/ui/#/group"),
-		chromedp.WaitVisible(chromedp.CSS(`input[placeholder="e.g. I50.23"]`)),
-		chromedp.SetValue(chromedp.Search(`//label[text()="Discharge date"]/following-sibling::input`), "2026-05-01"),
-		chromedp.SendKeys(chromedp.Search(`//label[text()="Principal diagnosis"]/following-sibling::input`), "T81.32XA"),
-		chromedp.Click(chromedp.ID("group-btn")),
-		chromedp.WaitVisible(chromedp.ID("grouping-warnings")),
-	)
+	e.run(groupInWorkbench(e, "2026-05-01", "T81.32XA")...)
+	e.run(chromedp.WaitVisible(chromedp.ID("grouping-warnings")))
 	if got := e.text("#final-drg"); got != "DRG 999" {
 		t.Errorf("final DRG %q, want DRG 999", got)
 	}
@@ -29,4 +24,19 @@ func TestGroupingWarnings(t *testing.T) {
 		t.Errorf("warnings %q", w)
 	}
 	e.screenshot("04-group-deleted-code")
+}
+
+// groupInWorkbench opens the grouping workbench, enters a discharge date, a principal
+// diagnosis and secondary diagnoses, groups and waits for the DRG.
+func groupInWorkbench(e *env, date, pdx string, sdx ...string) []chromedp.Action[chromedp.Void] {
+	acts := []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(e.URL + "/ui/#/group"),
+		chromedp.WaitVisible(chromedp.CSS(`input[placeholder="e.g. I50.23"]`)),
+		chromedp.SetValue(chromedp.Search(`//label[text()="Discharge date"]/following-sibling::input`), date),
+		chromedp.SendKeys(chromedp.Search(`//label[text()="Principal diagnosis"]/following-sibling::input`), pdx),
+	}
+	for i, c := range sdx {
+		acts = append(acts, chromedp.SendKeys(chromedp.Search(fmt.Sprintf(`//label[text()="Secondary diagnosis %d"]/following-sibling::input`, i+1)), c))
+	}
+	return append(acts, chromedp.Click(chromedp.ID("group-btn")), chromedp.WaitVisible(chromedp.ID("final-drg")))
 }
