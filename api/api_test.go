@@ -21,6 +21,7 @@ import (
 	"github.com/msdrg-cdi/drg/claim"
 	"github.com/msdrg-cdi/drg/internal/shared"
 	"github.com/msdrg-cdi/drg/store"
+	"github.com/msdrg-cdi/drg/tables"
 )
 
 func TestHealthAndReady(t *testing.T) {
@@ -135,7 +136,8 @@ func TestGroup(t *testing.T) {
 		name, query, body string
 		status            int
 		check             func(t *testing.T, m map[string]any)
-		field             string // for problems: the first field at fault
+		field             string   // for problems: the first field at fault
+		fields            []string // for problems: every field at fault, in order
 	}{
 		{name: "heart failure", body: hfClaim, status: 200, check: func(t *testing.T, m map[string]any) {
 			if path(m, "final.drg") != 291.0 || m["version"] != 431.0 || m["id"] != "A1" || m["weight"].(float64) <= 0 {
@@ -168,7 +170,17 @@ func TestGroup(t *testing.T) {
 		{name: "no version or date", body: `{"pdx":{"code":"I10"}}`, status: 422, field: "discharge_date"},
 		{name: "date after loaded versions", body: `{"discharge_date":"2027-01-05","pdx":{"code":"I10"}}`, status: 422, field: "discharge_date"},
 		{name: "bad sex", body: `{"version":431,"sex":"X","pdx":{"code":"I10"}}`, status: 422, field: "sex"},
-		{name: "too many sdx", body: `{"version":431,"pdx":{"code":"I10"},"sdx":[` + strings.Repeat(`{"code":"E119"},`, 30) + `{"code":"E119"}]}`, status: 422, field: "sdx"},
+		{name: "more sdx than a claim carries", body: `{"version":431,"pdx":{"code":"I10"},"sdx":[` + strings.Repeat(`{"code":"E119"},`, 30) + `{"code":"N179"}]}`, status: 200,
+			check: func(t *testing.T, m map[string]any) { // the first 24 grouped; the 7 others named
+				ws, _ := m["warnings"].([]any)
+				dx, _ := m["dx"].([]any)
+				if len(ws) != 7 || len(dx) != 25 || path(ws[6].(map[string]any), "field") != "sdx[30]" || path(ws[6].(map[string]any), "level") != "CC" {
+					t.Errorf("%d dx, warnings %v", len(dx), ws)
+				}
+			}},
+		{name: "every invalid field at once", body: `{"version":431,"age":"x","sex":"X","discharge_status":"home","hospital_status":"MAYBE","pdx":{"code":"I10"}}`, status: 422,
+			fields: []string{"age", "discharge_status", "sex", "hospital_status"}},
+		{name: "every invalid field at once, no version", body: `{"sex":"X","pdx":{"code":"I10"}}`, status: 422, fields: []string{"discharge_date", "sex"}},
 		{name: "bad explain", query: "?explain=maybe", body: hfClaim, status: 400, field: "explain"},
 		{name: "unloaded version", query: "?version=39.0", body: hfClaim, status: 422, field: "version"},
 		{name: "malformed version", query: "?version=abc", body: hfClaim, status: 400, field: "version"},
@@ -181,6 +193,9 @@ func TestGroup(t *testing.T) {
 				p := r.problem(t)
 				if tc.field != "" && (len(p.Errors) == 0 || p.Errors[0].Field != tc.field) {
 					t.Errorf("errors %+v, want field %q", p.Errors, tc.field)
+				}
+				if tc.fields != nil && !slices.Equal(errorFields(p), tc.fields) {
+					t.Errorf("errors %+v, want fields %q", p.Errors, tc.fields)
 				}
 				return
 			}
@@ -196,7 +211,7 @@ func TestGroup(t *testing.T) {
 func TestGroupMatchesBatch(t *testing.T) {
 	ts := newTestServer(t)
 	c, e := catalog(t)
-	p := &batch.GroupProcessor{Engine: e, Loaded: c.MSDRG.Versions, Weights: c.WeightsFor}
+	p := &batch.GroupProcessor{Engine: e, Loaded: c.MSDRG.Versions, Weights: c.WeightsFor, Describe: c.DescribeInvalid}
 	for _, line := range oracleJSONL(t, 40) {
 		cl, err := claim.ParseJSON([]byte(line))
 		if err != nil {
@@ -371,6 +386,30 @@ func TestCodeSearch(t *testing.T) {
 	if first := items[0].(map[string]any); !strings.HasPrefix(first["code"].(string), "N17") {
 		t.Errorf("first match %v", first)
 	}
+	// Through the ICD-10-CM Alphabetic Index: a synonym the titles do not use, a see-reference,
+	// the Neoplasm Table. The index is used when the data directory has one.
+	if len(ts.srv.Catalog().IndexYears()) > 0 {
+		for _, tc := range []struct{ q, code, term string }{
+			{"acute+kidney+failure", "N179", "Failure, failed, kidney, acute"},
+			{"acute+renal+failure", "N179", "Failure, failed, renal, acute"},
+			{"heart+attack", "I219", "Attack, attacks, heart → "},
+			{"malignant+neoplasm+lung", "C349", "Neoplasm table: Neoplasm, neoplastic, lung, malignant primary"},
+		} {
+			m := ts.do("GET", "/v1/codes/search?q="+tc.q, coder, nil).expect(t, 200).json(t)
+			items, _ := m["items"].([]any)
+			if len(items) == 0 || m["index_year"] != 2025.0 {
+				t.Errorf("%s: %v", tc.q, m)
+				continue
+			}
+			first := items[0].(map[string]any)
+			if first["code"] != tc.code || first["match"] != "index" || !strings.HasPrefix(fmt.Sprint(first["index_term"]), tc.term) {
+				t.Errorf("%s: first %v, want %s via %q", tc.q, first, tc.code, tc.term)
+			}
+		}
+	}
+	if m := ts.do("GET", "/v1/codes/search?q=resection+appendix&type=pr", coder, nil).expect(t, 200).json(t); m["index_year"] != nil {
+		t.Errorf("procedure search reports an index: %v", m["index_year"])
+	}
 	m = ts.do("GET", "/v1/codes/search?q=I502&limit=3", cdi, nil).expect(t, 200).json(t)
 	if items, _ := m["items"].([]any); len(items) != 3 || items[0].(map[string]any)["code"] != "I502" {
 		t.Errorf("prefix search %v", m["items"])
@@ -401,9 +440,10 @@ func TestDRGAndVersions(t *testing.T) {
 	if !strings.HasPrefix(fmt.Sprint(m["title"]), "Extensive O.R. Procedures Unrelated") || m["type"] != "SURGICAL" {
 		t.Errorf("DRG 981: %v", m)
 	}
+	// Version 40.0 is weighed with the FY2023 Table 5 when the data holds it, else has no weight.
 	m = ts.do("GET", "/v1/drgs/291?version=400", finance, nil).expect(t, 200).json(t)
-	if m["weight"] != nil {
-		t.Errorf("no FY2023 Table 5 is loaded, yet weight %v", m["weight"])
+	if w, ok := weightOf(t, 2023, 291); ok && m["weight"] != w || !ok && m["weight"] != nil {
+		t.Errorf("DRG 291 v40.0: weight %v; FY2023 Table 5: %v, %v", m["weight"], w, ok)
 	}
 	ts.do("GET", "/v1/drgs/50", finance, nil).expect(t, 404).problem(t)
 	ts.do("GET", "/v1/drgs/0", finance, nil).expect(t, 422).problem(t)
@@ -420,6 +460,13 @@ func TestDRGAndVersions(t *testing.T) {
 	}
 	if items[0].(map[string]any)["current"] != false {
 		t.Error("40.0 marked current")
+	}
+	for _, it := range items {
+		v := it.(map[string]any)
+		_, loaded := weightOf(t, tables.VersionFiscalYear(tables.Version(v["version"].(float64))), 291)
+		if v["weights"] != loaded {
+			t.Errorf("%v: weights %v, Table 5 of its year loaded: %v", v["name"], v["weights"], loaded)
+		}
 	}
 }
 

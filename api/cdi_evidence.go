@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -36,8 +35,6 @@ type ItemError struct {
 
 // maxEvidence bounds the evidence of one encounter (as POST /v1/encounters does).
 const maxEvidence = 20000
-
-var evidenceKinds = []string{claim.KindLab, claim.KindVital, claim.KindMed, claim.KindOrder, claim.KindNote, claim.KindDocumentedDx, claim.KindMeasurement}
 
 func fhirErrors(errs []cdi.FHIRError) []ItemError {
 	out := make([]ItemError, len(errs))
@@ -102,7 +99,7 @@ func (h *cdiService) handleCreateFromFHIR(c *gin.Context) {
 	if !Validate(c, &in) {
 		return
 	}
-	if fe := in.check(); len(fe) > 0 {
+	if fe := in.check(true); len(fe) > 0 {
 		WriteValidation(c, fe...)
 		return
 	}
@@ -121,8 +118,9 @@ func (h *cdiService) handleCreateFromFHIR(c *gin.Context) {
 }
 
 // decodeEvidenceItems reads {"evidence": [...]} item by item: each item that is not a valid
-// evidence object is reported and skipped.
-func decodeEvidenceItems(c *gin.Context) ([]claim.Evidence, []ItemError, bool) {
+// evidence object (claim.Evidence.Check, the rule of encounter creation too) is reported and
+// skipped. Times without a zone are read in the zone of the encounter's facility.
+func (h *cdiService) decodeEvidenceItems(c *gin.Context) ([]claim.Evidence, []ItemError, bool) {
 	b, ok := ReadBody(c)
 	if !ok {
 		return nil, nil, false
@@ -138,27 +136,32 @@ func decodeEvidenceItems(c *gin.Context) ([]claim.Evidence, []ItemError, bool) {
 		WriteValidation(c, &FieldError{Field: "evidence", Message: "required: an array of evidence items"})
 		return nil, nil, false
 	}
+	zl := &zoneLookup{s: h.s, ctx: c.Request.Context(), facility: func() string {
+		e, err := h.s.cfg.Store.GetEncounter(c.Request.Context(), c.Param("id"))
+		if err != nil {
+			return "" // the change itself reports a missing encounter
+		}
+		return e.Facility
+	}}
 	var out []claim.Evidence
 	errs := []ItemError{}
 	for i, raw := range body.Evidence {
 		var ev claim.Evidence
-		if err := decodeStrictErr(raw, &ev); err != nil {
+		fes, err := decodeFields(raw, &ev, zl.location)
+		if err != nil {
 			errs = append(errs, ItemError{Index: i, Message: err.Error()})
 			continue
 		}
-		switch {
-		case !slices.Contains(evidenceKinds, ev.Kind):
-			errs = append(errs, ItemError{Index: i, Message: "kind must be one of " + strings.Join(evidenceKinds, " ")})
-		case ev.Kind == claim.KindDocumentedDx && strings.TrimSpace(ev.Code) == "":
-			errs = append(errs, ItemError{Index: i, Message: "a documented diagnosis needs its ICD-10-CM code"})
-		case ev.Kind == claim.KindNote && strings.TrimSpace(ev.Text) == "":
-			errs = append(errs, ItemError{Index: i, Message: "a note needs its text"})
-		case ev.Kind != claim.KindNote && ev.Kind != claim.KindDocumentedDx && strings.TrimSpace(ev.Name) == "" && ev.LOINC == "":
-			errs = append(errs, ItemError{Index: i, Message: "the item needs a name or a LOINC code"})
-		default:
-			ev.Code = claim.NormalizeCode(strings.TrimSpace(ev.Code))
-			out = append(out, ev)
+		if fes = fes.Merge(ev.Check()); len(fes) > 0 {
+			errs = append(errs, ItemError{Index: i, Message: fes.Error()})
+			continue
 		}
+		ev.Code = claim.NormalizeCode(strings.TrimSpace(ev.Code))
+		out = append(out, ev)
+	}
+	if zl.err != nil {
+		WriteError(c, fmt.Errorf("time zone of the encounter's facility: %w", zl.err))
+		return nil, nil, false
 	}
 	return out, errs, true
 }
@@ -181,7 +184,7 @@ func (h *cdiService) handleAppendEvidence(c *gin.Context) {
 		}
 	} else {
 		var ok bool
-		if items, errs, ok = decodeEvidenceItems(c); !ok {
+		if items, errs, ok = h.decodeEvidenceItems(c); !ok {
 			return
 		}
 	}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,19 +64,45 @@ func (in *EncounterInput) apply(e *store.Encounter) {
 	e.AttendingProvider, e.Evidence = in.AttendingProvider, in.Evidence
 }
 
-// check validates what struct tags cannot: dates in order, known evidence kinds.
-func (in *EncounterInput) check() []*FieldError {
+// check validates what struct tags cannot: dates in order and, with evidence, usable
+// evidence items (claim.Evidence.Check, the rule of POST /v1/encounters/{id}/evidence too).
+func (in *EncounterInput) check(evidence bool) []*FieldError {
 	var errs []*FieldError
 	if !in.AdmitDate.IsZero() && !in.DischargeDate.IsZero() && in.DischargeDate.Before(in.AdmitDate) {
 		errs = append(errs, &FieldError{Field: "discharge_date", Message: "before admit_date"})
 	}
-	kinds := []string{claim.KindLab, claim.KindVital, claim.KindMed, claim.KindOrder, claim.KindNote, claim.KindDocumentedDx, claim.KindMeasurement}
-	for i, ev := range in.Evidence {
-		if !slices.Contains(kinds, ev.Kind) {
-			errs = append(errs, &FieldError{Field: fmt.Sprintf("evidence[%d].kind", i), Message: "must be one of " + strings.Join(kinds, " ")})
+	if !evidence {
+		return errs
+	}
+	for i := range in.Evidence {
+		for _, fe := range in.Evidence[i].Check() {
+			errs = append(errs, &FieldError{Field: fmt.Sprintf("evidence[%d].%s", i, fe.Field), Message: fe.Message})
 		}
 	}
 	return errs
+}
+
+// decodeEncounter decodes an encounter body (create, or the merged document of a change) and
+// checks it, reporting every field at fault at once: values of the wrong type and unknown
+// fields, the struct rules, check's rules. Timestamps without a zone are read in the zone of
+// the body's facility. Evidence items are checked when evidence is true (a change checks the
+// evidence it sends, not items stored before the rule).
+func (s *Server) decodeEncounter(ctx context.Context, body []byte, evidence bool) (EncounterInput, error) {
+	var in EncounterInput
+	zl := &zoneLookup{s: s, ctx: ctx, facility: facilityOf(body)}
+	fes, err := decodeFields(body, &in, zl.location)
+	if err != nil {
+		return in, err
+	}
+	if zl.err != nil {
+		return in, fmt.Errorf("time zone of the encounter's facility: %w", zl.err)
+	}
+	in.Codes.Normalize()
+	fes = fes.Merge(validateErr(&in), claim.Errors(in.check(evidence)))
+	if len(fes) > 0 {
+		return in, validation(fes...)
+	}
+	return in, nil
 }
 
 // defaultSource is the source of codes a caller adds without naming one.
@@ -112,17 +139,13 @@ func writeEncounter(c *gin.Context, status int, e *store.Encounter) {
 }
 
 func (s *Server) handleCreateEncounter(c *gin.Context) {
-	var in EncounterInput
 	body, ok := ReadBody(c)
-	if !ok || !decodeStrict(c, body, &in) {
+	if !ok {
 		return
 	}
-	in.Codes.Normalize()
-	if !Validate(c, &in) {
-		return
-	}
-	if errs := in.check(); len(errs) > 0 {
-		WriteValidation(c, errs...)
+	in, err := s.decodeEncounter(c.Request.Context(), body, true)
+	if err != nil {
+		WriteError(c, err)
 		return
 	}
 	actor := ActorFrom(c)
@@ -196,16 +219,10 @@ func (s *Server) handlePatchEncounter(c *gin.Context) {
 		if err != nil {
 			return fmt.Errorf("encode patch: %w", err)
 		}
-		var in EncounterInput
-		if err := decodeStrictErr(mb, &in); err != nil {
+		_, evidence := patch["evidence"]
+		in, err := s.decodeEncounter(c.Request.Context(), mb, evidence)
+		if err != nil {
 			return err
-		}
-		in.Codes.Normalize()
-		if err := validateErr(&in); err != nil {
-			return err
-		}
-		if errs := in.check(); len(errs) > 0 {
-			return validation(errs...)
 		}
 		in.Codes.FillSources(e.Codes, defaultSource(actor.Role))
 		in.apply(e)
@@ -305,6 +322,7 @@ func (s *Server) groupEncounter(e *store.Encounter, cs *store.Codes, forced tabl
 		}
 		return nil, nil, "", err
 	}
+	batch.AddInvalidCodeWarnings(r, cl, s.cfg.Catalog.DescribeInvalid)
 	if w, ok := s.cfg.Catalog.WeightsFor(tables.Version(r.Version)); ok {
 		if row, ok := w.Get(r.Final.DRG); ok {
 			r.Weight, r.GMLOS, r.AMLOS = row.Weight, row.GMLOS, row.AMLOS
@@ -314,6 +332,11 @@ func (s *Server) groupEncounter(e *store.Encounter, cs *store.Codes, forced tabl
 	d := &store.DRG{DRG: r.Final.DRG, MDC: r.Final.MDC, Type: r.Final.Type.String(), Severity: r.Final.Severity.String(),
 		GRC: r.Final.GRC.String(), Title: r.Final.DRGTitle, Weight: r.Weight, GMLOS: r.GMLOS, AMLOS: r.AMLOS,
 		Version: r.Version, GroupedBy: who}
+	for _, w := range r.Warnings {
+		if w.Kind == grouper.WarnNotGrouped {
+			d.NotGrouped = append(d.NotGrouped, w.Field+":"+w.Code)
+		}
+	}
 	return d, r.AppendJSON(nil), note, nil
 }
 
@@ -359,8 +382,8 @@ func (s *Server) handleGroupEncounter(c *gin.Context) {
 type FinalizeInput struct {
 	PDX        *store.Code  `json:"pdx,omitempty"`
 	AdmitDx    *store.Code  `json:"admit_dx,omitempty"`
-	SDX        []store.Code `json:"sdx,omitempty" binding:"max=24,dive"`
-	Procedures []store.Code `json:"procedures,omitempty" binding:"max=25,dive"`
+	SDX        []store.Code `json:"sdx,omitempty" binding:"max=1000,dive"`        // store.MaxCodes
+	Procedures []store.Code `json:"procedures,omitempty" binding:"max=1000,dive"` // store.MaxCodes
 }
 
 func (s *Server) handleFinalize(c *gin.Context) {

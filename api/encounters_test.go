@@ -78,7 +78,7 @@ func TestEncounterWorkflow(t *testing.T) {
 		{`{"account":null}`, "account"},
 		{`{"discharge_date":"2026-04-01"}`, "discharge_date"},
 		{`{"evidence":[{"kind":"gossip"}]}`, "evidence[0].kind"},
-		{`{"discharge_date":"yesterday"}`, "body"},
+		{`{"discharge_date":"yesterday"}`, "discharge_date"},
 	}
 	for _, tc := range tests {
 		p := ts.do("PATCH", "/v1/encounters/"+id, coder, tc.body).expect(t, 422).problem(t)

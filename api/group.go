@@ -34,7 +34,7 @@ func (s *Server) initProcessors() error {
 	cat := s.cfg.Catalog
 	mk := func(explain bool) *batch.GroupProcessor {
 		return &batch.GroupProcessor{Engine: s.grouper, Options: grouper.Options{Explain: explain},
-			Loaded: cat.MSDRG.Versions, Weights: cat.WeightsFor}
+			Loaded: cat.MSDRG.Versions, Weights: cat.WeightsFor, Describe: cat.DescribeInvalid}
 	}
 	p := &s.proc
 	p.plain, p.explain = mk(false), mk(true)
@@ -100,34 +100,32 @@ func (s *Server) versionParam(c *gin.Context) (tables.Version, bool) {
 	return v, true
 }
 
-// parseClaim parses a claim body; errors name the field ("body" for the whole body).
-func parseClaim(c *gin.Context, b []byte) (*claim.Claim, bool) {
+// parseClaim parses a claim body for processor p; the fields at fault of the parse and of
+// p's checks are reported together ("body" names the whole body).
+func parseClaim(c *gin.Context, b []byte, p batch.Processor) (*claim.Claim, bool) {
 	if len(bytes.TrimSpace(b)) == 0 {
 		WriteProblem(c, http.StatusBadRequest, KindMalformed, "empty request body: a claim object is required")
 		return nil, false
 	}
 	cl, err := claim.ParseJSON(b)
-	if err != nil {
-		fes := claim.AsFieldErrors(err)
-		for i, fe := range fes {
-			if fe.Field == "line" {
-				cp := *fe
-				cp.Field = "body"
-				fes[i] = &cp
-				if len(fes) == 1 {
-					WriteProblem(c, http.StatusBadRequest, KindMalformed, cp.Message, &cp)
-					return nil, false
-				}
-			}
-		}
-		if len(fes) == 0 {
-			WriteProblem(c, http.StatusBadRequest, KindMalformed, err.Error())
-			return nil, false
-		}
-		WriteValidation(c, fes...)
+	if err == nil {
+		return cl, true
+	}
+	fes := claim.AsFieldErrors(err)
+	if len(fes) == 1 && fes[0].Field == "line" { // not a JSON object
+		fe := &FieldError{Field: "body", Message: fes[0].Message}
+		WriteProblem(c, http.StatusBadRequest, KindMalformed, fe.Message, fe)
 		return nil, false
 	}
-	return cl, true
+	if len(fes) == 0 {
+		WriteProblem(c, http.StatusBadRequest, KindMalformed, err.Error())
+		return nil, false
+	}
+	if cl != nil {
+		fes = fes.Merge(check(p, cl))
+	}
+	WriteValidation(c, fes...)
+	return nil, false
 }
 
 func (s *Server) handleGroup(c *gin.Context) {
@@ -143,7 +141,7 @@ func (s *Server) handleGroup(c *gin.Context) {
 	if !ok {
 		return
 	}
-	cl, ok := parseClaim(c, body)
+	cl, ok := parseClaim(c, body, p)
 	if !ok {
 		return
 	}
@@ -163,7 +161,7 @@ func (s *Server) handleMCE(c *gin.Context) {
 	if !ok {
 		return
 	}
-	cl, ok := parseClaim(c, body)
+	cl, ok := parseClaim(c, body, p)
 	if !ok {
 		return
 	}
@@ -279,6 +277,9 @@ func (s *Server) batchArray(c *gin.Context, p *batch.GroupProcessor, v tables.Ve
 					return
 				}
 				cl, err := claim.ParseJSON(items[i])
+				if err != nil && cl != nil {
+					err = claim.Errors(nil).Merge(err, check(p, cl))
+				}
 				var out []byte
 				if err == nil {
 					if v != 0 {
@@ -348,6 +349,17 @@ func (c countingProcessor) Process(cl *claim.Claim, dst []byte) ([]byte, error) 
 	return out, err
 }
 
+// Check implements batch.Checker when the wrapped processor does.
+func (c countingProcessor) Check(cl *claim.Claim) error { return check(c.p, cl) }
+
+// check runs p's claim checks when it has some.
+func check(p batch.Processor, cl *claim.Claim) error {
+	if ck, ok := p.(batch.Checker); ok {
+		return ck.Check(cl)
+	}
+	return nil
+}
+
 // versionProcessor forces a grouper version on every claim.
 type versionProcessor struct {
 	p batch.Processor
@@ -359,6 +371,9 @@ func (vp versionProcessor) Process(cl *claim.Claim, dst []byte) ([]byte, error) 
 	cl.Version = int(vp.v)
 	return vp.p.Process(cl, dst)
 }
+
+// Check implements batch.Checker when the wrapped processor does.
+func (vp versionProcessor) Check(cl *claim.Claim) error { return check(vp.p, cl) }
 
 func (s *Server) batchStream(c *gin.Context, p *batch.GroupProcessor, v tables.Version, format claim.Format) {
 	_ = http.NewResponseController(c.Writer).EnableFullDuplex()

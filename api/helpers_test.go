@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -50,6 +51,32 @@ func catalog(t testing.TB) (*tables.Catalog, *grouper.Engine) {
 	return cat, eng
 }
 
+// withoutWeights returns a copy of the shared catalog without the Table 5 of the fiscal
+// years fys, to test what happens when a year's weights are missing whatever the data holds.
+func withoutWeights(t testing.TB, fys ...int) *tables.Catalog {
+	t.Helper()
+	c, _ := catalog(t)
+	cp := *c
+	cp.Weights = maps.Clone(c.Weights)
+	for _, fy := range fys {
+		delete(cp.Weights, fy)
+	}
+	return &cp
+}
+
+// weightOf returns the Table 5 weight of drg in fiscal year fy of the shared catalog, and
+// whether that year is loaded with a weight for the DRG.
+func weightOf(t testing.TB, fy, drg int) (float64, bool) {
+	t.Helper()
+	c, _ := catalog(t)
+	w := c.Weights[fy]
+	if w == nil {
+		return 0, false
+	}
+	r, ok := w.Get(drg)
+	return r.Weight, ok
+}
+
 // fixedNow is the server clock of the tests: in the window of version 43.1.
 var fixedNow = time.Date(2026, 5, 15, 12, 0, 0, 0, time.UTC)
 
@@ -88,7 +115,14 @@ func newTestServer(t testing.TB, extra ...api.Route) *testServer {
 // startServer starts a test server with the given clock, CDI configuration and extra routes.
 func startServer(t testing.TB, now func() time.Time, cfg api.CDIConfig, extra ...api.Route) *testServer {
 	t.Helper()
-	c, e := catalog(t)
+	c, _ := catalog(t)
+	return startServerWith(t, c, now, cfg, extra...)
+}
+
+// startServerWith is startServer over catalog c (a variant of the shared catalog).
+func startServerWith(t testing.TB, c *tables.Catalog, now func() time.Time, cfg api.CDIConfig, extra ...api.Route) *testServer {
+	t.Helper()
+	_, e := catalog(t)
 	st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "drg.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -282,4 +316,13 @@ func path(m map[string]any, p string) any {
 		v = o[k]
 	}
 	return v
+}
+
+// errorFields returns the fields a problem names, in order.
+func errorFields(p api.Problem) []string {
+	var out []string
+	for _, e := range p.Errors {
+		out = append(out, e.Field)
+	}
+	return out
 }

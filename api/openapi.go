@@ -1,11 +1,15 @@
 package api
 
 import (
+	"fmt"
 	"maps"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/msdrg-cdi/drg/claim"
+	"github.com/msdrg-cdi/drg/store"
 )
 
 var problemContent = map[string]Schema{"application/problem+json": Ref("Problem")}
@@ -158,14 +162,23 @@ func baseSchemas() map[string]Schema {
 	outcome := obj(nil, Schema{"drg": tInt, "mdc": tInt, "base_drg": tInt, "type": tString, "grc": tString, "severity": tString,
 		"sdx_severity": tString, "drg_title": tString, "mdc_title": tString, "base_drg_title": tString})
 	drg := obj([]string{"drg", "version"}, Schema{"drg": tInt, "mdc": tInt, "type": tString, "severity": tString, "grc": tString,
-		"title": tString, "weight": tNum, "gmlos": tNum, "amlos": tNum, "version": tInt, "grouped_at": tTime, "grouped_by": tString})
+		"title": tString, "weight": tNum, "gmlos": tNum, "amlos": tNum, "version": tInt, "grouped_at": tTime, "grouped_by": tString,
+		"not_grouped": Schema{"type": "array", "items": tString, "description": "codes the grouping left out (beyond 24 secondary diagnoses or 25 procedures), as \"sdx[24]:J9601\""}})
+	codeList := func(what string, grouped int) Schema {
+		return Schema{"type": "array", "items": Ref("Code"), "maxItems": store.MaxCodes,
+			"description": fmt.Sprintf("every %s of the stay, in order; grouping uses the claim's first %d and names the others in the result's warnings", what, grouped)}
+	}
+	warning := obj([]string{"kind", "field", "message"}, Schema{"kind": Schema{"enum": []string{"not_grouped", "invalid_code"}},
+		"field": Schema{"type": "string", "examples": []string{"sdx[24]"}}, "code": tString, "message": tString,
+		"level":                 Schema{"enum": []string{"MCC", "CC", "NCC"}, "description": "own CC/MCC level of a diagnosis not grouped"},
+		"possible_replacements": Schema{"type": "array", "items": tString, "description": "codes of the version that extend an invalid code (derived from the code files, not a CMS conversion table)"}})
 	encounterProps := func(withServer bool) Schema {
 		p := Schema{
 			"version": tInt, "discharge_date": Schema{"type": []string{"string", "null"}, "format": "date", "description": "null while in house"},
 			"length_of_stay": tInt, "age": tInt, "sex": Schema{"enum": []string{"M", "F", "U"}}, "discharge_status": tInt,
 			"hospital_status": Schema{"enum": []string{"NON_EXEMPT", "EXEMPT", "UNKNOWN"}},
-			"pdx":             Ref("Code"), "admit_dx": Ref("Code"), "sdx": Schema{"type": "array", "items": Ref("Code"), "maxItems": 24},
-			"procedures": Schema{"type": "array", "items": Ref("Code"), "maxItems": 25},
+			"pdx":             Ref("Code"), "admit_dx": Ref("Code"), "sdx": codeList("secondary diagnosis", claim.MaxSDX),
+			"procedures": codeList("procedure", claim.MaxProcedures),
 			"account":    tString, "facility": tString, "admit_date": tDate, "payer": tString, "service_line": tString, "unit": tString,
 			"attending_provider": obj([]string{"id"}, Schema{"id": tString, "name": tString}),
 			"evidence":           arr(Ref("Evidence")),
@@ -186,14 +199,16 @@ func baseSchemas() map[string]Schema {
 		"Status": obj([]string{"status"}, Schema{"status": tString}),
 		"Claim": obj(nil, Schema{"id": tString, "version": tInt, "discharge_date": tDate, "length_of_stay": tInt, "age": tInt,
 			"sex": Schema{"enum": []string{"M", "F", "U"}}, "discharge_status": tInt, "hospital_status": tString,
-			"pdx": dx, "admit_dx": dx, "sdx": Schema{"type": "array", "items": dx, "maxItems": 24},
-			"procedures": Schema{"type": "array", "maxItems": 25, "items": obj([]string{"code"}, Schema{"code": tString, "date": tDate})}}),
+			"pdx": dx, "admit_dx": dx, "sdx": Schema{"type": "array", "items": dx, "description": "the first 24 are grouped; the others are named in the result's warnings"},
+			"procedures": Schema{"type": "array", "description": "the first 25 are grouped; the others are named in the result's warnings",
+				"items": obj([]string{"code"}, Schema{"code": tString, "date": tDate})}}),
 		"GroupResult": obj([]string{"version", "initial", "final"}, Schema{"id": tString, "version": tInt, "discharge_date": tDate,
 			"initial": outcome, "final": outcome, "hac_status": tString, "hac_categories": tInt, "admit_dx": tString,
 			"dx": arr(obj(nil, Schema{"code": tString, "role": tString, "poa": tString, "recognized": tBool, "level": tString,
 				"initial_severity": tString, "final_severity": tString, "affects_drg": tString, "poa_error": tString, "hacs": tString})),
 			"pr":     arr(obj(nil, Schema{"code": tString, "recognized": tBool, "is_or": tBool, "affects_drg": tString, "hac_usage": tString})),
-			"weight": tNum, "gmlos": tNum, "amlos": tNum, "explanation": tString, "mce": Ref("MCEResult")}),
+			"weight": tNum, "gmlos": tNum, "amlos": tNum, "explanation": tString, "mce": Ref("MCEResult"),
+			"warnings": arr(warning)}),
 		"BatchError": obj([]string{"index", "error"}, Schema{"index": tInt, "id": tString, "error": tString,
 			"errors": arr(obj(nil, Schema{"field": tString, "message": tString}))}),
 		"MCEResult": obj(nil, Schema{"id": tString, "edit_type": Schema{"enum": []string{"NONE", "PREPAYMENT", "POSTPAYMENT", "BOTH", "INVALID_DISCHARGE_DATE"}},
@@ -205,7 +220,10 @@ func baseSchemas() map[string]Schema {
 			"hcc":      arr(obj(nil, Schema{"year": tInt, "model": tString, "hccs": arr(tInt), "labels": arr(tString)})),
 			"versions": arr(obj(nil, Schema{"version": tInt, "recognized": tBool, "mdc": tInt, "level": tString, "is_or": tBool}))}),
 		"CodeSearch": obj([]string{"items"}, Schema{"version": tInt, "fiscal_year": tInt,
-			"items": arr(obj(nil, Schema{"code": tString, "title": tString, "short_title": tString, "valid": tBool}))}),
+			"index_year": Schema{"type": "integer", "description": "fiscal year of the ICD-10-CM Alphabetic Index searched (diagnoses; absent without an index)"},
+			"items": arr(obj(nil, Schema{"code": tString, "title": tString, "short_title": tString, "valid": tBool,
+				"match":      Schema{"enum": []string{"code", "index", "title"}, "description": "code prefix, an Alphabetic Index entry, or title words"},
+				"index_term": Schema{"type": "string", "examples": []string{"Failure, failed, renal, acute"}, "description": "the index entry that leads to the code"}}))}),
 		"DRGInfo": obj([]string{"drg", "version", "title", "mdcs"}, Schema{"drg": tInt, "version": tInt, "fiscal_year": tInt, "title": tString,
 			"mdc": tIntNull, "mdc_title": tString, "mdcs": arr(tInt), "type": tString, "base_drg": tInt, "weight": tNum, "gmlos": tNum, "amlos": tNum}),
 		"Versions": obj([]string{"items"}, Schema{"mce": tBool, "note": tString, "items": arr(obj(nil, Schema{"version": tInt, "name": tString,
@@ -220,8 +238,8 @@ func baseSchemas() map[string]Schema {
 		}(),
 		"Encounter":         obj([]string{"id", "status", "account", "row_version"}, encounterProps(true)),
 		"EncounterGrouping": obj([]string{"encounter", "result"}, Schema{"encounter": Ref("Encounter"), "result": Ref("GroupResult"), "note": tString}),
-		"FinalizeInput": obj(nil, Schema{"pdx": Ref("Code"), "admit_dx": Ref("Code"), "sdx": Schema{"type": "array", "items": Ref("Code"), "maxItems": 24},
-			"procedures": Schema{"type": "array", "items": Ref("Code"), "maxItems": 25}}),
+		"FinalizeInput": obj(nil, Schema{"pdx": Ref("Code"), "admit_dx": Ref("Code"), "sdx": codeList("secondary diagnosis", claim.MaxSDX),
+			"procedures": codeList("procedure", claim.MaxProcedures)}),
 		"User":      obj([]string{"id", "name", "role"}, Schema{"id": tInt, "name": tString, "role": Schema{"enum": []string{"coder", "cdi", "finance", "admin"}}, "disabled": tBool, "created_at": tTime}),
 		"UserInput": obj([]string{"name", "role"}, Schema{"name": tString, "role": Schema{"enum": []string{"coder", "cdi", "finance", "admin"}}}),
 		"UserPatch": obj(nil, Schema{"role": Schema{"enum": []string{"coder", "cdi", "finance", "admin"}}, "disabled": tBool}),

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/gin-gonic/gin/binding"
@@ -68,11 +69,19 @@ func WriteProblem(c *gin.Context, status int, kind, detail string, errs ...*Fiel
 
 // WriteValidation aborts the request with a 422 problem listing the fields at fault.
 func WriteValidation(c *gin.Context, errs ...*FieldError) {
-	detail := "the request has invalid fields"
+	WriteProblem(c, http.StatusUnprocessableEntity, KindValidation, validationDetail(errs), errs...)
+}
+
+// validationDetail summarizes the fields at fault: the one error, or how many and which.
+func validationDetail(errs []*FieldError) string {
 	if len(errs) == 1 {
-		detail = errs[0].Error()
+		return errs[0].Error()
 	}
-	WriteProblem(c, http.StatusUnprocessableEntity, KindValidation, detail, errs...)
+	fields := make([]string, len(errs))
+	for i, e := range errs {
+		fields[i] = e.Field
+	}
+	return fmt.Sprintf("%d invalid fields: %s", len(errs), strings.Join(fields, ", "))
 }
 
 // WriteError aborts the request with the problem matching err: store and claim errors become
@@ -141,7 +150,11 @@ func DecodeJSON(c *gin.Context, v any) bool {
 
 // DecodeJSONBytes is DecodeJSON for a body already read.
 func DecodeJSONBytes(c *gin.Context, b []byte, v any) bool {
-	return decodeStrict(c, b, v) && Validate(c, v)
+	if err := decodeValidErr(b, v); err != nil {
+		WriteError(c, err)
+		return false
+	}
+	return true
 }
 
 // decodeStrict decodes one JSON value into v rejecting unknown fields, without validation
@@ -176,26 +189,64 @@ type problemError struct {
 // Error returns the problem's detail.
 func (p *problemError) Error() string { return p.detail }
 
-func validation(errs ...*FieldError) *problemError {
-	detail := "the request has invalid fields"
-	if len(errs) == 1 {
-		detail = errs[0].Error()
+// Unwrap returns the fields at fault as claim.Errors (nil when none), so that they merge
+// with other checks' findings.
+func (p *problemError) Unwrap() error {
+	if len(p.errs) == 0 {
+		return nil
 	}
-	return &problemError{http.StatusUnprocessableEntity, KindValidation, detail, errs}
+	return claim.Errors(p.errs)
 }
 
-// decodeStrictErr is decodeStrict returning the problem instead of writing it.
+func validation(errs ...*FieldError) *problemError {
+	return &problemError{http.StatusUnprocessableEntity, KindValidation, validationDetail(errs), errs}
+}
+
+// decodeStrictErr is decodeStrict returning the problem instead of writing it: a 400 for a
+// body that is not one JSON object, else a 422 naming every field at fault (unknown fields,
+// values of the wrong type, unreadable dates).
 func decodeStrictErr(b []byte, v any) error {
+	fes, err := decodeFields(b, v, nil)
+	if err != nil {
+		return err
+	}
+	if len(fes) > 0 {
+		return validation(fes...)
+	}
+	return nil
+}
+
+// decodeFields decodes the JSON body b into v (claim.Decode: unknown fields rejected,
+// timestamps without a zone read in loc) and returns the fields at fault, v holding the rest,
+// so that the caller can add its own checks and report everything at once. err is a 400
+// problem for a body that cannot be read field by field.
+func decodeFields(b []byte, v any, loc func() *time.Location) (claim.Errors, error) {
 	if len(bytes.TrimSpace(b)) == 0 {
-		return &problemError{http.StatusBadRequest, KindMalformed, "empty request body: a JSON object is required", nil}
+		return nil, &problemError{http.StatusBadRequest, KindMalformed, "empty request body: a JSON object is required", nil}
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return decodeError(err)
+	err := claim.Decode(b, v, claim.DecodeOptions{Location: loc})
+	var me *claim.MalformedError
+	switch {
+	case err == nil:
+		return nil, nil
+	case errors.As(err, &me):
+		return nil, &problemError{http.StatusBadRequest, KindMalformed, me.Message, nil}
 	}
-	if dec.More() {
-		return &problemError{http.StatusBadRequest, KindMalformed, "the body holds more than one JSON value", nil}
+	if fes := claim.AsFieldErrors(err); len(fes) > 0 {
+		return fes, nil
+	}
+	return nil, err
+}
+
+// decodeValidErr decodes b into v and validates v with its `binding` tags, reporting the
+// fields at fault of both steps in one 422 problem.
+func decodeValidErr(b []byte, v any) error {
+	fes, err := decodeFields(b, v, nil)
+	if err != nil {
+		return err
+	}
+	if fes = fes.Merge(validateErr(v)); len(fes) > 0 {
+		return validation(fes...)
 	}
 	return nil
 }
@@ -206,45 +257,6 @@ func validateErr(v any) error {
 		return validation(validationErrors(err)...)
 	}
 	return nil
-}
-
-// decodeError turns an encoding/json error into a 400 (syntax) or 422 (a field of the wrong
-// type, an unknown field) problem.
-func decodeError(err error) *problemError {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF):
-		return &problemError{http.StatusBadRequest, KindMalformed, "malformed JSON: " + err.Error(), nil}
-	case errors.As(err, &te):
-		if te.Field == "" {
-			return &problemError{http.StatusBadRequest, KindMalformed, "the body must be a JSON object", nil}
-		}
-		return validation(&FieldError{Field: te.Field, Message: fmt.Sprintf("must be %s, not JSON %s", goTypeName(te.Type), te.Value)})
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return validation(&FieldError{Field: f, Message: "unknown field"})
-	}
-	// Errors of UnmarshalJSON/UnmarshalText methods (dates, values).
-	return validation(&FieldError{Field: "body", Message: err.Error()})
-}
-
-func goTypeName(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Uint, reflect.Uint64:
-		return "an integer"
-	case reflect.Float64, reflect.Float32:
-		return "a number"
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	case reflect.Struct, reflect.Map, reflect.Pointer:
-		return "an object"
-	}
-	return t.String()
 }
 
 func init() {

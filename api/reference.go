@@ -214,6 +214,8 @@ type CodeMatch struct {
 	Title      string `json:"title"`
 	ShortTitle string `json:"short_title"`
 	Valid      bool   `json:"valid"`
+	Match      string `json:"match"`                // code, index or title (tables.SearchCodes)
+	IndexTerm  string `json:"index_term,omitempty"` // the Alphabetic Index entry that leads to the code
 }
 
 // SearchQuery are the parameters of GET /v1/codes/search.
@@ -248,11 +250,22 @@ func (s *Server) handleSearch(c *gin.Context) {
 		WriteError(c, err)
 		return
 	}
-	items := []CodeMatch{}
-	for _, ct := range t.Search(q.Q, q.Limit) {
-		items = append(items, CodeMatch{Code: ct.Code, Title: ct.Long, ShortTitle: ct.Short, Valid: ct.Valid})
+	var idx *tables.AlphaIndex
+	if kind == tables.ICD10CM {
+		if idx, err = s.cfg.Catalog.AlphaIndexFor(t.FiscalYear); err != nil {
+			WriteError(c, err)
+			return
+		}
 	}
-	c.JSON(http.StatusOK, gin.H{"items": items, "version": int(v), "fiscal_year": t.FiscalYear})
+	items := []CodeMatch{}
+	for _, h := range tables.SearchCodes(t, idx, q.Q, q.Limit) {
+		items = append(items, CodeMatch{Code: h.Code, Title: h.Long, ShortTitle: h.Short, Valid: h.Valid, Match: h.Match, IndexTerm: h.IndexTerm})
+	}
+	resp := gin.H{"items": items, "version": int(v), "fiscal_year": t.FiscalYear}
+	if idx != nil {
+		resp["index_year"] = idx.FiscalYear
+	}
+	c.JSON(http.StatusOK, resp)
 }
 
 // bindQuery binds and validates query parameters into q (form tags); on failure it writes a

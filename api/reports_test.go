@@ -175,20 +175,30 @@ func TestReports(t *testing.T) {
 			t.Errorf("two payers, P1|P2: %+v, not final %d", r.Overall, notFinal)
 		}
 
-		// FY2025 weights are not loaded: F1 is excluded and named, not weighed with FY2026...
-		r, notes, _ = reportOf[casemix.CMIReport](t, ts.do("GET", "/v1/reports/cmi?from=2025-06-01&to=2026-06-30", finance, nil).expect(t, 200))
-		if r.Overall.Discharges != 7 || r.Excluded.MissingYears[2025] != 1 || r.Overall.Excluded != 1 ||
-			!hasNote(notes, "1 discharges of FY2025 excluded: Table 5 weights of FY2025 are not loaded (loaded: FY2026)") {
-			t.Errorf("missing year: %+v %+v %q", r.Overall, r.Excluded, notes)
+		// A period spanning fiscal years weighs each discharge with its own year's Table 5: F1
+		// (FY2025) with FY2025's when the data holds it, else it is excluded and named, never
+		// weighed with FY2026 (TestReportsMissingWeightsYear covers that case whatever the data).
+		r, notes, _ = reportOf[casemix.CMIReport](t, ts.do("GET", "/v1/reports/cmi?from=2025-06-01&to=2026-06-30&by=fy", finance, nil).expect(t, 200))
+		fy26 := 6.4075 + 0.849 + 0.6285 // Q2 + P1 292 + P2 195
+		if w25, ok := weightOf(t, 2025, 293); ok {
+			if r.Overall.Discharges != 8 || r.Overall.Excluded != 0 || len(r.Excluded.MissingYears) != 0 || !near(r.Overall.TotalWeight, fy26+w25) {
+				t.Errorf("FY2025 loaded: %+v %+v %q", r.Overall, r.Excluded, notes)
+			}
+			if rows := r.Groups[0].Rows; len(rows) != 2 || rows[0].Key != "FY2025" || !near(rows[0].TotalWeight, w25) || rows[1].Key != "FY2026" || !near(rows[1].TotalWeight, fy26) {
+				t.Errorf("by fiscal year: %+v", rows)
+			}
+			p := ts.do("GET", "/v1/reports/cmi?from=2025-06-01&to=2026-06-30&weights_year=2025", finance, nil).expect(t, 200)
+			r, _, _ = reportOf[casemix.CMIReport](t, p)
+			if r.Overall.Discharges != 8 || !strings.Contains(r.Weights, "FY2025") {
+				t.Errorf("forced FY2025: %+v, weights %q", r.Overall, r.Weights)
+			}
+		} else if r.Overall.Discharges != 7 || r.Excluded.MissingYears[2025] != 1 || !hasNote(notes, "1 discharges of FY2025 excluded") {
+			t.Errorf("FY2025 not loaded: %+v %+v %q", r.Overall, r.Excluded, notes)
 		}
-		// ... unless asked.
+		// ... and every discharge with one year when asked.
 		r, _, _ = reportOf[casemix.CMIReport](t, ts.do("GET", "/v1/reports/cmi?from=2025-06-01&to=2026-06-30&weights_year=2026", finance, nil).expect(t, 200))
-		if r.Overall.Discharges != 8 || len(r.Excluded.MissingYears) != 0 || !near(r.Overall.TotalWeight, 6.4075+0.849+0.6285+0.566) {
+		if r.Overall.Discharges != 8 || len(r.Excluded.MissingYears) != 0 || !near(r.Overall.TotalWeight, fy26+0.566) {
 			t.Errorf("forced FY2026: %+v %+v", r.Overall, r.Excluded)
-		}
-		p := ts.do("GET", "/v1/reports/cmi?weights_year=2025", finance, nil).expect(t, 400).problem(t)
-		if !strings.Contains(p.Detail, "FY2025 are not loaded") || p.Errors[0].Field != "weights_year" {
-			t.Errorf("unloaded forced year: %+v", p)
 		}
 
 		// CSV.
@@ -238,8 +248,9 @@ func TestReports(t *testing.T) {
 			t.Errorf("DRG 193 row %+v", top)
 		}
 		r, _, _ = reportOf[casemix.DRGMixReport](t, ts.do("GET", "/v1/reports/drg-mix?"+q2+"&top=1&prior_from=2025-04-01&prior_to=2025-06-30", finance, nil).expect(t, 200))
-		if len(r.ByVolume) != 1 || r.PriorDischarges != 1 || r.PriorTotalWeight != 0 || r.Excluded.Total() != 0 {
-			t.Errorf("explicit prior (F1, FY2025 unweighed): %+v", r)
+		w25, _ := weightOf(t, 2025, 293) // 0 when FY2025 is not loaded: the prior period is then unweighed
+		if len(r.ByVolume) != 1 || r.PriorDischarges != 1 || !near(r.PriorTotalWeight, w25) || r.Excluded.Total() != 0 {
+			t.Errorf("explicit prior (F1, FY2025 weight %v): %+v", w25, r)
 		}
 		ts.do("GET", "/v1/reports/drg-mix?prior_from=2025-04-01", finance, nil).expect(t, 400)
 	})
@@ -409,9 +420,17 @@ func TestReports(t *testing.T) {
 		if r.Discharges != 6 { // E1–E4, E6 and N1 (working codes); E5 is EAST
 			t.Errorf("working codes at MAIN: %d discharges", r.Discharges)
 		}
-		p := ts.do("GET", "/v1/reports/version-impact?to_version=42.1", finance, nil).expect(t, 400).problem(t)
-		if !strings.Contains(p.Detail, "FY2025") {
-			t.Errorf("missing weights year: %+v", p)
+		// Without weights_year both versions are weighed with the Table 5 of to_version's year.
+		if _, ok := weightOf(t, 2025, 291); ok {
+			r, _, _ = reportOf[casemix.VersionImpactReport](t, ts.do("GET", "/v1/reports/version-impact?to_version=42.1", finance, nil).expect(t, 200))
+			if r.WeightsYear != 2025 || r.To != "42.1" {
+				t.Errorf("to 42.1: weights year %d, to %s", r.WeightsYear, r.To)
+			}
+		} else {
+			p := ts.do("GET", "/v1/reports/version-impact?to_version=42.1", finance, nil).expect(t, 400).problem(t)
+			if !strings.Contains(p.Detail, "FY2025") {
+				t.Errorf("missing weights year: %+v", p)
+			}
 		}
 		ts.do("GET", "/v1/reports/version-impact?to_version=39.0", finance, nil).expect(t, 400)
 	})
@@ -452,4 +471,29 @@ func TestReports(t *testing.T) {
 			ts.do("GET", "/v1/reports/denial-risk", role, nil).expect(t, 200)
 		}
 	})
+}
+
+// TestReportsMissingWeightsYear: over a catalog without the FY2025 Table 5, an FY2025
+// discharge is excluded and named (never weighed with another year), and a report that would
+// need that year says so — whatever years the data directory holds.
+func TestReportsMissingWeightsYear(t *testing.T) {
+	ts := startServerWith(t, withoutWeights(t, 2025), func() time.Time { return fixedNow }, api.CDIConfig{})
+	population(t, ts)
+	r, notes, _ := reportOf[casemix.CMIReport](t, ts.do("GET", "/v1/reports/cmi?from=2025-06-01&to=2026-06-30", finance, nil).expect(t, 200))
+	if r.Overall.Discharges != 7 || r.Excluded.MissingYears[2025] != 1 || r.Overall.Excluded != 1 ||
+		!hasNote(notes, "1 discharges of FY2025 excluded: Table 5 weights of FY2025 are not loaded (loaded: FY") {
+		t.Errorf("missing year: %+v %+v %q", r.Overall, r.Excluded, notes)
+	}
+	p := ts.do("GET", "/v1/reports/cmi?weights_year=2025", finance, nil).expect(t, 400).problem(t)
+	if !strings.Contains(p.Detail, "FY2025 are not loaded") || p.Errors[0].Field != "weights_year" {
+		t.Errorf("unloaded forced year: %+v", p)
+	}
+	m, _, _ := reportOf[casemix.DRGMixReport](t, ts.do("GET", "/v1/reports/drg-mix?"+q2+"&top=1&prior_from=2025-04-01&prior_to=2025-06-30", finance, nil).expect(t, 200))
+	if m.PriorDischarges != 1 || m.PriorTotalWeight != 0 || m.Excluded.Total() != 0 {
+		t.Errorf("explicit prior (F1, FY2025 unweighed): %+v", m)
+	}
+	p = ts.do("GET", "/v1/reports/version-impact?to_version=42.1", finance, nil).expect(t, 400).problem(t)
+	if !strings.Contains(p.Detail, "FY2025") || p.Errors[0].Field != "weights_year" {
+		t.Errorf("missing weights year: %+v", p)
+	}
 }

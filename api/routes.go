@@ -69,8 +69,10 @@ func (s *Server) builtinRoutes() []Route {
 		{Method: http.MethodGet, Path: "/v1/codes/pr/{code}", Roles: AllRoles, Tags: []string{"reference"}, Summary: "Look up an ICD-10-PCS procedure code",
 			Params:    []Param{{Name: "code", In: "path", Required: true, Schema: Schema{"type": "string"}, Description: "ICD-10-PCS code"}, versionParamDoc},
 			Responses: OK("title, validity, OR flag, per version", Ref("CodeInfo")), Handler: s.handleCode(prKind)},
-		{Method: http.MethodGet, Path: "/v1/codes/search", Roles: AllRoles, Tags: []string{"reference"}, Summary: "Search codes by code prefix and title words",
-			Params: []Param{{Name: "q", Required: true, Schema: Schema{"type": "string"}, Description: "a code prefix (I50) or title words (ac kid fail)"},
+		{Method: http.MethodGet, Path: "/v1/codes/search", Roles: AllRoles, Tags: []string{"reference"}, Summary: "Search codes by code prefix, ICD-10-CM Alphabetic Index terms and title words",
+			Description: "Diagnoses are also looked up in the ICD-10-CM Alphabetic Index (Index to Diseases, External Cause Index, Neoplasm Table, Table of Drugs) as coders do: " +
+				"\"acute renal failure\" finds N17.9 through Failure, renal, acute; \"heart attack\" finds I21.9 through its see-reference. Order: code-prefix matches, index entries the query names exactly, title matches, other index matches.",
+			Params: []Param{{Name: "q", Required: true, Schema: Schema{"type": "string"}, Description: "a code prefix (I50), index terms (acute renal failure) or title words (ac kid fail)"},
 				{Name: "type", Schema: Schema{"enum": []string{"dx", "pr"}}, Description: "dx (default) or pr"},
 				{Name: "limit", Schema: Schema{"type": "integer", "minimum": 1, "maximum": 100}, Description: "results (default 25)"}, versionParamDoc},
 			Responses: OK("best matches first", Ref("CodeSearch")), Handler: s.handleSearch},

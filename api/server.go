@@ -52,6 +52,9 @@ type Config struct {
 	Version string
 	// CDI configures the CDI endpoints (rules, risk rules, query escalation policy).
 	CDI CDIConfig
+	// TimeZone is the zone of timestamps written without one for facilities without their own
+	// setting (PUT /v1/facilities/{code}); nil: the server's local zone.
+	TimeZone *time.Location
 }
 
 // Defaults of Config and of the HTTP server.
@@ -127,6 +130,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if err := s.Register(s.builtinRoutes()...); err != nil {
+		return nil, err
+	}
+	if err := s.Register(s.facilityRoutes()...); err != nil { // facilities.go
 		return nil, err
 	}
 	if err := s.registerCDI(); err != nil {

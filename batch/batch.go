@@ -31,6 +31,13 @@ type Processor interface {
 	Process(c *claim.Claim, dst []byte) ([]byte, error)
 }
 
+// Checker is implemented by processors that judge a claim's fields beyond parsing (a sex the
+// grouper cannot read): Run reports their findings together with the parse errors of a line,
+// so that every field at fault is named at once.
+type Checker interface {
+	Check(c *claim.Claim) error
+}
+
 // Encoder writes the file-level parts of an output format and the error records.
 type Encoder interface {
 	Header() []byte                                          // written once before the records (may be nil)
@@ -384,6 +391,9 @@ func process(ch *chunk, format claim.Format, header *claim.CSVHeader, p Processo
 			c, err = claim.ParseJSON(line)
 		case claim.FormatCSV:
 			c, err = header.ParseCSV(line)
+		}
+		if ck, ok := p.(Checker); ok && err != nil && c != nil {
+			err = claim.Errors(nil).Merge(err, ck.Check(c)) // every field at fault at once
 		}
 		if err == nil {
 			before := len(ch.out)

@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/msdrg-cdi/drg/claim"
+	"github.com/msdrg-cdi/drg/grouper"
+	"github.com/msdrg-cdi/drg/tables"
 )
 
 // echo is a processor that writes "id pdx sdx-count" and rejects PDX "BAD".
@@ -211,5 +215,80 @@ func TestCSVEncoder(t *testing.T) {
 	}
 	if got := string(e.Error(nil, 7, "x,1", errors.New(`bad "pdx"`))); got != "\"x,1\",,7,\"bad \"\"pdx\"\"\"\n" {
 		t.Errorf("error row %q", got)
+	}
+}
+
+// checkingEcho is echo with claim checks (as GroupProcessor): a sex other than M F U.
+type checkingEcho struct{ echo }
+
+func (checkingEcho) Check(c *claim.Claim) error { return c.Check().Err() }
+
+// TestAllFieldErrorsOfALine: a line with several fields at fault gets one error record
+// naming each of them, parse errors and the processor's checks together, in every format.
+func TestAllFieldErrorsOfALine(t *testing.T) {
+	tests := []struct {
+		name   string
+		format claim.Format
+		in     string
+		want   []string
+	}{
+		{"jsonl", claim.FormatJSONL, `{"id":"j1","age":"seventy","sex":"X","discharge_status":"home","hospital_status":"MAYBE","pdx":{"code":"I10","poa":3}}`,
+			[]string{"age", "discharge_status", "pdx.poa", "sex", "hospital_status"}},
+		{"tsv", claim.FormatTSV, "t1\t431\tseventy\tX\thome\t\tI10:Y\t\t\t\t20261345\t4", []string{"age", "discharge_status", "discharge_date", "sex"}},
+		{"csv", claim.FormatCSV, "id,age,sex,pdx\nc1,seventy,X,I10", []string{"age", "sex"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			if _, err := Run(context.Background(), strings.NewReader(tc.in+"\n"), &out, checkingEcho{}, JSONLEncoder{}, Options{Format: tc.format}); err != nil {
+				t.Fatal(err)
+			}
+			var rec struct {
+				Errors []claim.FieldError `json:"errors"`
+			}
+			if err := json.Unmarshal(out.Bytes(), &rec); err != nil {
+				t.Fatalf("%v: %s", err, out.String())
+			}
+			var got []string
+			for _, e := range rec.Errors {
+				got = append(got, e.Field)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("fields %v, want %v: %s", got, tc.want, out.String())
+			}
+		})
+	}
+}
+
+// TestInvalidCodeWarnings: each code the version does not recognize gets a warning naming the
+// code, its place, the version and the describer's reason and replacements.
+func TestInvalidCodeWarnings(t *testing.T) {
+	r := &grouper.Result{Version: 431, AdmitDx: grouper.AdmitDxInvalid,
+		Dx: []grouper.DxResult{{Code: "T8132XA"}, {Code: "E119", Recognized: true}, {Code: "ZZZ99"}},
+		Pr: []grouper.PrResult{{Code: "02703DZ", Recognized: true}, {Code: "0SG604Z"}}}
+	c := &claim.Claim{AdmitDx: &claim.Dx{Code: "R99X"}}
+	describe := func(kind tables.TitleKind, code string, v tables.Version) tables.InvalidCode {
+		if code == "T8132XA" {
+			return tables.InvalidCode{Reason: "it was deleted", Replacements: []string{"T81320A", "T81321A"}, More: 2}
+		}
+		return tables.InvalidCode{Reason: fmt.Sprintf("%s of %s", kind, v)}
+	}
+	AddInvalidCodeWarnings(r, c, describe)
+	var got []string
+	for _, w := range r.Warnings {
+		got = append(got, w.Field+" "+w.Code+" "+w.Message)
+	}
+	want := []string{
+		"pdx T8132XA principal diagnosis T8132XA is not a valid ICD-10-CM code in grouper version 43.1 (FY2026): it was deleted; " +
+			"possible replacements (FY2026 codes that extend it, derived from the code files: confirm in the Tabular List): T81320A, T81321A and 2 more",
+		"sdx[1] ZZZ99 secondary diagnosis 2, ZZZ99 is not a valid ICD-10-CM code in grouper version 43.1 (FY2026): ICD-10-CM of 43.1",
+		"admit_dx R99X admitting diagnosis R99X is not a valid ICD-10-CM code in grouper version 43.1 (FY2026): ICD-10-CM of 43.1",
+		"procedures[1] 0SG604Z procedure 2, 0SG604Z is not a valid ICD-10-PCS code in grouper version 43.1 (FY2026): ICD-10-PCS of 43.1",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("warnings\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if r.Warnings[0].Kind != grouper.WarnInvalidCode || !slices.Equal(r.Warnings[0].PossibleReplacements, []string{"T81320A", "T81321A"}) {
+		t.Errorf("first warning %+v", r.Warnings[0])
 	}
 }

@@ -35,6 +35,9 @@ type GroupProcessor struct {
 	Loaded []tables.Version
 	// Weights returns Table 5 for a version's fiscal year (nil: no weights).
 	Weights func(v tables.Version) (*tables.Weights, bool)
+	// Describe, when set, explains each code the version does not recognize in the result's
+	// warnings (AddInvalidCodeWarnings).
+	Describe Describer
 	// MCE, when set, runs the code editor and adds its result as "mce" (JSONL output only).
 	MCE    Editor
 	Format OutputFormat
@@ -71,10 +74,13 @@ func ChooseVersion(c *claim.Claim, forced tables.Version, loaded []tables.Versio
 	return nil
 }
 
+// Check implements Checker: the claim fields no grouping can read (claim.Check).
+func (p *GroupProcessor) Check(c *claim.Claim) error { return c.Check().Err() }
+
 // Process implements Processor.
 func (p *GroupProcessor) Process(c *claim.Claim, dst []byte) ([]byte, error) {
 	if err := ChooseVersion(c, p.Version, p.Loaded); err != nil {
-		return dst, err
+		return dst, claim.Errors(nil).Merge(err, c.Check())
 	}
 	r, _ := p.pool.Get().(*grouper.Result)
 	if r == nil {
@@ -87,6 +93,9 @@ func (p *GroupProcessor) Process(c *claim.Claim, dst []byte) ([]byte, error) {
 			return dst, &claim.FieldError{Field: "version", Message: err.Error()}
 		}
 		return dst, err
+	}
+	if p.Describe != nil {
+		AddInvalidCodeWarnings(r, c, p.Describe)
 	}
 	if p.Weights != nil {
 		if w, ok := p.Weights(tables.Version(r.Version)); ok {

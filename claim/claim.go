@@ -47,6 +47,24 @@ const (
 	MaxProcedures = 25
 )
 
+// Check reports the fields of the claim that no engine can read, all at once: a sex other
+// than M, F or U, an unknown hospital POA status. Everything else (unknown codes, invalid POA
+// letters or discharge statuses) is the engines' to judge the CMS way.
+func (c *Claim) Check() Errors {
+	var errs Errors
+	switch c.Sex {
+	case "", "M", "F", "U":
+	default:
+		errs = append(errs, &FieldError{Field: "sex", Message: "must be one of M F U"})
+	}
+	switch c.HospitalStatus {
+	case "", HospitalNonExempt, HospitalExempt, HospitalUnknown:
+	default:
+		errs = append(errs, &FieldError{Field: "hospital_status", Message: "must be one of NON_EXEMPT EXEMPT UNKNOWN"})
+	}
+	return errs
+}
+
 // Hospital POA reporting statuses.
 const (
 	HospitalNonExempt = "NON_EXEMPT"
@@ -93,7 +111,8 @@ func (d Date) Ordinal() int { return d.Year*10000 + int(d.Month)*100 + d.Day }
 // Time returns midnight UTC of the date.
 func (d Date) Time() time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) }
 
-// ParseDate accepts YYYY-MM-DD, YYYYMMDD and an RFC 3339 timestamp (its date part is used).
+// ParseDate accepts YYYY-MM-DD, YYYYMMDD and a timestamp (ParseTimestamp, with or without
+// a zone): the date is taken as written.
 func ParseDate(s string) (Date, error) {
 	s = strings.TrimSpace(s)
 	var t time.Time
@@ -104,7 +123,7 @@ func ParseDate(s string) (Date, error) {
 	case len(s) == 10:
 		t, err = time.Parse("2006-01-02", s)
 	default:
-		t, err = time.Parse(time.RFC3339, s)
+		t, err = ParseTimestamp(s, time.UTC)
 	}
 	if err != nil {
 		return Date{}, fmt.Errorf("invalid date %q: want YYYY-MM-DD", s)

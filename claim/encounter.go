@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -40,6 +42,32 @@ const (
 	KindDocumentedDx = "documented_dx"
 	KindMeasurement  = "measurement" // height, weight, BMI
 )
+
+// EvidenceKinds lists the evidence kinds.
+var EvidenceKinds = []string{KindLab, KindVital, KindMed, KindOrder, KindNote, KindDocumentedDx, KindMeasurement}
+
+// Check reports what makes an evidence item unusable, each error naming its field relative
+// to the item ("kind", "name"): an unknown kind, a documented diagnosis without its code, a
+// note without text, any other item without a name or a LOINC code. It is the one rule of
+// every way evidence arrives (encounter creation and change, evidence import).
+func (ev *Evidence) Check() Errors {
+	var errs Errors
+	switch {
+	case !slices.Contains(EvidenceKinds, ev.Kind):
+		errs = append(errs, &FieldError{Field: "kind", Message: "must be one of " + strings.Join(EvidenceKinds, " ")})
+	case ev.Kind == KindDocumentedDx:
+		if strings.TrimSpace(ev.Code) == "" {
+			errs = append(errs, &FieldError{Field: "code", Message: "required: a documented diagnosis needs its ICD-10-CM code"})
+		}
+	case ev.Kind == KindNote:
+		if strings.TrimSpace(ev.Text) == "" {
+			errs = append(errs, &FieldError{Field: "text", Message: "required: a note needs its text"})
+		}
+	case strings.TrimSpace(ev.Name) == "" && strings.TrimSpace(ev.LOINC) == "":
+		errs = append(errs, &FieldError{Field: "name", Message: "required: the item needs a name or a LOINC code"})
+	}
+	return errs
+}
 
 // Author roles of documentation.
 const (

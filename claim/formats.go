@@ -2,7 +2,6 @@ package claim
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -67,57 +66,20 @@ func SniffFormat(first []byte) Format {
 }
 
 // ParseJSON parses one claim object (API field names) and normalizes its codes. Unknown
-// fields are rejected so that a misspelled field name is not silently ignored.
+// fields are rejected so that a misspelled field name is not silently ignored. Every field at
+// fault is reported at once (Errors); the claim is then returned too, with the fields that
+// could be read (for its id and for the callers' own checks).
 func ParseJSON(line []byte) (*Claim, error) {
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.DisallowUnknownFields()
 	var c Claim
-	if err := dec.Decode(&c); err != nil {
-		return nil, jsonFieldError(err)
-	}
-	if dec.More() {
-		return nil, &FieldError{Field: "line", Message: "more than one JSON value"}
+	if err := Decode(line, &c, DecodeOptions{}); err != nil {
+		var me *MalformedError
+		if errors.As(err, &me) {
+			return nil, &FieldError{Field: "line", Message: me.Message}
+		}
+		return &c, err
 	}
 	c.Normalize()
 	return &c, nil
-}
-
-// jsonFieldError turns an encoding/json error into a field error naming the field.
-func jsonFieldError(err error) error {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		field := te.Field
-		if field == "" {
-			field = "line"
-		}
-		return &FieldError{Field: field, Message: fmt.Sprintf("must be %s, got JSON %s", jsonType(te.Type.Kind().String()), te.Value)}
-	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return &FieldError{Field: "line", Message: fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, err)}
-	}
-	msg := err.Error()
-	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		return &FieldError{Field: strings.Trim(f, `"`), Message: "unknown field"}
-	}
-	if strings.Contains(msg, "invalid date") {
-		return &FieldError{Field: "discharge_date", Message: msg}
-	}
-	return &FieldError{Field: "line", Message: msg}
-}
-
-func jsonType(kind string) string {
-	switch kind {
-	case "int", "int64", "int32":
-		return "an integer"
-	case "string":
-		return "a string"
-	case "slice":
-		return "an array"
-	case "struct", "ptr":
-		return "an object"
-	}
-	return kind
 }
 
 // CSVHeader maps the columns of a CSV claim file.
@@ -157,7 +119,8 @@ func ParseCSVHeader(line []byte) (*CSVHeader, error) {
 }
 
 // ParseCSV parses one data row of a CSV claim file. SDX are CODE:POA separated by ';',
-// procedures are codes separated by ';'.
+// procedures are codes separated by ';'. On field errors the claim is returned too, with the
+// fields that could be read.
 func (h *CSVHeader) ParseCSV(line []byte) (*Claim, error) {
 	vals := splitCSV(strings.TrimRight(string(line), "\r\n"))
 	if len(vals) != len(h.cols) {
@@ -230,7 +193,7 @@ func (h *CSVHeader) ParseCSV(line []byte) (*Claim, error) {
 		c.PDX.POA = pdxPOA
 	}
 	if len(errs) > 0 {
-		return nil, errs
+		return c, errs // with the fields that could be read
 	}
 	c.Normalize()
 	return c, nil

@@ -51,7 +51,7 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{"tsv date", "c1\t431\t70\tM\t1\t\tI10:Y\t\t\t\t20261345\t4", "discharge_date", func(s string) error { _, err := ParseTSV(s); return err }},
 		{"json type", `{"age":"seventy"}`, "age", func(s string) error { _, err := ParseJSON([]byte(s)); return err }},
 		{"json unknown field", `{"pdxx":{"code":"I10"}}`, "pdxx", func(s string) error { _, err := ParseJSON([]byte(s)); return err }},
-		{"json sdx poa type", `{"sdx":[{"code":"I10","poa":1}]}`, "sdx.poa", func(s string) error { _, err := ParseJSON([]byte(s)); return err }},
+		{"json sdx poa type", `{"sdx":[{"code":"I10","poa":1}]}`, "sdx[0].poa", func(s string) error { _, err := ParseJSON([]byte(s)); return err }},
 		{"json date", `{"discharge_date":"2026-13-01"}`, "discharge_date", func(s string) error { _, err := ParseJSON([]byte(s)); return err }},
 		{"json syntax", `{"pdx":`, "line", func(s string) error { _, err := ParseJSON([]byte(s)); return err }},
 	}

@@ -3,6 +3,7 @@ package claim
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -42,12 +43,42 @@ func AsFieldErrors(err error) Errors {
 	return nil
 }
 
+// Merge appends to es the field errors carried by errs, leaving out those naming a field es
+// already has an error for (a value of the wrong type is not also reported as missing); an
+// error without field errors is reported on field "body".
+func (es Errors) Merge(errs ...error) Errors {
+	for _, err := range errs {
+		if e, ok := err.(Errors); err == nil || ok && len(e) == 0 {
+			continue // nil, or an empty list passed as an error
+		}
+		fes := AsFieldErrors(err)
+		if fes == nil {
+			fes = Errors{{Field: "body", Message: err.Error()}}
+		}
+		for _, fe := range fes {
+			if !slices.ContainsFunc(es, func(x *FieldError) bool { return x.Field == fe.Field }) {
+				es = append(es, fe)
+			}
+		}
+	}
+	return es
+}
+
+// Err returns es as an error, nil when it is empty.
+func (es Errors) Err() error {
+	if len(es) == 0 {
+		return nil
+	}
+	return es
+}
+
 // TSVColumns is the number of tab-separated columns of the oracle claim format.
 const TSVColumns = 12
 
 // ParseTSV parses one line of the oracle claim format (see the project README): id, version,
 // age, sex, discharge status, hospital status, PDX as CODE:POA, admit dx, SDX as comma-separated
-// CODE:POA, procedures comma separated, discharge date YYYYMMDD, length of stay.
+// CODE:POA, procedures comma separated, discharge date YYYYMMDD, length of stay. On field
+// errors the claim is returned too, with the fields that could be read.
 func ParseTSV(line string) (*Claim, error) {
 	line = strings.TrimRight(line, "\r\n")
 	var cols [TSVColumns]string
@@ -115,7 +146,7 @@ func ParseTSV(line string) (*Claim, error) {
 	}
 	c.LengthOfStay = intCol(cols[11], "length_of_stay")
 	if len(errs) > 0 {
-		return nil, errs
+		return c, errs // with the fields that could be read
 	}
 	return c, nil
 }

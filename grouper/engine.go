@@ -114,6 +114,10 @@ func (e *Engine) Group(c *claim.Claim, opt Options) (*Result, error) {
 
 // GroupInto groups one claim into r, reusing r's slices. It is the allocation-free path used
 // by batch grouping.
+//
+// A claim carries at most 24 secondary diagnoses and 25 procedures (CMS): of a longer list
+// the first ones, in the order given, are grouped and each code left out is reported in
+// r.Warnings with its own CC/MCC level, so that a coder can reorder.
 func (e *Engine) GroupInto(c *claim.Claim, opt Options, r *Result) error {
 	if err := Validate(c); err != nil {
 		return err
@@ -121,6 +125,14 @@ func (e *Engine) GroupInto(c *claim.Claim, opt Options, r *Result) error {
 	cv, err := e.version(tables.Version(c.Version))
 	if err != nil {
 		return err
+	}
+	r.Warnings = r.Warnings[:0]
+	full := c
+	if len(c.SDX) > maxSDX || len(c.Procedures) > maxProcs {
+		cut := *c
+		cut.SDX = c.SDX[:min(len(c.SDX), maxSDX)]
+		cut.Procedures = c.Procedures[:min(len(c.Procedures), maxProcs)]
+		c = &cut
 	}
 	s := e.pool.Get().(*state)
 	s.reset(cv, opt)
@@ -135,34 +147,42 @@ func (e *Engine) GroupInto(c *claim.Claim, opt Options, r *Result) error {
 		s.trace = nil
 	}
 	e.pool.Put(s)
+	if full != c {
+		notGrouped(cv, full, r)
+	}
 	return nil
 }
 
-// Validate checks what the CMS grouper cannot represent; everything else (unknown codes,
-// invalid POA letters or discharge statuses) is grouped and reported the CMS way.
+// notGrouped reports the codes of c beyond the claim's capacity.
+func notGrouped(cv *compiled, c *claim.Claim, r *Result) {
+	for i := maxSDX; i < len(c.SDX); i++ {
+		w := Warning{Kind: WarnNotGrouped, Field: fmt.Sprintf("sdx[%d]", i), Code: c.SDX[i].Code}
+		if d := cv.diagnosis(c.SDX[i].Code); d != nil && d.valid() {
+			w.Level = d.sev.String()
+		}
+		w.Message = fmt.Sprintf("secondary diagnosis %d, %s, is not grouped: the claim carries the first %d secondary diagnoses", i+1, w.Code, maxSDX)
+		switch w.Level {
+		case "MCC":
+			w.Message += fmt.Sprintf("; %s is an MCC: move it among the first %d to have it considered", w.Code, maxSDX)
+		case "CC":
+			w.Message += fmt.Sprintf("; %s is a CC: move it among the first %d to have it considered", w.Code, maxSDX)
+		}
+		r.Warnings = append(r.Warnings, w)
+	}
+	for i := maxProcs; i < len(c.Procedures); i++ {
+		r.Warnings = append(r.Warnings, Warning{Kind: WarnNotGrouped, Field: fmt.Sprintf("procedures[%d]", i), Code: c.Procedures[i].Code,
+			Message: fmt.Sprintf("procedure %d, %s, is not grouped: the claim carries the first %d procedures", i+1, c.Procedures[i].Code, maxProcs)})
+	}
+}
+
+// Validate checks what the CMS grouper cannot represent (claim.Check, and a version is
+// needed); everything else (unknown codes, invalid POA letters or discharge statuses) is
+// grouped and reported the CMS way. Lists longer than a claim carries are grouped in part
+// (see GroupInto).
 func Validate(c *claim.Claim) error {
 	var errs claim.Errors
 	if c.Version == 0 {
 		errs = append(errs, &claim.FieldError{Field: "version", Message: "required (or a discharge_date to choose it)"})
 	}
-	if len(c.SDX) > maxSDX {
-		errs = append(errs, &claim.FieldError{Field: "sdx", Message: fmt.Sprintf("at most %d secondary diagnoses, got %d", maxSDX, len(c.SDX))})
-	}
-	if len(c.Procedures) > maxProcs {
-		errs = append(errs, &claim.FieldError{Field: "procedures", Message: fmt.Sprintf("at most %d procedures, got %d", maxProcs, len(c.Procedures))})
-	}
-	switch c.Sex {
-	case "", "M", "F", "U":
-	default:
-		errs = append(errs, &claim.FieldError{Field: "sex", Message: "must be one of M F U"})
-	}
-	switch c.HospitalStatus {
-	case "", claim.HospitalNonExempt, claim.HospitalExempt, claim.HospitalUnknown:
-	default:
-		errs = append(errs, &claim.FieldError{Field: "hospital_status", Message: "must be one of NON_EXEMPT EXEMPT UNKNOWN"})
-	}
-	if len(errs) > 0 {
-		return errs
-	}
-	return nil
+	return errs.Merge(c.Check()).Err()
 }

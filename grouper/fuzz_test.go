@@ -50,8 +50,9 @@ func FuzzGroup(f *testing.F) {
 			}
 			return
 		}
-		if r.Final.DRG <= 0 || r.Final.DRG > 999 || len(r.Dx) != 1+len(c.SDX) || len(r.Pr) != len(c.Procedures) {
-			t.Fatalf("implausible result: DRG %d, %d dx for %d SDX, %d pr", r.Final.DRG, len(r.Dx), len(c.SDX), len(r.Pr))
+		if r.Final.DRG <= 0 || r.Final.DRG > 999 || len(r.Dx) != 1+min(len(c.SDX), 24) || len(r.Pr) != min(len(c.Procedures), 25) ||
+			len(r.Warnings) != max(0, len(c.SDX)-24)+max(0, len(c.Procedures)-25) {
+			t.Fatalf("implausible result: DRG %d, %d dx for %d SDX, %d pr, %d warnings", r.Final.DRG, len(r.Dx), len(c.SDX), len(r.Pr), len(r.Warnings))
 		}
 		if r.Final.DRG == 999 && r.Final.GRC == grouper.OK && r.Initial.DRG == 999 {
 			t.Fatalf("ungroupable without a return code")
@@ -77,7 +78,7 @@ func TestMalformedInputs(t *testing.T) {
 		{"lowercase codes", mk("i214", []string{"j9601:Y"}, nil, "M", 1, ""), "OK", ""},
 		{"dotted code (not normalized at the engine)", mk("I50.23", nil, nil, "M", 1, ""), "INVALID_PDX", ""},
 		{"code with spaces", mk("I50 23", nil, nil, "M", 1, ""), "INVALID_PDX", ""},
-		{"30 SDX", &claim.Claim{Version: 431, PDX: &claim.Dx{Code: "I10"}, SDX: many}, "", "sdx"},
+		{"30 SDX (the first 24 grouped)", &claim.Claim{Version: 431, PDX: &claim.Dx{Code: "I10"}, SDX: many}, "OK", ""},
 		{"unknown POA letter", mk("I10", []string{"T83511A:Q"}, nil, "M", 1, ""), "HAC_MISSING_ONE_POA", ""},
 		{"age 200 (the grouper ignores age)", func() *claim.Claim { c := mk("I10", nil, nil, "M", 1, ""); c.Age = intp(200); return c }(), "OK", ""},
 		{"unknown sex letter", mk("I10", nil, nil, "Q", 1, ""), "", "sex"},
@@ -112,5 +113,60 @@ func TestMalformedInputs(t *testing.T) {
 				t.Errorf("final GRC %s, want %s", r.Final.GRC, tc.wantGRC)
 			}
 		})
+	}
+}
+
+// TestMoreCodesThanTheClaimCarries: of 30 secondary diagnoses and 27 procedures the first 24
+// and 25 are grouped, in the order given; each code left out is a warning naming its place
+// and, for a diagnosis, its own CC/MCC level, and reordering brings it into the grouping.
+func TestMoreCodesThanTheClaimCarries(t *testing.T) {
+	e := testEngine(t)
+	sdx := make([]string, 0, 30)
+	for range 24 {
+		sdx = append(sdx, "E119:Y")
+	}
+	sdx = append(sdx, "J9601:Y", "E785:Y", "Z7901:Y", "N179:Y", "E119:Y", "I10:Y")
+	procs := make([]string, 27)
+	for i := range procs {
+		procs[i] = "3E0234Z"
+	}
+	c := mk("I5023", sdx, procs, "M", 1, "")
+	r, err := e.Group(c, grouper.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Final.DRG != 293 || len(r.Dx) != 25 || len(r.Pr) != 25 || len(r.Warnings) != 8 {
+		t.Fatalf("DRG %d, %d dx, %d pr, %d warnings; want 293 (J9601 not grouped), 25, 25, 8", r.Final.DRG, len(r.Dx), len(r.Pr), len(r.Warnings))
+	}
+	w := r.Warnings[0]
+	if w.Kind != grouper.WarnNotGrouped || w.Field != "sdx[24]" || w.Code != "J9601" || w.Level != "MCC" ||
+		!strings.Contains(w.Message, "J9601 is an MCC: move it among the first 24") {
+		t.Errorf("first warning %+v", w)
+	}
+	if w := r.Warnings[3]; w.Code != "N179" || w.Level != "CC" || !strings.Contains(w.Message, "is a CC") {
+		t.Errorf("N179 warning %+v", w)
+	}
+	if w := r.Warnings[2]; w.Code != "Z7901" || strings.Contains(w.Message, "move it") {
+		t.Errorf("a non-CC code needs no reordering: %+v", w)
+	}
+	if w := r.Warnings[7]; w.Field != "procedures[26]" || w.Code != "3E0234Z" {
+		t.Errorf("last warning %+v", w)
+	}
+	if !strings.Contains(string(r.AppendJSON(nil)), `"warnings":[{"kind":"not_grouped","field":"sdx[24]","code":"J9601","message":`) {
+		t.Errorf("JSON lacks the warnings: %s", r.AppendJSON(nil))
+	}
+	// The coder moves J9601 first: it counts, and the last E119 is the one left out.
+	c.SDX = append([]claim.Dx{c.SDX[24]}, append(c.SDX[:24:24], c.SDX[25:]...)...)
+	r, err = e.Group(c, grouper.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Final.DRG != 291 || r.Warnings[0].Code != "E119" || r.Warnings[0].Field != "sdx[24]" {
+		t.Errorf("reordered: DRG %d, warnings %+v", r.Final.DRG, r.Warnings)
+	}
+	// A claim within the limits has no warnings, also when its result is reused.
+	rr := r
+	if err := e.GroupInto(mk("I5023", []string{"J9601:Y"}, nil, "M", 1, ""), grouper.Options{}, rr); err != nil || len(rr.Warnings) != 0 {
+		t.Errorf("reused result keeps warnings %v (%v)", rr.Warnings, err)
 	}
 }

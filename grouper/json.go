@@ -75,6 +75,44 @@ func (r *Result) AppendJSON(dst []byte) []byte {
 		b = append(b, `,"explanation":`...)
 		b = appendString(b, r.Explanation)
 	}
+	if len(r.Warnings) > 0 {
+		b = append(b, `,"warnings":[`...)
+		for i := range r.Warnings {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = r.Warnings[i].appendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+func (w *Warning) appendJSON(b []byte) []byte {
+	b = append(b, `{"kind":`...)
+	b = appendString(b, w.Kind)
+	b = append(b, `,"field":`...)
+	b = appendString(b, w.Field)
+	if w.Code != "" {
+		b = append(b, `,"code":`...)
+		b = appendString(b, w.Code)
+	}
+	b = append(b, `,"message":`...)
+	b = appendString(b, w.Message)
+	if w.Level != "" {
+		b = append(b, `,"level":`...)
+		b = appendString(b, w.Level)
+	}
+	if len(w.PossibleReplacements) > 0 {
+		b = append(b, `,"possible_replacements":[`...)
+		for i, c := range w.PossibleReplacements {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, c)
+		}
+		b = append(b, ']')
+	}
 	return append(b, '}')
 }
 

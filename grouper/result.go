@@ -19,6 +19,31 @@ type Result struct {
 	GMLOS         float64    `json:"gmlos,omitempty"`
 	AMLOS         float64    `json:"amlos,omitempty"`
 	Explanation   string     `json:"explanation,omitempty"`
+	// Warnings are remarks the reader of the result must see: codes of the claim the grouping
+	// did not use, codes the version does not know (with their history when the caller adds it).
+	Warnings []Warning `json:"warnings,omitempty"`
+}
+
+// Warning kinds.
+const (
+	// WarnNotGrouped: a code beyond the claim's capacity (24 secondary diagnoses, 25
+	// procedures) that the grouping did not use.
+	WarnNotGrouped = "not_grouped"
+	// WarnInvalidCode: a code the grouper version does not recognize.
+	WarnInvalidCode = "invalid_code"
+)
+
+// Warning is one remark on a grouping.
+type Warning struct {
+	Kind    string `json:"kind"`           // WarnNotGrouped, WarnInvalidCode
+	Field   string `json:"field"`          // the code's place in the claim: "pdx", "sdx[24]", "procedures[3]"
+	Code    string `json:"code,omitempty"` // the code concerned
+	Message string `json:"message"`
+	// Level is the own CC/MCC level (MCC, CC, NCC) of a diagnosis not grouped.
+	Level string `json:"level,omitempty"`
+	// PossibleReplacements are codes valid in the version that may replace an invalid code
+	// (derived from the code files: see the caller that fills them).
+	PossibleReplacements []string `json:"possible_replacements,omitempty"`
 }
 
 // Outcome is the DRG assignment of one phase (initial: before HAC processing; final: after).

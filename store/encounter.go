@@ -48,12 +48,18 @@ type Code struct {
 }
 
 // Codes is a code set: principal and admitting diagnoses, secondary diagnoses, procedures.
+// An encounter keeps every code, in order, beyond what one claim carries (24 secondary
+// diagnoses, 25 procedures: grouping uses the first ones and says which it left out); the
+// bound of MaxCodes per list only guards against runaway input.
 type Codes struct {
 	PDX        *Code  `json:"pdx,omitempty"`
 	AdmitDx    *Code  `json:"admit_dx,omitempty"`
-	SDX        []Code `json:"sdx,omitempty" binding:"max=24,dive"`
-	Procedures []Code `json:"procedures,omitempty" binding:"max=25,dive"`
+	SDX        []Code `json:"sdx,omitempty" binding:"max=1000,dive"`        // MaxCodes
+	Procedures []Code `json:"procedures,omitempty" binding:"max=1000,dive"` // MaxCodes
 }
+
+// MaxCodes bounds the secondary diagnoses and the procedures of an encounter (each list).
+const MaxCodes = 1000
 
 // Normalize writes codes without dots and in upper case, and POA in upper case.
 func (cs *Codes) Normalize() {
@@ -131,6 +137,9 @@ type DRG struct {
 	Version   int       `json:"version"` // grouper version (431 = 43.1)
 	GroupedAt time.Time `json:"grouped_at"`
 	GroupedBy string    `json:"grouped_by"` // user name
+	// NotGrouped lists the codes beyond what the claim carries (after the 24th secondary
+	// diagnosis, the 25th procedure) that this grouping left out, as "sdx[24]:J9601".
+	NotGrouped []string `json:"not_grouped,omitempty"`
 }
 
 // Encounter is a hospital stay as coders and CDI specialists work on it: the claim's fields,

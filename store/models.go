@@ -126,6 +126,9 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := migrateAudits(db); err != nil { // coding audits and report indexes (audits.go, reports.go)
 		return err
 	}
+	if err := migrateFacilities(db); err != nil {
+		return err
+	}
 	if err := s.appendOnly(db, "audit_log"); err != nil {
 		return fmt.Errorf("migrate database schema: %w", err)
 	}

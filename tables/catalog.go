@@ -48,6 +48,10 @@ type Catalog struct {
 	titles map[titleKey]*lazyTitles
 
 	mce *lazyMCE
+
+	index []*lazyIndex // ICD-10-CM Alphabetic Index by year (icd10cm/index_YYYY/)
+
+	invalid *sync.Map // invalidKey → InvalidCode (DescribeInvalid)
 }
 
 // lazyMCE decodes mce/mce.bin once, on first use.
@@ -87,12 +91,16 @@ type titleKey struct {
 	fy   int
 }
 
-// lazyTitles loads one code-title zip on first use.
+// lazyTitles loads one code-title zip on first use: its titles, or only its codes (for code
+// histories).
 type lazyTitles struct {
 	path string
 	once sync.Once
 	t    atomic.Pointer[CodeTitles]
 	err  error
+
+	codesOnce sync.Once
+	codes     *codeYear
 }
 
 // ErrNotLoaded reports a reference set (a year of titles, weights, …) absent from the data
@@ -107,7 +115,7 @@ var ErrNotLoaded = errors.New("not in the data directory")
 func Load(dir string) (*Catalog, error) {
 	c := &Catalog{
 		Dir: dir, Weights: map[int]*Weights{}, POA: map[int]*POAExempt{}, HCC: map[int]*HCCMap{},
-		titles: map[titleKey]*lazyTitles{}, mce: &lazyMCE{},
+		titles: map[titleKey]*lazyTitles{}, mce: &lazyMCE{}, invalid: &sync.Map{},
 	}
 	grouperPath := filepath.Join(dir, filepath.FromSlash(GrouperFile))
 	b, err := os.ReadFile(grouperPath)
@@ -223,7 +231,7 @@ func looksLikeText(b []byte) bool {
 
 // loadOptional reads the optional sets and checksums their files.
 func (c *Catalog) loadOptional() error {
-	steps := []func() error{c.loadWeights, c.loadTitleIndex, c.loadPOA, c.loadHCC, c.addMCE}
+	steps := []func() error{c.loadWeights, c.loadTitleIndex, c.loadIndexDirs, c.loadPOA, c.loadHCC, c.addMCE}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return err
@@ -578,12 +586,20 @@ func (c *Catalog) loadedTitles(kind TitleKind, fy int) *CodeTitles {
 	return best
 }
 
-// PreloadTitles loads every title year now: one goroutine per code set, newest year first,
-// so each year shares strings with the previous one. It returns the first load error.
+// PreloadTitles loads every title year now, and the Alphabetic Index: one goroutine per code
+// set, newest year first, so each year shares strings with the previous one, and one for the
+// index. It returns the first load error.
 func (c *Catalog) PreloadTitles() error {
 	kinds := []TitleKind{ICD10CM, ICD10PCS}
-	errs := make([]error, len(kinds))
+	errs := make([]error, len(kinds)+1)
 	var wg sync.WaitGroup
+	wg.Go(func() {
+		for _, fy := range c.IndexYears() {
+			if _, err := c.AlphaIndex(fy); err != nil && errs[len(kinds)] == nil {
+				errs[len(kinds)] = err
+			}
+		}
+	})
 	for i, k := range kinds {
 		wg.Go(func() {
 			years := c.TitleYears(k)

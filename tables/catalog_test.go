@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -27,8 +28,27 @@ func TestLoadReal(t *testing.T) {
 	if w, ok := c.WeightsFor(431); !ok || w.Len() != 770 || w.FiscalYear != 2026 {
 		t.Errorf("WeightsFor(431) = %v, %v", w, ok)
 	}
-	if _, ok := c.WeightsFor(421); ok {
-		t.Error("WeightsFor(421): there is no FY2025 Table 5")
+	// Every Table 5 of the directory is loaded, and a version finds the table of its fiscal
+	// year exactly when that year's file is there.
+	want := realWeights(t, cms)
+	for fy, n := range want {
+		if w := c.Weights[fy]; w == nil || w.Len() != n {
+			t.Errorf("Weights[%d] = %v, want %d DRGs", fy, w, n)
+		}
+	}
+	if len(c.Weights) != len(want) {
+		t.Errorf("%d weight years loaded, %d files in %s", len(c.Weights), len(want), Table5Dir)
+	}
+	var noWeights []string
+	for _, v := range allVersions {
+		fy := VersionFiscalYear(v)
+		w, ok := c.WeightsFor(v)
+		if _, has := want[fy]; ok != has || ok && w.FiscalYear != fy {
+			t.Errorf("WeightsFor(%s) = %v, %v; FY%d file present: %v", v, w, ok, fy, has)
+		}
+		if s := fmt.Sprintf("FY%d", fy); !ok && !slices.Contains(noWeights, s) {
+			noWeights = append(noWeights, s)
+		}
 	}
 	if p, ok := c.POAFor(400); !ok || p.FiscalYear != 2023 || p.Len() != 37658 {
 		t.Errorf("POAFor(400) = %v, %v", p, ok)
@@ -48,8 +68,8 @@ func TestLoadReal(t *testing.T) {
 		t.Errorf("VersionForDate = %v, %v", v, err)
 	}
 	// Files: every data file, with the grouper's checksum matching the bytes on disk.
-	if len(c.Files) != 20 {
-		t.Errorf("%d files, want 20: %+v", len(c.Files), c.Files)
+	if files := realDataFiles(t, cms); len(c.Files) != len(files) {
+		t.Errorf("%d files, want %d (%v): %+v", len(c.Files), len(files), files, c.Files)
 	}
 	raw, err := os.ReadFile(filepath.Join(cms, GrouperFile))
 	if err != nil {
@@ -62,9 +82,9 @@ func TestLoadReal(t *testing.T) {
 	if !slices.IsSortedFunc(c.Files, func(a, b FileInfo) int { return strings.Compare(a.Path, b.Path) }) {
 		t.Error("Files not sorted")
 	}
-	wantWarn := []string{
-		"CMS-HCC 2025: no hcc/ra_labels_2025.csv: using the labels of 2026",
-		"no Table 5 weights for FY2023, FY2024, FY2025 (grouper versions of those years are loaded)",
+	wantWarn := []string{"CMS-HCC 2025: no hcc/ra_labels_2025.csv: using the labels of 2026"}
+	if len(noWeights) > 0 {
+		wantWarn = append(wantWarn, "no Table 5 weights for "+strings.Join(noWeights, ", ")+" (grouper versions of those years are loaded)")
 	}
 	if !slices.Equal(c.Warnings, wantWarn) {
 		t.Errorf("Warnings = %q\nwant %q", c.Warnings, wantWarn)

@@ -56,3 +56,39 @@ func oneLine(tb testing.TB, err error) {
 		tb.Errorf("error message is not one line: %q", err)
 	}
 }
+
+// realWeights parses every Table 5 file of the data directory dir on its own and returns the
+// number of DRGs by fiscal year: what a Catalog of dir must hold, whatever years the data
+// holds.
+func realWeights(tb testing.TB, dir string) map[int]int {
+	tb.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, Table5Dir, "*.csv"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := map[int]int{}
+	for _, f := range files {
+		w, err := LoadWeights(f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out[w.FiscalYear] = w.Len()
+	}
+	return out
+}
+
+// realDataFiles lists the files of the data directory dir that a Catalog reads (the layout
+// of data_sources.md), found by their names alone.
+func realDataFiles(tb testing.TB, dir string) []string {
+	tb.Helper()
+	var out []string
+	for _, pattern := range []string{GrouperFile, MCEFile, Table5Dir + "/*.csv", ICD10CMDir + "/*.zip", ICD10CMDir + "/index_*/ICD10CM_*.csv*",
+		ICD10PCSDir + "/*.zip", POADir + "/*.zip", HCCDir + "/ra_*.csv"} {
+		m, err := filepath.Glob(filepath.Join(dir, filepath.FromSlash(pattern)))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, m...)
+	}
+	return out
+}

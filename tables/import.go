@@ -4,8 +4,10 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -26,6 +28,7 @@ const (
 	KindHCCDxMap       = "hcc-dx-to-cc"    // hcc/ra_dx_to_cc_YYYY.csv
 	KindHCCHierarchies = "hcc-hierarchies" // hcc/ra_hierarchies_YYYY.csv
 	KindHCCLabels      = "hcc-labels"      // hcc/ra_labels_YYYY.csv
+	KindICD10CMIndex   = "icd10cm-index"   // icd10cm/index_YYYY/ICD10CM_YYYY_Index.csv.gz (and the other parts)
 )
 
 const (
@@ -94,7 +97,10 @@ type candidate struct {
 //   - an ICD-10-CM or ICD-10-PCS code-title zip (holding icd10cm_order_YYYY.txt or
 //     icd10pcs_order_YYYY.txt) or a CDC POA-exempt zip (POAexemptCodesFYyy.txt): copied whole;
 //   - a Table 5 CSV (header msdrg,weight,gmlos,amlos) or a CMS-HCC CSV (dx-to-cc map,
-//     hierarchies or labels; the year from the file name).
+//     hierarchies or labels; the year from the file name);
+//   - a file of the ICD-10-CM Alphabetic Index as CSV, gzip-compressed or not (Index,
+//     External Cause Index, Neoplasm Table, Table of Drugs; the year from the file name):
+//     copied to icd10cm/index_YYYY/.
 //
 // Every file is decoded and checked before anything is written; the first unrecognized or
 // invalid file aborts the import with an error naming it, and nothing is written. Files are
@@ -173,10 +179,13 @@ func identify(source, name string, b []byte, depth int) ([]candidate, error) {
 		}
 		return []candidate{newCandidate(source, KindMCE, MCEFile, fmt.Sprintf("MCE data version %d", v), b)}, nil
 	}
-	if looksLikeText(b) {
-		return identifyCSV(source, name, b)
+	if bytes.HasPrefix(b, []byte{0x1f, 0x8b}) {
+		return identifyGzip(source, name, b)
 	}
-	return nil, fmt.Errorf("import %s: unrecognized file: not MS-DRG grouper data, MCE data, a CMS zip or jar, a Table 5 CSV or a CMS-HCC CSV", source)
+	if looksLikeText(b) {
+		return identifyCSV(source, name, b, b)
+	}
+	return nil, fmt.Errorf("import %s: unrecognized file: not MS-DRG grouper data, MCE data, a CMS zip or jar, a Table 5 CSV, a CMS-HCC CSV or an ICD-10-CM index CSV", source)
 }
 
 // identifyArchive looks inside a zip or jar.
@@ -265,8 +274,66 @@ func readZipEntry(f *zip.File) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// identifyCSV recognizes Table 5 and CMS-HCC CSV files by their header.
-func identifyCSV(source, name string, b []byte) ([]candidate, error) {
+// identifyGzip recognizes a gzip-compressed CSV (the ICD-10-CM index files come so); the
+// compressed bytes are what is written.
+func identifyGzip(source, name string, b []byte) ([]candidate, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("import %s: corrupt gzip file: %w", source, err)
+	}
+	text, err := io.ReadAll(io.LimitReader(zr, maxResourceSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("import %s: corrupt gzip file: %w", source, err)
+	}
+	if len(text) > maxResourceSize || !looksLikeText(text) {
+		return nil, fmt.Errorf("import %s: unrecognized gzip file: not a CSV of the ICD-10-CM index", source)
+	}
+	return identifyCSV(source, name, text, b)
+}
+
+// identifyIndex recognizes a file of the ICD-10-CM Alphabetic Index by its header (and, for
+// the two parts sharing one, by its codes: the External Cause Index codes are V00–Y99),
+// checks it and places it in icd10cm/index_YYYY/ (the year from the file name).
+func identifyIndex(source string, part *indexPart, text, raw []byte, year int) ([]candidate, error) {
+	if year == 0 {
+		return nil, fmt.Errorf("import %s: ICD-10-CM index file without a year in the file name; rename it ICD10CM_YYYY_%s.csv.gz", source, part.name)
+	}
+	if part.name == "Index" && externalCauseCodes(text) {
+		part = indexPartNamed("ExternalIndex")
+	}
+	ext := ".csv"
+	if bytes.HasPrefix(raw, []byte{0x1f, 0x8b}) {
+		ext = ".csv.gz"
+	}
+	dest := fmt.Sprintf("%s/index_%d/ICD10CM_%d_%s%s", ICD10CMDir, year, year, part.name, ext)
+	x := &AlphaIndex{FiscalYear: year}
+	if err := x.readCSV(source, bytes.NewReader(text), part); err != nil {
+		return nil, fmt.Errorf("import %w", err)
+	}
+	detail := fmt.Sprintf("ICD-10-CM index FY%d, %s: %d entries with a code", year, part.name, len(x.entries))
+	return []candidate{newCandidate(source, KindICD10CMIndex, dest, detail, raw)}, nil
+}
+
+// externalCauseCodes reports whether most codes of an index CSV are external cause codes.
+func externalCauseCodes(text []byte) bool {
+	ext, all := 0, 0
+	for line := range bytes.Lines(text) {
+		line = bytes.TrimRight(line, "\r\n")
+		i := bytes.LastIndexByte(line, ',')
+		if i < 0 || i == len(line)-1 {
+			continue
+		}
+		all++
+		if c := line[i+1]; c >= 'V' && c <= 'Y' {
+			ext++
+		}
+	}
+	return all > 0 && ext*10 >= all*9
+}
+
+// identifyCSV recognizes Table 5, CMS-HCC and ICD-10-CM index CSV files by their header; b is
+// the text, raw the bytes to write (b, or its gzip form).
+func identifyCSV(source, name string, b, raw []byte) ([]candidate, error) {
 	header := ""
 	sc := bufio.NewScanner(bytes.NewReader(bytes.TrimPrefix(b, utf8BOM)))
 	for sc.Scan() {
@@ -279,6 +346,11 @@ func identifyCSV(source, name string, b []byte) ([]candidate, error) {
 	year := 0
 	if m := yearIn4.FindStringSubmatch(name); m != nil {
 		year = atoi(m[1])
+	}
+	for i := range indexParts {
+		if header == strings.ToLower(strings.Join(indexParts[i].header, ",")) {
+			return identifyIndex(source, &indexParts[i], b, raw, year)
+		}
 	}
 	needYear := func(what string) error {
 		if year == 0 {
@@ -319,8 +391,9 @@ func identifyCSV(source, name string, b []byte) ([]candidate, error) {
 		dest := fmt.Sprintf("%s/%s_%d.csv", HCCDir, base, year)
 		return []candidate{newCandidate(source, kind, dest, fmt.Sprintf("CMS-HCC %d %s", year, strings.TrimPrefix(kind, "hcc-")), b)}, nil
 	}
-	return nil, fmt.Errorf("import %s: unrecognized text file (first line %q): want a Table 5 CSV (%s) or a CMS-HCC CSV (%s, %s or %s)",
-		source, header, strings.Join(table5Header, ","), strings.Join(hccDxHeader, ","), strings.Join(hccHierHeader, ","), strings.Join(hccLabelHeader, ","))
+	return nil, fmt.Errorf("import %s: unrecognized text file (first line %q): want a Table 5 CSV (%s), a CMS-HCC CSV (%s, %s or %s) or an ICD-10-CM index CSV (%s)",
+		source, header, strings.Join(table5Header, ","), strings.Join(hccDxHeader, ","), strings.Join(hccHierHeader, ","), strings.Join(hccLabelHeader, ","),
+		strings.Join(indexParts[0].header, ","))
 }
 
 // grouperDetail summarizes decoded grouper data for Import.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -17,6 +18,7 @@ type InfoReport struct {
 	Grouper  []GrouperVersionInfo `json:"grouper"`
 	Weights  []WeightsInfo        `json:"weights"`
 	Titles   []TitlesInfo         `json:"titles"`
+	Index    []IndexInfo          `json:"index"`
 	POA      []POAInfo            `json:"poa"`
 	HCC      []HCCInfo            `json:"hcc"`
 	Files    []FileInfo           `json:"files"`
@@ -48,6 +50,14 @@ type TitlesInfo struct {
 	Error      string    `json:"error"` // load error, when the file could not be read
 }
 
+// IndexInfo describes the ICD-10-CM Alphabetic Index of one year.
+type IndexInfo struct {
+	FiscalYear int      `json:"fiscal_year"`
+	Files      []string `json:"files"`   // base names of the files read
+	Entries    int      `json:"entries"` // searchable entries (those leading to a code)
+	Error      string   `json:"error"`   // load error, when the files could not be read
+}
+
 // POAInfo describes one POA-exempt list.
 type POAInfo struct {
 	FiscalYear int `json:"fiscal_year"`
@@ -70,8 +80,8 @@ type HCCModelInfo struct {
 	Labels      int    `json:"labels"`
 }
 
-// Info describes the catalog. It loads every title year (to count codes), which takes about
-// a second on the full data set.
+// Info describes the catalog. It loads every title year and the Alphabetic Index (to count
+// codes and entries), which takes a few seconds on the full data set.
 func Info(c *Catalog) InfoReport {
 	r := InfoReport{Dir: c.Dir, Files: c.Files, Warnings: c.Warnings}
 	for _, v := range c.MSDRG.Versions {
@@ -99,6 +109,18 @@ func Info(c *Catalog) InfoReport {
 			}
 			r.Titles = append(r.Titles, ti)
 		}
+	}
+	for _, fy := range c.IndexYears() {
+		ii := IndexInfo{FiscalYear: fy}
+		if x, err := c.AlphaIndex(fy); err != nil {
+			ii.Error = err.Error()
+		} else {
+			ii.Entries = x.Len()
+			for _, f := range x.Files {
+				ii.Files = append(ii.Files, filepath.Base(f))
+			}
+		}
+		r.Index = append(r.Index, ii)
 	}
 	for _, fy := range slices.Sorted(maps.Keys(c.POA)) {
 		r.POA = append(r.POA, POAInfo{FiscalYear: fy, Codes: c.POA[fy].Len()})
@@ -151,6 +173,18 @@ func (r InfoReport) WriteText(w io.Writer) error {
 			continue
 		}
 		fmt.Fprintf(tw, "  %s\tFY%d\t%d codes\t%d valid\n", x.Kind, x.FiscalYear, x.Codes, x.Valid)
+	}
+
+	section("ICD-10-CM Alphabetic Index (" + ICD10CMDir + "/index_YYYY/)")
+	if len(r.Index) == 0 {
+		fmt.Fprintln(tw, "  none: code search uses the code titles only")
+	}
+	for _, x := range r.Index {
+		if x.Error != "" {
+			fmt.Fprintf(tw, "  FY%d\terror: %s\n", x.FiscalYear, x.Error)
+			continue
+		}
+		fmt.Fprintf(tw, "  FY%d\t%d entries\t%s\n", x.FiscalYear, x.Entries, strings.Join(x.Files, ", "))
 	}
 
 	section("POA-exempt lists (" + POADir + "/)")

@@ -3,6 +3,7 @@ package tables
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -43,12 +44,25 @@ func TestInfoReal(t *testing.T) {
 			}
 		}
 	}
-	if len(r.Weights) != 1 || r.Weights[0] != (WeightsInfo{2026, 770}) {
-		t.Errorf("Weights = %+v", r.Weights)
+	var wantWeights []WeightsInfo
+	for fy, n := range realWeights(t, c.Dir) {
+		wantWeights = append(wantWeights, WeightsInfo{fy, n})
+	}
+	slices.SortFunc(wantWeights, func(a, b WeightsInfo) int { return a.FiscalYear - b.FiscalYear })
+	if !slices.Equal(r.Weights, wantWeights) || !slices.Contains(r.Weights, WeightsInfo{2026, 770}) {
+		t.Errorf("Weights = %+v, want %+v (FY2026 with 770 DRGs among them)", r.Weights, wantWeights)
 	}
 	if len(r.Titles) != 8 || r.Titles[3] != (TitlesInfo{Kind: ICD10CM, FiscalYear: 2026, Codes: 98186, Valid: 74719}) ||
 		r.Titles[7] != (TitlesInfo{Kind: ICD10PCS, FiscalYear: 2026, Codes: 80029, Valid: 79115}) {
 		t.Errorf("Titles = %+v", r.Titles)
+	}
+	if len(r.Index) != len(c.IndexYears()) {
+		t.Errorf("Index = %+v", r.Index)
+	}
+	for _, x := range r.Index {
+		if x.Error != "" || x.Entries < 1000 || len(x.Files) == 0 {
+			t.Errorf("Index FY%d = %+v", x.FiscalYear, x)
+		}
 	}
 	if len(r.POA) != 4 || r.POA[3] != (POAInfo{2026, 38349}) {
 		t.Errorf("POA = %+v", r.POA)
@@ -67,6 +81,7 @@ func TestInfoReal(t *testing.T) {
 		"FY2026  770 DRGs",
 		"ICD-10-PCS  FY2026  80029 codes  79115 valid",
 		"FY2026  38349 codes",
+		"ICD-10-CM Alphabetic Index (icd10cm/index_YYYY/)",
 		"2025 (labels of 2026)",
 		"CMS-HCC V28  7903 dx codes",
 		"msdrg/msdrg_combined.bin",

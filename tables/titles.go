@@ -4,9 +4,9 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
-	"container/heap"
 	"fmt"
 	"io"
+	"iter"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -59,11 +59,8 @@ type CodeTitles struct {
 	byCode  []int32      // entry indices sorted by code
 	valid   int
 
-	// Word index: words (lower case, sorted) and, in CSR form, the ascending entry indices
-	// of the titles (short or long) containing each word.
-	words    []string
-	postings []int32
-	postOff  []int32 // len(words)+1
+	// Word index of the titles (short and long).
+	idx wordIndex
 
 	pool sync.Pool // *searchScratch
 }
@@ -101,6 +98,30 @@ func (t *CodeTitles) Len() int { return len(t.entries) }
 
 // ValidLen returns the number of codes valid for submission.
 func (t *CodeTitles) ValidLen() int { return t.valid }
+
+// Prefixed calls fn for every code starting with prefix (upper case, no dot), in code order,
+// until fn returns false.
+func (t *CodeTitles) Prefixed(prefix string, fn func(CodeTitle) bool) {
+	for i := range t.prefixed(prefix) {
+		if !fn(t.entries[i].title()) {
+			return
+		}
+	}
+}
+
+// prefixed yields the indices of the entries whose code starts with prefix, in code order.
+func (t *CodeTitles) prefixed(prefix string) iter.Seq[int32] {
+	return func(yield func(int32) bool) {
+		lo, _ := slices.BinarySearchFunc(t.byCode, prefix, func(i int32, c string) int {
+			return strings.Compare(t.entries[i].code, c)
+		})
+		for k := lo; k < len(t.byCode) && strings.HasPrefix(t.entries[t.byCode[k]].code, prefix); k++ {
+			if !yield(t.byCode[k]) {
+				return
+			}
+		}
+	}
+}
 
 // All calls fn for every code in tabular order until fn returns false.
 func (t *CodeTitles) All(fn func(CodeTitle) bool) {
@@ -323,99 +344,14 @@ func parseOrderFile(name string, kind TitleKind, fy int, r io.Reader, sizeHint i
 
 // buildIndex builds the word index over short and long titles.
 func (t *CodeTitles) buildIndex() {
-	ids := map[string]int32{}
-	var words []string
-	pairs := make([]uint64, 0, len(t.entries)*14) // word id << 32 | entry
-	var seen []int32
-	var buf []byte
-	for i := range t.entries {
-		e := &t.entries[i]
-		seen = seen[:0]
-		for _, s := range [2]string{e.long, e.short} {
-			for w := range tokens(s, &buf) {
-				id, ok := ids[string(w)]
-				if !ok {
-					id = int32(len(words))
-					words = append(words, string(w))
-					ids[words[id]] = id
-				}
-				if !slices.Contains(seen, id) {
-					seen = append(seen, id)
-					pairs = append(pairs, uint64(id)<<32|uint64(i))
-				}
-			}
-		}
-	}
-	// Sort the vocabulary and renumber.
-	order := make([]int32, len(words))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(words[a], words[b]) })
-	rank := make([]int32, len(words))
-	t.words = make([]string, len(words))
-	for r, id := range order {
-		rank[id] = int32(r)
-		t.words[r] = words[id]
-	}
-	// CSR postings; pairs are in ascending entry order, so each list comes out ascending.
-	t.postOff = make([]int32, len(words)+1)
-	for _, p := range pairs {
-		t.postOff[rank[p>>32]+1]++
-	}
-	for i := 1; i < len(t.postOff); i++ {
-		t.postOff[i] += t.postOff[i-1]
-	}
-	fill := slices.Clone(t.postOff[:len(words)])
-	t.postings = make([]int32, len(pairs))
-	for _, p := range pairs {
-		r := rank[p>>32]
-		t.postings[fill[r]] = int32(uint32(p))
-		fill[r]++
-	}
+	t.idx = buildWordIndex(len(t.entries), 14, func(i int, emit func(string)) {
+		emit(t.entries[i].long)
+		emit(t.entries[i].short)
+	})
 }
-
-// tokens yields the lower-case words (runs of ASCII letters and digits) of s; a yielded
-// slice is only valid until the next iteration.
-func tokens(s string, buf *[]byte) func(yield func([]byte) bool) {
-	return func(yield func([]byte) bool) {
-		i := 0
-		for i < len(s) {
-			for i < len(s) && !isWordByte(s[i]) {
-				i++
-			}
-			j := i
-			*buf = (*buf)[:0]
-			for j < len(s) && isWordByte(s[j]) {
-				c := s[j]
-				if 'A' <= c && c <= 'Z' {
-					c += 'a' - 'A'
-				}
-				*buf = append(*buf, c)
-				j++
-			}
-			if j > i && !yield(*buf) {
-				return
-			}
-			i = j
-		}
-	}
-}
-
-func isWordByte(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
-}
-
-// maxQueryWords bounds the words of a query that take part in a search.
-const maxQueryWords = 12
 
 // DefaultSearchLimit is the number of results Search returns when limit ≤ 0.
 const DefaultSearchLimit = 20
-
-type searchScratch struct {
-	count []uint8 // per entry: number of query words matched so far
-	exact []uint8 // per entry: number of query words matched as a whole word
-}
 
 // Search returns up to limit codes matching q, best first.
 //
@@ -436,16 +372,12 @@ func (t *CodeTitles) Search(q string, limit int) []CodeTitle {
 	var out []CodeTitle
 	var taken []int32
 	if code := codeQuery(q); code != "" {
-		lo, _ := slices.BinarySearchFunc(t.byCode, code, func(i int32, c string) int {
-			return strings.Compare(t.entries[i].code, c)
-		})
-		for k := lo; k < len(t.byCode) && len(out) < limit; k++ {
-			e := &t.entries[t.byCode[k]]
-			if !strings.HasPrefix(e.code, code) {
+		for i := range t.prefixed(code) {
+			if len(out) == limit {
 				break
 			}
-			out = append(out, e.title())
-			taken = append(taken, t.byCode[k])
+			out = append(out, t.entries[i].title())
+			taken = append(taken, i)
 		}
 	}
 	if len(out) >= limit {
@@ -475,58 +407,21 @@ func codeQuery(q string) string {
 // searchWords returns the indices of the best limit entries whose titles match every word of
 // q, best first.
 func (t *CodeTitles) searchWords(q string, limit int) []int32 {
-	var qw []string
-	var buf []byte
-	for w := range tokens(q, &buf) {
-		if !slices.Contains(qw, string(w)) {
-			qw = append(qw, string(w))
-		}
-		if len(qw) == maxQueryWords {
-			break
-		}
-	}
+	qw := queryWords(q)
 	if len(qw) == 0 {
 		return nil
 	}
-	// Word ranges; give up early when one query word matches nothing.
-	type span struct{ lo, hi int }
-	spans := make([]span, len(qw))
-	for k, w := range qw {
-		lo, _ := slices.BinarySearch(t.words, w)
-		hi := lo
-		for hi < len(t.words) && strings.HasPrefix(t.words[hi], w) {
-			hi++
-		}
-		if hi == lo {
-			return nil
-		}
-		spans[k] = span{lo, hi}
+	spans, ok := t.idx.spans(qw)
+	if !ok {
+		return nil
 	}
-	sc, _ := t.pool.Get().(*searchScratch)
-	if sc == nil {
-		sc = &searchScratch{count: make([]uint8, len(t.entries)), exact: make([]uint8, len(t.entries))}
-	}
+	sc := getScratch(&t.pool, len(t.entries))
 	defer t.pool.Put(sc)
-	clear(sc.count)
-	clear(sc.exact)
-	for k, s := range spans {
-		cur := uint8(k)
-		for w := s.lo; w < s.hi; w++ {
-			isExact := uint8(0)
-			if t.words[w] == qw[k] {
-				isExact = 1
-			}
-			for _, e := range t.postings[t.postOff[w]:t.postOff[w+1]] {
-				if sc.count[e] == cur {
-					sc.count[e] = cur + 1
-					sc.exact[e] += isExact
-				}
-			}
-		}
-	}
+	t.idx.match(qw, spans, sc)
+	var buf []byte
 	// Rank with a bounded max-heap of sort keys (lower is better).
 	n := uint8(len(qw))
-	h := make(keyHeap, 0, limit+1)
+	top := topKeys{limit: limit}
 	for i, c := range sc.count {
 		if c != n {
 			continue
@@ -542,16 +437,11 @@ func (t *CodeTitles) searchWords(q string, limit int) []int32 {
 		if !e.valid {
 			key |= 1 << 53
 		}
-		if len(h) < limit {
-			heap.Push(&h, key)
-		} else if key < h[0] {
-			h[0] = key
-			heap.Fix(&h, 0)
-		}
+		top.push(key)
 	}
-	slices.Sort(h)
-	out := make([]int32, len(h))
-	for i, k := range h {
+	keys := top.sorted()
+	out := make([]int32, len(keys))
+	for i, k := range keys {
 		out[i] = int32(uint32(k))
 	}
 	return out
@@ -587,27 +477,4 @@ func hasPrefixFold(s, w string) bool {
 		}
 	}
 	return true
-}
-
-// keyHeap is a max-heap of uint64 sort keys.
-type keyHeap []uint64
-
-// Len implements heap.Interface.
-func (h keyHeap) Len() int { return len(h) }
-
-// Less implements heap.Interface: the worst (largest) key is at the top.
-func (h keyHeap) Less(i, j int) bool { return h[i] > h[j] }
-
-// Swap implements heap.Interface.
-func (h keyHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-
-// Push implements heap.Interface.
-func (h *keyHeap) Push(x any) { *h = append(*h, x.(uint64)) }
-
-// Pop implements heap.Interface.
-func (h *keyHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
 }

@@ -235,11 +235,15 @@ func TestSearch(t *testing.T) {
 	}
 }
 
-// BenchmarkSearch measures title search (API budget: < 20 ms per query), including the
-// worst queries: one letter or a common word matches a large part of the titles.
+// BenchmarkSearch measures code search (API budget: < 20 ms per query), including the worst
+// queries: one letter or a common word matches a large part of the titles or index entries.
+// Titles alone for both code sets, and ICD-10-CM as the API searches it: titles and the
+// Alphabetic Index (SearchCodes).
 func BenchmarkSearch(b *testing.B) {
-	for _, ct := range []*CodeTitles{loadRealTitles(b, ICD10CM, 2026), loadRealTitles(b, ICD10PCS, 2026)} {
-		for _, q := range []string{"I50", "heart failure", "ac kid fail", "a", "of", "with", "a b c d e f g h", "0", "left"} {
+	queries := []string{"I50", "heart failure", "ac kid fail", "acute renal failure", "heart attack", "a", "of", "with", "a b c d e f g h", "0", "left"}
+	cm := loadRealTitles(b, ICD10CM, 2026)
+	for _, ct := range []*CodeTitles{cm, loadRealTitles(b, ICD10PCS, 2026)} {
+		for _, q := range queries {
 			b.Run(fmt.Sprintf("%s/%s", ct.Kind, q), func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
@@ -247,6 +251,22 @@ func BenchmarkSearch(b *testing.B) {
 				}
 			})
 		}
+	}
+	c, err := Load(sharedCMS(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, err := c.AlphaIndexFor(2026)
+	if err != nil || x == nil {
+		b.Skipf("no Alphabetic Index (%v)", err)
+	}
+	for _, q := range queries {
+		b.Run("ICD-10-CM+index/"+q, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				SearchCodes(cm, x, q, 50)
+			}
+		})
 	}
 }
 

@@ -40,6 +40,7 @@ func runServe(e *env) int {
 	riskRules := fs.String("risk-rules", "", "denial-risk rules file replacing the built-in ones (JSON, the layout of audit/risk_rules.json)")
 	escHours := fs.Float64("query-escalation-hours", api.DefaultEscalationHours, "hours a sent CDI query may wait for an answer before it is overdue and escalated")
 	escTo := fs.String("query-escalate-to", api.DefaultEscalateTo, "who overdue CDI queries are escalated to")
+	tzName := fs.String("time-zone", envOr("DRG_TIME_ZONE", ""), "IANA time zone of timestamps sent without one, for facilities without their own setting (default: $DRG_TIME_ZONE, else the server's local zone)")
 	if st, ok := parseFlags(fs, e.args); !ok {
 		return st
 	}
@@ -57,6 +58,13 @@ func runServe(e *env) int {
 	}
 	log := slog.New(h)
 	cdiCfg := api.CDIConfig{EscalationHours: *escHours, EscalateTo: *escTo}
+	var zone *time.Location
+	if *tzName != "" {
+		var err error
+		if zone, err = api.LoadTimeZone(*tzName); err != nil {
+			return usageError(e, "serve: --time-zone: %v", err)
+		}
+	}
 	if *escHours <= 0 {
 		return usageError(e, "serve: --query-escalation-hours must be positive")
 	}
@@ -98,7 +106,8 @@ func runServe(e *env) int {
 		return fail(e, "%v", err)
 	}
 	defer st.Close()
-	srv, err := api.New(api.Config{Catalog: cat, Store: st, Engine: eng, Logger: log, AccessLog: *accessLog, CDI: cdiCfg})
+	srv, err := api.New(api.Config{Catalog: cat, Store: st, Engine: eng, Logger: log, AccessLog: *accessLog, CDI: cdiCfg,
+		TimeZone: zone})
 	if err != nil {
 		return fail(e, "%v", err)
 	}

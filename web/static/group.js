@@ -25,7 +25,8 @@ function codeInput(kind, label, value = "") {
     clear(list);
     items.forEach((it, i) => list.append(el("li", { role: "option", id: `${id}-o${i}`, "aria-selected": i === active ? "true" : "false",
       onmousedown: (e) => { e.preventDefault(); choose(it); } },
-      el("strong", {}, it.code), " ", it.title || "", it.level && it.level !== "NCC" ? [" ", levelBadge(it.level)] : "")));
+      el("strong", {}, it.code), " ", it.title || "", it.level && it.level !== "NCC" ? [" ", levelBadge(it.level)] : "",
+      it.index_term ? el("span", { class: "muted" }, ` — index: ${it.index_term}`) : "")));
     list.hidden = items.length === 0 || document.activeElement !== input;
     input.setAttribute("aria-expanded", list.hidden ? "false" : "true");
     input.setAttribute("aria-activedescendant", active >= 0 ? `${id}-o${active}` : "");
@@ -250,6 +251,9 @@ function showResult(box, r, versions, groupIt) {
           } catch (e) { clear(compareOut).append(errorBox(e)); }
         } }, "Compare"))) : null,
       compareOut),
+    (r.warnings || []).length ? el("div", { class: "error", id: "grouping-warnings", role: "status" },
+      el("strong", {}, "Read before using this DRG"),
+      el("ul", {}, r.warnings.map((w) => el("li", {}, w.message)))) : null,
     el("div", { class: "card" }, el("h2", {}, "Diagnoses"),
       table([
         { key: "code", label: "Code", render: (d) => el("strong", {}, d.code || "(none)") },
