@@ -156,22 +156,23 @@ func (rc *reviewCtx) regroup(w whatIf) Impact {
 		p := c.SDX[0]
 		pdx, c.SDX = &p, c.SDX[1:]
 	}
+	// Added codes go first: the grouper reads the first 24 secondary diagnoses, and a coder
+	// sequences a newly documented diagnosis where it counts.
+	var added []claim.Dx
 	for _, d := range add {
-		if d.Code == pdx.Code || slices.ContainsFunc(c.SDX, func(x claim.Dx) bool { return x.Code == d.Code }) {
+		if d.Code == pdx.Code || slices.ContainsFunc(c.SDX, func(x claim.Dx) bool { return x.Code == d.Code }) ||
+			slices.ContainsFunc(added, func(x claim.Dx) bool { return x.Code == d.Code }) {
 			continue
 		}
-		c.SDX = append(c.SDX, d)
+		added = append(added, d)
 	}
+	c.SDX = append(added, c.SDX...)
 	for i := range c.SDX {
 		if p, ok := w.setPOA[c.SDX[i].Code]; ok {
 			c.SDX[i].POA = p
 		}
 	}
 	c.PDX = pdx
-	if len(c.SDX) > claim.MaxSDX {
-		imp.NoImpact = fmt.Sprintf("the working codes already hold %d secondary diagnoses", claim.MaxSDX)
-		return imp
-	}
 	after, err := rc.e.g.Group(&c, grouper.Options{})
 	if err != nil {
 		imp.NoImpact = "regrouping failed: " + err.Error()
