@@ -142,6 +142,9 @@ func (s *Store) migrateTables(db *gorm.DB) error {
 	if err := s.migrateAuditSequence(db); err != nil {
 		return err
 	}
+	if err := migrateAccess(db); err != nil { // sessions, sign-in states, identities, job runs (sessions.go, jobs.go)
+		return err
+	}
 	if err := s.migrateCDI(db); err != nil {
 		return err
 	}
