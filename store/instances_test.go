@@ -4,14 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"strings"
 	"sync"
 	"testing"
 
-	"gorm.io/driver/postgres"
-	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
+	"github.com/msdrg-cdi/drg/internal/pgtest"
 )
 
 // TestAuditNumbersHaveNoGaps: under concurrent writers, some of whose transactions roll back
@@ -74,29 +70,11 @@ func TestAuditNumbersHaveNoGaps(t *testing.T) {
 // TestConcurrentOpenPostgres: several instances starting at once on one new PostgreSQL schema
 // all migrate it without error (one at a time, under the migration lock).
 func TestConcurrentOpenPostgres(t *testing.T) {
-	first := openPostgres(t) // a fresh schema (skips without DRG_TEST_POSTGRES)
-	var schema string
-	if err := first.w.Raw("SELECT current_schema()").Scan(&schema).Error; err != nil {
-		t.Fatal(err)
-	}
-	admin, err := gorm.Open(postgres.Open(os.Getenv("DRG_TEST_POSTGRES")), &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fresh := schema + "_b"
-	if err := admin.Exec("CREATE SCHEMA " + fresh).Error; err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Exec("DROP SCHEMA " + fresh + " CASCADE") })
-	dsn := os.Getenv("DRG_TEST_POSTGRES")
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
+	dsn := pgtest.Schema(t)
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
-			s, err := Open(context.Background(), dsn+sep+"search_path="+fresh, Options{})
+			s, err := Open(context.Background(), dsn, Options{})
 			if err != nil {
 				t.Errorf("concurrent open: %v", err)
 				return

@@ -168,6 +168,20 @@ func (e *env) signIn(role store.Role) {
 	)
 }
 
+// groupHeartFailure enters I50.23 + J96.01 discharged 2026-05-01 on the grouping page and
+// groups it (DRG 291).
+func (e *env) groupHeartFailure() {
+	e.t.Helper()
+	e.run(
+		chromedp.WaitVisible(chromedp.CSS(`input[placeholder="e.g. I50.23"]`)),
+		chromedp.SetValue(chromedp.Search(`//label[text()="Discharge date"]/following-sibling::input`), "2026-05-01"),
+		chromedp.SendKeys(chromedp.Search(`//label[text()="Principal diagnosis"]/following-sibling::input`), "I50.23"),
+		chromedp.SendKeys(chromedp.Search(`//label[text()="Secondary diagnosis 1"]/following-sibling::input`), "J96.01"),
+		chromedp.Click(chromedp.ID("group-btn")),
+		chromedp.WaitVisible(chromedp.ID("final-drg")),
+	)
+}
+
 // text returns the text of the first element matching sel once it is visible.
 func (e *env) text(sel string) string {
 	e.t.Helper()
@@ -199,15 +213,8 @@ func TestSignInRejectsBadToken(t *testing.T) {
 func TestGroupClaim(t *testing.T) {
 	e := newEnv(t)
 	e.signIn(store.RoleCoder)
-	e.run(
-		chromedp.Navigate(e.URL+"/ui/#/group"),
-		chromedp.WaitVisible(chromedp.CSS(`input[placeholder="e.g. I50.23"]`)),
-		chromedp.SetValue(chromedp.Search(`//label[text()="Discharge date"]/following-sibling::input`), "2026-05-01"),
-		chromedp.SendKeys(chromedp.Search(`//label[text()="Principal diagnosis"]/following-sibling::input`), "I50.23"),
-		chromedp.SendKeys(chromedp.Search(`//label[text()="Secondary diagnosis 1"]/following-sibling::input`), "J96.01"),
-		chromedp.Click(chromedp.ID("group-btn")),
-		chromedp.WaitVisible(chromedp.ID("final-drg")),
-	)
+	e.run(chromedp.Navigate(e.URL + "/ui/#/group"))
+	e.groupHeartFailure()
 	if got := e.text("#final-drg"); got != "DRG 291" {
 		t.Fatalf("final DRG %q, want DRG 291", got)
 	}

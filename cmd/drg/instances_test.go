@@ -19,11 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/driver/postgres"
-	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
-
 	"github.com/msdrg-cdi/drg/api"
+	"github.com/msdrg-cdi/drg/internal/pgtest"
 	"github.com/msdrg-cdi/drg/internal/ssotest"
 	"github.com/msdrg-cdi/drg/store"
 )
@@ -112,39 +109,6 @@ func (l *writeLoad) finish() []ack {
 	return l.acked
 }
 
-// postgresSchema returns a DSN of a new schema of the DRG_TEST_POSTGRES database, dropped when
-// the test ends, so that the test does not share tables with other tests of the database. It
-// skips the test when the variable is unset (CI sets it: there the test must run).
-func postgresSchema(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("DRG_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI must run the multi-instance test on PostgreSQL: .ci/run sets DRG_TEST_POSTGRES")
-		}
-		t.Skip("DRG_TEST_POSTGRES is not set (a postgres:// URL of a scratch database): skipping the two-instance PostgreSQL test")
-	}
-	admin, err := gorm.Open(postgres.Open(dsn), &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		t.Fatalf("connect to DRG_TEST_POSTGRES: %v", err)
-	}
-	schema := fmt.Sprintf("inst_%d", time.Now().UnixNano())
-	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		if db, err := admin.DB(); err == nil {
-			db.Close()
-		}
-	})
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	return dsn + sep + "search_path=" + schema
-}
-
 // call sends a JSON request with a bearer token and returns the status, the ETag and the body.
 func call(t *testing.T, method, u, token string, body any, headers ...string) (int, string, []byte) {
 	t.Helper()
@@ -177,28 +141,38 @@ func call(t *testing.T, method, u, token string, body any, headers ...string) (i
 	return resp.StatusCode, resp.Header.Get("ETag"), b
 }
 
+// auditPage reads one page of the audit log (the row numbers) and the cursor of the next.
+func auditPage(t *testing.T, base, token, cursor string, limit int) ([]int64, string) {
+	t.Helper()
+	st, _, b := call(t, "GET", fmt.Sprintf("%s/v1/audit?limit=%d&cursor=%s", base, limit, url.QueryEscape(cursor)), token, nil)
+	if st != 200 {
+		t.Errorf("audit: %d %s", st, b)
+		return nil, ""
+	}
+	var page struct {
+		Items      []struct{ ID int64 }
+		NextCursor string `json:"next_cursor"`
+	}
+	json.Unmarshal(b, &page)
+	ids := make([]int64, len(page.Items))
+	for i, e := range page.Items {
+		ids[i] = e.ID
+	}
+	return ids, page.NextCursor
+}
+
 // auditIDs pages through the whole audit log of a server and returns the row numbers in order.
 func auditIDs(t *testing.T, base, token string) []int64 {
 	t.Helper()
 	var ids []int64
 	cursor := ""
 	for {
-		st, _, b := call(t, "GET", base+"/v1/audit?limit=1000&cursor="+url.QueryEscape(cursor), token, nil)
-		if st != 200 {
-			t.Fatalf("audit: %d %s", st, b)
-		}
-		var page struct {
-			Items      []struct{ ID int64 }
-			NextCursor string `json:"next_cursor"`
-		}
-		json.Unmarshal(b, &page)
-		for _, e := range page.Items {
-			ids = append(ids, e.ID)
-		}
-		if page.NextCursor == "" {
+		page, next := auditPage(t, base, token, cursor, 1000)
+		ids = append(ids, page...)
+		if next == "" {
 			return ids
 		}
-		cursor = page.NextCursor
+		cursor = next
 	}
 }
 
@@ -262,7 +236,7 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	dsn := postgresSchema(t)
+	dsn := pgtest.Schema(t)
 	bin := buildDrg(t)
 	admin := addUser(t, bin, dsn, "admin", "admin")
 	cdiTok := addUser(t, bin, dsn, "cdi-specialist", "cdi")
@@ -510,20 +484,12 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 			defer close(tailer)
 			cursor, caughtUp := "", false
 			for n := 0; ; n++ {
-				u := []string{A, B}[n%2] + "/v1/audit?limit=200&cursor=" + url.QueryEscape(cursor)
-				_, _, body := call(t, "GET", u, admin, nil)
-				var page struct {
-					Items      []struct{ ID int64 }
-					NextCursor string `json:"next_cursor"`
-				}
-				json.Unmarshal(body, &page)
-				for _, e := range page.Items {
-					seen = append(seen, e.ID)
-				}
-				if len(page.Items) > 0 {
+				page, _ := auditPage(t, []string{A, B}[n%2], admin, cursor, 200)
+				seen = append(seen, page...)
+				if len(page) > 0 {
 					// The cursor after the last row read (the store's cursor encoding: next_cursor
 					// is empty on the last page, and a follower must go on from there).
-					enc, _ := json.Marshal(page.Items[len(page.Items)-1].ID)
+					enc, _ := json.Marshal(page[len(page)-1])
 					cursor = base64.RawURLEncoding.EncodeToString(enc)
 					continue
 				}
