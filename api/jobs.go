@@ -95,15 +95,19 @@ func (s *Server) runJobOnce(ctx context.Context, j periodicJob, period time.Time
 		return
 	}
 	result, err := j.run(ctx)
-	if err != nil {
+	failed := err != nil
+	if failed {
 		result = "error: " + err.Error()
-		s.log.Error("periodic job failed", "job", j.name, "period", period.UTC(), "err", err.Error())
-		outcome("failed")
-	} else {
-		s.log.Info("periodic job ran", "job", j.name, "period", period.UTC(), "result", result, "instance", s.cfg.Instance)
-		outcome("ran")
 	}
+	// The outcome is recorded before it is logged and counted: a logged run is a finished one.
 	if err := s.cfg.Store.FinishJobRun(context.WithoutCancel(ctx), j.name, period, result); err != nil {
 		s.log.Error("periodic job: recording the outcome failed", "job", j.name, "err", err.Error())
 	}
+	if failed {
+		s.log.Error("periodic job failed", "job", j.name, "period", period.UTC(), "err", result)
+		outcome("failed")
+		return
+	}
+	s.log.Info("periodic job ran", "job", j.name, "period", period.UTC(), "result", result, "instance", s.cfg.Instance)
+	outcome("ran")
 }

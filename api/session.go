@@ -36,7 +36,13 @@ const (
 	DefaultSessionMax  = 12 * time.Hour
 )
 
-const ctxSession = "drg.session" // the session secret, when the caller signed in with one
+const ctxSession = "drg.session" // a signedIn, when the caller used the session cookie
+
+// signedIn is a session the request was authenticated with.
+type signedIn struct {
+	secret string
+	sess   store.Session
+}
 
 // csrfToken is the CSRF token of a session: an HMAC of a fixed label keyed by the session
 // secret, so that no instance needs to store it and only holders of the secret can make it.
@@ -84,7 +90,7 @@ func (s *Server) authenticateSession(c *gin.Context, r *Route, secret string) {
 		return
 	}
 	c.Set(ctxUser, sess.User)
-	c.Set(ctxSession, secret)
+	c.Set(ctxSession, signedIn{secret, sess})
 	if !safeMethod(c.Request.Method) && !hmac.Equal([]byte(c.GetHeader(CSRFHeader)), []byte(csrfToken(secret))) {
 		WriteProblem(c, http.StatusForbidden, KindForbidden,
 			"a change made with the session cookie must carry the session's CSRF token in "+CSRFHeader+" (GET /auth/session): reload the page")
@@ -104,26 +110,31 @@ type SessionInfo struct {
 	IdleSeconds int        `json:"idle_timeout_seconds,omitempty"`
 }
 
+// sessionOf returns the session a request was authenticated with (false: a bearer token).
+func sessionOf(c *gin.Context) (signedIn, bool) {
+	v, ok := c.Get(ctxSession)
+	if !ok {
+		return signedIn{}, false
+	}
+	si, ok := v.(signedIn)
+	return si, ok
+}
+
 func (s *Server) handleSession(c *gin.Context) {
 	u, _ := UserFrom(c)
-	secret := c.GetString(ctxSession)
-	if secret == "" {
+	si, ok := sessionOf(c)
+	if !ok {
 		c.JSON(http.StatusOK, SessionInfo{User: u, Method: "token"})
 		return
 	}
-	sess, err := s.cfg.Store.SessionByID(c.Request.Context(), secret, s.cfg.Sessions)
-	if err != nil {
-		WriteError(c, err)
-		return
-	}
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, SessionInfo{User: u, Method: "session", CSRFToken: csrfToken(secret), ExpiresAt: &sess.ExpiresAt,
+	c.JSON(http.StatusOK, SessionInfo{User: u, Method: "session", CSRFToken: csrfToken(si.secret), ExpiresAt: &si.sess.ExpiresAt,
 		IdleSeconds: int(s.cfg.Sessions.Idle.Seconds())})
 }
 
 func (s *Server) handleSignOut(c *gin.Context) {
-	if secret := c.GetString(ctxSession); secret != "" {
-		if err := s.cfg.Store.EndSession(c.Request.Context(), secret); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if si, ok := sessionOf(c); ok {
+		if err := s.cfg.Store.EndSession(c.Request.Context(), si.secret); err != nil && !errors.Is(err, store.ErrNotFound) {
 			WriteError(c, err)
 			return
 		}

@@ -151,13 +151,15 @@ func runServe(e *env) int {
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "ui", "http://"+ln.Addr().String()+"/ui/", "db", st.Dialect(),
 		"grouper_versions", len(cat.MSDRG.Versions), "sso", sign != nil, "startup_ms", time.Since(start).Milliseconds())
+	jctx, stopJobs := context.WithCancel(e.ctx)
 	jobsDone := make(chan struct{})
 	go func() {
 		defer close(jobsDone)
-		srv.RunJobs(e.ctx)
+		srv.RunJobs(jctx)
 	}()
 	err = srv.Serve(e.ctx, ln)
-	<-jobsDone // ctx is done once Serve returns without error; a job in progress finishes
+	stopJobs()
+	<-jobsDone // a job in progress finishes before the database closes
 	if err != nil {
 		return fail(e, "%v", err)
 	}
