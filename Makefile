@@ -34,15 +34,22 @@ build:
 # open loop at 5,000 req/s and closed loop with 8 clients, then encounter writes with 8
 # clients, 3 runs each, on loopback. With 2+ cores the server runs on core 0 and the load
 # generator on core 1 so that they do not take each other's CPU.
+# LOADPG=postgres://… runs two instances (LOADPORT and LOADPORT+1) on that PostgreSQL database
+# instead of one on a temporary SQLite file, and the load generator spreads its clients over
+# both, as a load balancer would. The database keeps what the check writes: use a scratch one.
 LOADPORT ?= 18787
+LOADPG ?=
 loadcheck:
 	@set -e; dir=$$(mktemp -d); \
 	$(GO) build -o $$dir/drg ./cmd/drg; $(GO) build -o $$dir/drgload ./cmd/drgload; \
-	tok=$$($$dir/drg users add --db sqlite:$$dir/drg.db --name load --role coder | tail -1); \
+	if [ -n "$(LOADPG)" ]; then db="$(LOADPG)"; ports="$(LOADPORT) $$(($(LOADPORT)+1))"; else db="sqlite:$$dir/drg.db"; ports="$(LOADPORT)"; fi; \
+	tok=$$($$dir/drg users add --db "$$db" --name "load-$$(date +%s)-$$$$" --role coder | tail -1); \
 	srv=""; cli=""; if [ "$$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then srv="taskset -c 0"; cli="taskset -c 1"; fi; \
-	$$srv $$dir/drg serve --addr 127.0.0.1:$(LOADPORT) --db sqlite:$$dir/drg.db 2>$$dir/serve.log & pid=$$!; \
-	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; rm -rf '"$$dir" EXIT; \
-	sleep 15; \
-	for i in 1 2 3; do $$cli $$dir/drgload --url http://127.0.0.1:$(LOADPORT) --token $$tok --mode group --rate 5000 --concurrency 16 --duration 10s; done; \
-	for i in 1 2 3; do $$cli $$dir/drgload --url http://127.0.0.1:$(LOADPORT) --token $$tok --mode group --concurrency 8 --duration 10s; done; \
-	for i in 1 2 3; do $$cli $$dir/drgload --url http://127.0.0.1:$(LOADPORT) --token $$tok --mode encounters --concurrency 8 --duration 10s; done
+	pids=""; urls=""; \
+	for p in $$ports; do $$srv $$dir/drg serve --addr 127.0.0.1:$$p --db "$$db" --instance load-$$p 2>$$dir/serve-$$p.log & pids="$$pids $$!"; urls="$$urls,http://127.0.0.1:$$p"; done; \
+	urls=$${urls#,}; \
+	trap 'kill $$pids 2>/dev/null; wait $$pids 2>/dev/null; rm -rf '"$$dir" EXIT; \
+	echo "servers: $$urls ($${db%%:*})"; \
+	for i in 1 2 3; do $$cli $$dir/drgload --url $$urls --token $$tok --mode group --rate 5000 --concurrency 16 --duration 10s; done; \
+	for i in 1 2 3; do $$cli $$dir/drgload --url $$urls --token $$tok --mode group --concurrency 8 --duration 10s; done; \
+	for i in 1 2 3; do $$cli $$dir/drgload --url $$urls --token $$tok --mode encounters --concurrency 8 --duration 10s; done

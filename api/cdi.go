@@ -23,6 +23,9 @@ type CDIConfig struct {
 	EscalationHours float64
 	// EscalateTo names who overdue queries go to (default "physician advisor").
 	EscalateTo string
+	// EscalateEvery is the period of the automatic escalation run (Server.RunJobs): once per
+	// period across every instance sharing the database. 0: no automatic run.
+	EscalateEvery time.Duration
 }
 
 // Defaults of CDIConfig.
@@ -65,6 +68,7 @@ func (s *Server) cdiRoutes() ([]Route, error) {
 	if h.policy.To == "" {
 		h.policy.To = DefaultEscalateTo
 	}
+	s.cdi = h
 	for name, sc := range cdiSchemas() {
 		s.AddSchema(name, sc)
 	}

@@ -659,16 +659,25 @@ type EscalationRun struct {
 }
 
 func (h *cdiService) handleEscalateOverdue(c *gin.Context) {
-	ctx := c.Request.Context()
-	now := h.s.cfg.Now()
-	due, _, err := h.s.cfg.Store.ListQueries(ctx, store.QueryFilter{States: []string{cdi.StateSent},
-		SentBefore: now.Add(-time.Duration(h.policy.Hours * float64(time.Hour)))}, 0, "")
+	out, err := h.escalateOverdue(c.Request.Context(), ActorFrom(c))
 	if err != nil {
 		WriteError(c, err)
 		return
 	}
-	actor := ActorFrom(c)
+	c.JSON(http.StatusOK, out)
+}
+
+// escalateOverdue escalates every sent query unanswered for longer than the policy, each in
+// its own transaction; a query answered or changed meanwhile (also by another instance) is
+// left alone. It is the work of POST /v1/queries/escalate-overdue and of the periodic run.
+func (h *cdiService) escalateOverdue(ctx context.Context, actor store.Actor) (EscalationRun, error) {
+	now := h.s.cfg.Now()
 	out := EscalationRun{Policy: h.policy, Escalated: []QueryView{}}
+	due, _, err := h.s.cfg.Store.ListQueries(ctx, store.QueryFilter{States: []string{cdi.StateSent},
+		SentBefore: now.Add(-time.Duration(h.policy.Hours * float64(time.Hour)))}, 0, "")
+	if err != nil {
+		return out, err
+	}
 	for _, d := range due {
 		var n cdi.Query
 		done := false
@@ -687,15 +696,17 @@ func (h *cdiService) handleEscalateOverdue(c *gin.Context) {
 			done = true
 			return tx.AppendQuery(actor, &n, "escalate")
 		})
+		if errors.Is(err, store.ErrConflict) {
+			continue // changed by a concurrent request
+		}
 		if err != nil {
-			WriteError(c, err)
-			return
+			return out, err
 		}
 		if done {
 			out.Escalated = append(out.Escalated, h.view(n))
 		}
 	}
-	c.JSON(http.StatusOK, out)
+	return out, nil
 }
 
 // QueryStats is the answer of GET /v1/queries/stats.

@@ -164,11 +164,18 @@ func (s *Server) routeSetup(r *Route) gin.HandlerFunc {
 	}
 }
 
-// authenticate admits requests with a valid bearer token of one of the route's roles: no or
-// an invalid token is 401, a valid token of another role is 403.
+// authenticate admits requests with a valid bearer token, or without an Authorization header
+// the session cookie (session.go), of one of the route's roles: no or an invalid token is
+// 401, a valid token of another role is 403.
 func (s *Server) authenticate(r *Route) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		h := c.GetHeader("Authorization")
+		if h == "" {
+			if secret, err := c.Cookie(SessionCookie); err == nil && secret != "" {
+				s.authenticateSession(c, r, secret)
+				return
+			}
+		}
 		scheme, token, ok := strings.Cut(h, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 			c.Header("WWW-Authenticate", `Bearer realm="drg"`)
@@ -186,9 +193,13 @@ func (s *Server) authenticate(r *Route) gin.HandlerFunc {
 			return
 		}
 		c.Set(ctxUser, u)
-		if !r.allows(u.Role) {
-			WriteProblem(c, http.StatusForbidden, KindForbidden, fmt.Sprintf("role %s may not call %s %s", u.Role, r.Method, r.Path))
-			return
-		}
+		s.checkRole(c, r, u)
+	}
+}
+
+// checkRole answers 403 when the route does not admit the user's role.
+func (s *Server) checkRole(c *gin.Context, r *Route, u store.User) {
+	if !r.allows(u.Role) {
+		WriteProblem(c, http.StatusForbidden, KindForbidden, fmt.Sprintf("role %s may not call %s %s", u.Role, r.Method, r.Path))
 	}
 }

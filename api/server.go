@@ -55,6 +55,10 @@ type Config struct {
 	// TimeZone is the zone of timestamps written without one for facilities without their own
 	// setting (PUT /v1/facilities/{code}); nil: the server's local zone.
 	TimeZone *time.Location
+	// Sessions bounds browser sessions (zero fields: DefaultSessionIdle, DefaultSessionMax).
+	Sessions store.SessionPolicy
+	// Instance names this process in the runs of periodic jobs (default host:pid).
+	Instance string
 }
 
 // Defaults of Config and of the HTTP server.
@@ -88,6 +92,7 @@ type Server struct {
 	draining atomic.Bool
 	ref      *reference
 	proc     groupProcessors
+	cdi      *cdiService // the CDI endpoints' service (periodic query escalation)
 }
 
 // New returns a server with the built-in routes registered.
@@ -106,6 +111,15 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Engine == nil {
 		cfg.Engine = grouper.New(cfg.Catalog.MSDRG)
+	}
+	if cfg.Sessions.Idle <= 0 {
+		cfg.Sessions.Idle = DefaultSessionIdle
+	}
+	if cfg.Sessions.Absolute <= 0 {
+		cfg.Sessions.Absolute = DefaultSessionMax
+	}
+	if cfg.Instance == "" {
+		cfg.Instance = defaultInstance()
 	}
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
@@ -129,7 +143,7 @@ func New(cfg Config) (*Server, error) {
 	if err := s.Register(append(s.reportRoutes(), s.auditRoutes()...)...); err != nil { // reports.go, audits.go
 		return nil, err
 	}
-	if err := s.Register(s.builtinRoutes()...); err != nil {
+	if err := s.Register(append(s.builtinRoutes(), s.sessionRoutes()...)...); err != nil {
 		return nil, err
 	}
 	if err := s.Register(s.facilityRoutes()...); err != nil { // facilities.go

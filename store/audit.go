@@ -8,6 +8,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // AuditEntry is one row of the append-only audit log: who changed what, when, and the values
@@ -44,9 +46,74 @@ func (tx *Tx) Audit(actor Actor, entity, entityID, action string, before, after 
 		id := actor.UserID
 		row.ActorID = &id
 	}
+	if tx.s.dialect == DialectPostgres {
+		tx.audits = append(tx.audits, row) // numbered and written at the end (flushAudit)
+		return nil
+	}
 	if err := tx.db.Create(&row).Error; err != nil {
 		return fmt.Errorf("write audit row: %w", err)
 	}
+	return nil
+}
+
+// Gap-free audit numbering on PostgreSQL. A sequence (serial column) hands out numbers that
+// rolled-back transactions never use (gaps) and that concurrent transactions commit out of
+// order (a reader paging by id can pass a number whose row commits later and never see it).
+// The audit rows of a transaction are therefore numbered from the one-row counter
+// audit_sequence when the transaction's work is done, just before it commits: the counter's
+// row lock is held until the commit, so numbers are taken one transaction at a time, in
+// commit order, and a rollback gives them back. Taking the counter last also keeps it out of
+// lock-order deadlocks (a transaction holding it waits for no other row). On SQLite the single
+// writer already gives this order and rollbacks reuse the numbers.
+
+// auditSeqRow is the counter of the audit log's row numbers (PostgreSQL).
+type auditSeqRow struct {
+	Name string `gorm:"primaryKey;size:32"`
+	Last int64  `gorm:"not null"`
+}
+
+// TableName names the table of the audit numbering counter.
+func (auditSeqRow) TableName() string { return "audit_sequence" }
+
+const auditSeqName = "audit_log"
+
+// migrateAuditSequence creates the counter, starting after the rows already in the log.
+func (s *Store) migrateAuditSequence(db *gorm.DB) error {
+	if s.dialect != DialectPostgres {
+		return nil
+	}
+	if err := db.AutoMigrate(&auditSeqRow{}); err != nil {
+		return fmt.Errorf("migrate audit numbering: %w", err)
+	}
+	err := db.Exec(`INSERT INTO audit_sequence (name, last) SELECT ?, COALESCE(MAX(id), 0) FROM audit_log
+		ON CONFLICT (name) DO NOTHING`, auditSeqName).Error
+	if err != nil {
+		return fmt.Errorf("migrate audit numbering: %w", err)
+	}
+	return nil
+}
+
+// flushAudit numbers and writes the audit rows the transaction collected (PostgreSQL).
+func (tx *Tx) flushAudit() error {
+	n := len(tx.audits)
+	if n == 0 {
+		return nil
+	}
+	var last int64
+	err := tx.db.Raw("UPDATE audit_sequence SET last = last + ? WHERE name = ? RETURNING last", n, auditSeqName).Scan(&last).Error
+	if err != nil {
+		return fmt.Errorf("number audit rows: %w", err)
+	}
+	if last < int64(n) {
+		return fmt.Errorf("number audit rows: the audit_sequence counter is missing")
+	}
+	for i := range tx.audits {
+		tx.audits[i].ID = last - int64(n) + 1 + int64(i)
+	}
+	if err := tx.db.Create(&tx.audits).Error; err != nil {
+		return fmt.Errorf("write audit rows: %w", err)
+	}
+	tx.audits = nil
 	return nil
 }
 

@@ -114,11 +114,36 @@ func (auditRow) TableName() string { return "audit_log" }
 
 var lockingClause = clause.Locking{Strength: "UPDATE"}
 
-// migrate creates or updates the tables and the audit log's append-only triggers.
+// migrateLockKey is the PostgreSQL advisory lock held while the schema is migrated ("drgmig").
+const migrateLockKey = 0x6472676d6967
+
+// migrate creates or updates the tables and the audit log's append-only triggers. On
+// PostgreSQL several instances may start at once on one database: the migration runs in one
+// transaction under an advisory lock, so one instance migrates and the others then find the
+// schema up to date.
 func (s *Store) migrate(ctx context.Context) error {
 	db := s.w.WithContext(ctx)
+	if s.dialect != DialectPostgres {
+		return s.migrateTables(db)
+	}
+	err := db.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", migrateLockKey).Error; err != nil {
+			return fmt.Errorf("migrate database schema: take the migration lock: %w", err)
+		}
+		return s.migrateTables(tx)
+	})
+	return err
+}
+
+func (s *Store) migrateTables(db *gorm.DB) error {
 	if err := db.AutoMigrate(&userRow{}, &tokenRow{}, &encounterRow{}, &codeRow{}, &auditRow{}); err != nil {
 		return fmt.Errorf("migrate database schema: %w", err)
+	}
+	if err := s.migrateAuditSequence(db); err != nil {
+		return err
+	}
+	if err := migrateAccess(db); err != nil { // sessions, sign-in states, identities, job runs (sessions.go, jobs.go)
+		return err
 	}
 	if err := s.migrateCDI(db); err != nil {
 		return err

@@ -225,14 +225,19 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Tx) error) error {
 		return s.commits.do(ctx, fn)
 	}
 	return s.w.WithContext(ctx).Transaction(func(db *gorm.DB) error {
-		return fn(&Tx{db: db, s: s})
+		tx := &Tx{db: db, s: s}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return tx.flushAudit()
 	})
 }
 
 // Tx is an open transaction.
 type Tx struct {
-	db *gorm.DB
-	s  *Store
+	db     *gorm.DB
+	s      *Store
+	audits []auditRow // PostgreSQL: audit rows written when the work is done (flushAudit)
 }
 
 // DB returns the transaction's gorm handle.

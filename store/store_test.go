@@ -5,19 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
-
-	"gorm.io/driver/postgres"
-	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 
 	"github.com/msdrg-cdi/drg/claim"
+	"github.com/msdrg-cdi/drg/internal/pgtest"
 )
 
 // eachDB runs fn against a fresh SQLite file and, when DRG_TEST_POSTGRES holds a PostgreSQL
@@ -46,36 +41,11 @@ func openSQLite(t *testing.T) *Store {
 // dropped when the test ends; it skips the test when the variable is unset.
 func openPostgres(t *testing.T) *Store {
 	t.Helper()
-	dsn := os.Getenv("DRG_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI must run the store tests on PostgreSQL: .ci/run sets DRG_TEST_POSTGRES")
-		}
-		t.Skip("DRG_TEST_POSTGRES is not set: skipping the PostgreSQL run")
-	}
-	admin, err := gorm.Open(postgres.Open(dsn), &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		t.Fatalf("connect to DRG_TEST_POSTGRES: %v", err)
-	}
-	schema := fmt.Sprintf("t_%d_%s", time.Now().UnixNano(), strings.ToLower(NewID()[20:]))
-	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		t.Fatal(err)
-	}
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	s, err := Open(context.Background(), dsn+sep+"search_path="+schema, Options{})
+	s, err := Open(context.Background(), pgtest.Schema(t), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		s.Close()
-		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		if db, err := admin.DB(); err == nil {
-			db.Close()
-		}
-	})
+	t.Cleanup(func() { s.Close() })
 	return s
 }
 

@@ -64,7 +64,8 @@ type env struct {
 	shots  string
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv starts the service (with the routes that more adds) and a browser.
+func newEnv(t *testing.T, more ...func(*api.Server) []api.Route) *env {
 	t.Helper()
 	browser := chromium(t)
 	dir := shared.DataDir(t)
@@ -88,6 +89,11 @@ func newEnv(t *testing.T) *env {
 	}
 	if err := srv.Register(web.Routes()...); err != nil {
 		t.Fatal(err)
+	}
+	for _, m := range more {
+		if err := srv.Register(m(srv)...); err != nil {
+			t.Fatal(err)
+		}
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"github.com/msdrg-cdi/drg/audit"
 	"github.com/msdrg-cdi/drg/cdi"
 	"github.com/msdrg-cdi/drg/grouper"
+	"github.com/msdrg-cdi/drg/sso"
 	"github.com/msdrg-cdi/drg/store"
 	"github.com/msdrg-cdi/drg/web"
 )
@@ -30,7 +32,7 @@ func dbFlagDefault() string {
 }
 
 func runServe(e *env) int {
-	fs := newFlags(e, "serve", "[--addr 127.0.0.1:8080] [--db sqlite:./drg.db|postgres://…] [--data DIR]")
+	fs := newFlags(e, "serve", "[--addr 127.0.0.1:8080] [--db sqlite:./drg.db|postgres://…] [--data DIR] [--oidc-issuer URL --oidc-client-id ID --oidc-client-secret-file F --oidc-role-map 'group=role,…']")
 	addr := fs.String("addr", envOr("DRG_ADDR", "127.0.0.1:8080"), "listen address (default: $DRG_ADDR, else 127.0.0.1:8080)")
 	dsn := fs.String("db", dbFlagDefault(), "database: sqlite:PATH or a postgres:// URL (default: $DRG_DB, else sqlite:./drg.db)")
 	data := fs.String("data", "", "data directory (default: $DRG_DATA, ./data, ../shared/cms)")
@@ -41,6 +43,17 @@ func runServe(e *env) int {
 	escHours := fs.Float64("query-escalation-hours", api.DefaultEscalationHours, "hours a sent CDI query may wait for an answer before it is overdue and escalated")
 	escTo := fs.String("query-escalate-to", api.DefaultEscalateTo, "who overdue CDI queries are escalated to")
 	tzName := fs.String("time-zone", envOr("DRG_TIME_ZONE", ""), "IANA time zone of timestamps sent without one, for facilities without their own setting (default: $DRG_TIME_ZONE, else the server's local zone)")
+	escEvery := fs.Duration("query-escalation-every", 15*time.Minute, "period of the automatic escalation of overdue queries, once per period across every instance sharing the database (0: off)")
+	oidcIssuer := fs.String("oidc-issuer", "", "OpenID Connect issuer URL of the identity provider: enables single sign-on for the web interface")
+	oidcClient := fs.String("oidc-client-id", "", "OpenID Connect client id registered for drg at the identity provider")
+	oidcSecretFile := fs.String("oidc-client-secret-file", "", "file holding the OpenID Connect client secret (not on the command line: other users can read it in the process list)")
+	oidcClaim := fs.String("oidc-role-claim", "groups", "ID token claim holding the user's groups or roles (a dotted path such as realm_access.roles reads a nested claim)")
+	oidcMap := fs.String("oidc-role-map", "", "claim values to drg roles, first match wins: 'group=role,group=role' (roles: coder, cdi, finance, admin)")
+	oidcScopes := fs.String("oidc-scopes", strings.Join(sso.DefaultScopes, " "), "scopes requested from the identity provider, space-separated")
+	publicURL := fs.String("public-url", "", "external base URL of the service, e.g. https://drg.hospital.org (the OIDC redirect URL is this + /auth/callback); default: from each request")
+	sessIdle := fs.Duration("session-idle", api.DefaultSessionIdle, "web sessions end after this long without a request")
+	sessMax := fs.Duration("session-max", api.DefaultSessionMax, "web sessions end this long after sign-in")
+	instance := fs.String("instance", "", "name of this instance in the records of periodic jobs (default host:pid)")
 	if st, ok := parseFlags(fs, e.args); !ok {
 		return st
 	}
@@ -57,7 +70,7 @@ func runServe(e *env) int {
 		return usageError(e, "serve: --log must be json or text")
 	}
 	log := slog.New(h)
-	cdiCfg := api.CDIConfig{EscalationHours: *escHours, EscalateTo: *escTo}
+	cdiCfg := api.CDIConfig{EscalationHours: *escHours, EscalateTo: *escTo, EscalateEvery: *escEvery}
 	var zone *time.Location
 	if *tzName != "" {
 		var err error
@@ -67,6 +80,16 @@ func runServe(e *env) int {
 	}
 	if *escHours <= 0 {
 		return usageError(e, "serve: --query-escalation-hours must be positive")
+	}
+	if *escEvery < 0 || (*escEvery > 0 && *escEvery < time.Second) {
+		return usageError(e, "serve: --query-escalation-every must be 0 (off) or at least 1s")
+	}
+	if *sessIdle <= 0 || *sessMax <= 0 || *sessIdle > *sessMax {
+		return usageError(e, "serve: --session-idle and --session-max must be positive, the idle limit not above the absolute one")
+	}
+	ssoCfg, err := oidcConfig(*oidcIssuer, *oidcClient, *oidcSecretFile, *oidcClaim, *oidcMap, *oidcScopes, *publicURL)
+	if err != nil {
+		return usageError(e, "serve: %v", err)
 	}
 	if *cdiRules != "" {
 		b, err := os.ReadFile(*cdiRules)
@@ -107,11 +130,22 @@ func runServe(e *env) int {
 	}
 	defer st.Close()
 	srv, err := api.New(api.Config{Catalog: cat, Store: st, Engine: eng, Logger: log, AccessLog: *accessLog, CDI: cdiCfg,
-		TimeZone: zone})
+		TimeZone: zone, Sessions: store.SessionPolicy{Idle: *sessIdle, Absolute: *sessMax}, Instance: *instance})
 	if err != nil {
 		return fail(e, "%v", err)
 	}
-	if err := srv.Register(web.Routes()...); err != nil {
+	var sign *sso.Service
+	if ssoCfg != nil {
+		if sign, err = sso.New(*ssoCfg, srv, log); err != nil {
+			return usageError(e, "serve: %v", err)
+		}
+		dctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+		if _, err := sign.Discover(dctx); err != nil {
+			log.Warn("identity provider not reachable at start: single sign-on retries at the first sign-in", "err", err.Error())
+		}
+		cancel()
+	}
+	if err := srv.Register(append(web.Routes(), sso.Routes(sign)...)...); err != nil {
 		return fail(e, "%v", err)
 	}
 	ln, err := net.Listen("tcp", *addr)
@@ -124,8 +158,17 @@ func runServe(e *env) int {
 		log.Warn(hint)
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "ui", "http://"+ln.Addr().String()+"/ui/", "db", st.Dialect(),
-		"grouper_versions", len(cat.MSDRG.Versions), "startup_ms", time.Since(start).Milliseconds())
-	if err := srv.Serve(e.ctx, ln); err != nil {
+		"grouper_versions", len(cat.MSDRG.Versions), "sso", sign != nil, "startup_ms", time.Since(start).Milliseconds())
+	jctx, stopJobs := context.WithCancel(e.ctx)
+	jobsDone := make(chan struct{})
+	go func() {
+		defer close(jobsDone)
+		srv.RunJobs(jctx)
+	}()
+	err = srv.Serve(e.ctx, ln)
+	stopJobs()
+	<-jobsDone // a job in progress finishes before the database closes
+	if err != nil {
 		return fail(e, "%v", err)
 	}
 	if err := st.Close(); err != nil {
@@ -133,6 +176,35 @@ func runServe(e *env) int {
 	}
 	log.Info("stopped")
 	return exitOK
+}
+
+// oidcConfig makes the single sign-on configuration from the serve flags (nil without an
+// issuer; an error when OIDC flags are given without one, or required ones are missing).
+func oidcConfig(issuer, clientID, secretFile, claim, roleMap, scopes, publicURL string) (*sso.Config, error) {
+	if issuer == "" {
+		if clientID != "" || secretFile != "" || roleMap != "" {
+			return nil, errors.New("--oidc-client-id, --oidc-client-secret-file and --oidc-role-map need --oidc-issuer")
+		}
+		return nil, nil
+	}
+	if clientID == "" || roleMap == "" {
+		return nil, errors.New("--oidc-issuer needs --oidc-client-id and --oidc-role-map")
+	}
+	rm, err := sso.ParseRoleMap(roleMap)
+	if err != nil {
+		return nil, fmt.Errorf("--oidc-role-map: %w", err)
+	}
+	cfg := &sso.Config{Issuer: issuer, ClientID: clientID, RoleClaim: claim, RoleMap: rm, Scopes: strings.Fields(scopes), PublicURL: publicURL}
+	if secretFile != "" {
+		b, err := os.ReadFile(secretFile)
+		if err != nil {
+			return nil, fmt.Errorf("--oidc-client-secret-file: %w", err)
+		}
+		if cfg.ClientSecret = strings.TrimSpace(string(b)); cfg.ClientSecret == "" {
+			return nil, fmt.Errorf("--oidc-client-secret-file: %s is empty", secretFile)
+		}
+	}
+	return cfg, nil
 }
 
 func envOr(name, def string) string {

@@ -5,15 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -88,10 +85,11 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// startServer runs bin serve on a free loopback port and waits until it listens.
-func startServer(t *testing.T, bin, dsn string) *server {
+// startServer runs bin serve on a free loopback port, with more flags, and waits until it
+// listens.
+func startServer(t *testing.T, bin, dsn string, flags ...string) *server {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", dsn, "--data", dataDir(t), "--access-log=false")
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dsn, "--data", dataDir(t), "--access-log=false"}, flags...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -127,6 +125,27 @@ func startServer(t *testing.T, bin, dsn string) *server {
 	return s
 }
 
+// buildDrg builds the drg binary into a temporary directory.
+func buildDrg(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "drg")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// addUser runs drg users add and returns the new user's token.
+func addUser(t *testing.T, bin, dsn, name, role string) string {
+	t.Helper()
+	out, err := exec.Command(bin, "users", "add", "--db", dsn, "--name", name, "--role", role).Output()
+	if err != nil {
+		t.Fatalf("users add %s: %v", name, err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	return lines[len(lines)-1]
+}
+
 // TestSIGKILLDurability: 8 clients write encounters; the server is killed with SIGKILL in the
 // middle; after a restart on the same SQLite file every acknowledged write is there and the
 // database passes PRAGMA integrity_check.
@@ -135,85 +154,26 @@ func TestSIGKILLDurability(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "drg")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildDrg(t)
 	dbPath := filepath.Join(dir, "drg.db")
 	dsn := "sqlite:" + dbPath
-	out, err := exec.Command(bin, "users", "add", "--db", dsn, "--name", "loader", "--role", "coder").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	token := lines[len(lines)-1]
+	token := addUser(t, bin, dsn, "loader", "coder")
 
 	srv := startServer(t, bin, dsn)
 	if !strings.Contains(srv.logs.String(), "no enabled admin user in the database (1 users)") { // only the coder
 		t.Errorf("serve does not say how to create the first admin:\n%s", srv.logs.String())
 	}
 	client := &http.Client{Timeout: 10 * time.Second}
-	type ack struct{ id, account string }
-	var mu sync.Mutex
-	var acked []ack
-	var attempts atomic.Int64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := range 8 {
-		wg.Go(func() {
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				account := fmt.Sprintf("K%d-%05d", w, i)
-				body := `{"account":"` + account + `","facility":"MAIN","discharge_date":"2026-05-01","age":70,"sex":"F",
-					"pdx":{"code":"I5023","poa":"Y"},"sdx":[{"code":"E119","poa":"Y"},{"code":"N179","poa":"N"}],
-					"evidence":[{"kind":"lab","name":"Creatinine","value":1.9,"unit":"mg/dL"}]}`
-				req, _ := http.NewRequest("POST", "http://"+srv.addr+"/v1/encounters", strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+token)
-				req.Header.Set("Content-Type", "application/json")
-				attempts.Add(1)
-				resp, err := client.Do(req)
-				if err != nil {
-					return // the server is gone
-				}
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusCreated {
-					t.Errorf("write %s: %d %s", account, resp.StatusCode, b)
-					return
-				}
-				var e struct{ ID string }
-				json.Unmarshal(b, &e)
-				mu.Lock()
-				acked = append(acked, ack{e.ID, account})
-				mu.Unlock()
-			}
-		})
-	}
+	load := startWriters(t, token, "K", 8, srv.addr)
 	// Kill in the middle of the load, once a good number of writes are acknowledged.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		mu.Lock()
-		n := len(acked)
-		mu.Unlock()
-		if n >= 400 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	load.waitAcked(400, 20*time.Second)
 	if err := srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	srv.cmd.Wait()
-	close(stop)
-	wg.Wait()
-	mu.Lock()
+	acked := load.finish()
 	n := len(acked)
-	mu.Unlock()
-	t.Logf("%d writes acknowledged of %d attempted before SIGKILL", n, attempts.Load())
+	t.Logf("%d writes acknowledged of %d attempted before SIGKILL", n, load.attempts.Load())
 	if n < 100 {
 		t.Fatalf("only %d writes acknowledged", n)
 	}

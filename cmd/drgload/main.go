@@ -5,7 +5,9 @@
 //	drgload --token TOKEN --mode group      --concurrency 32 --duration 10s
 //	drgload --token TOKEN --mode encounters --concurrency 8  --duration 10s
 //
-// It only targets loopback addresses.
+// --url takes a comma-separated list of servers (several instances on one database): the
+// clients are spread over them in turn, as a load balancer would. It only targets loopback
+// addresses.
 package main
 
 import (
@@ -19,6 +21,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,7 +34,7 @@ func encounterBody(account string) []byte {
 }
 
 func main() {
-	base := flag.String("url", "http://127.0.0.1:8080", "server URL (loopback only)")
+	baseList := flag.String("url", "http://127.0.0.1:8080", "server URL, or several separated by commas (instances sharing a database; clients are spread over them); loopback only")
 	token := flag.String("token", os.Getenv("DRG_TOKEN"), "API token (default $DRG_TOKEN)")
 	mode := flag.String("mode", "group", "group (POST /v1/group) or encounters (POST /v1/encounters)")
 	conc := flag.Int("concurrency", 32, "concurrent clients")
@@ -39,21 +42,26 @@ func main() {
 	warm := flag.Duration("warmup", 2*time.Second, "warm-up time, not measured")
 	rate := flag.Float64("rate", 0, "open loop: send this many requests per second on a fixed schedule, latency measured from each request's scheduled time (0: closed loop, each client sends as soon as its previous answer arrives)")
 	flag.Parse()
-	u, err := url.Parse(*base)
-	if err != nil {
-		fatal(err)
-	}
-	if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		fatal(fmt.Errorf("drgload only targets loopback addresses, not %q", u.Hostname()))
+	bases := strings.Split(*baseList, ",")
+	for i, b := range bases {
+		bases[i] = strings.TrimRight(strings.TrimSpace(b), "/")
+		u, err := url.Parse(bases[i])
+		if err != nil {
+			fatal(err)
+		}
+		if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			fatal(fmt.Errorf("drgload only targets loopback addresses, not %q", u.Hostname()))
+		}
 	}
 	if *dur > 5*time.Minute || *dur <= 0 || *conc <= 0 || *conc > 1024 {
 		fatal(fmt.Errorf("duration must be in (0, 5m] and concurrency in [1, 1024]"))
 	}
+	waitReady(bases, 2*time.Minute)
 	tr := &http.Transport{MaxIdleConns: *conc, MaxIdleConnsPerHost: *conc, IdleConnTimeout: time.Minute}
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	var seq atomic.Int64
 	stamp := time.Now().UnixNano()
-	request := func() (*http.Request, error) {
+	request := func(base string) (*http.Request, error) {
 		var body []byte
 		path := "/v1/group"
 		switch *mode {
@@ -65,7 +73,7 @@ func main() {
 		default:
 			return nil, fmt.Errorf("unknown mode %q", *mode)
 		}
-		req, err := http.NewRequest(http.MethodPost, *base+path, bytes.NewReader(body))
+		req, err := http.NewRequest(http.MethodPost, base+path, bytes.NewReader(body))
 		if err != nil {
 			return nil, err
 		}
@@ -110,7 +118,7 @@ func main() {
 						}
 						t0 = at
 					}
-					req, err := request()
+					req, err := request(bases[w%len(bases)])
 					if err != nil {
 						fatal(err)
 					}
@@ -158,12 +166,34 @@ func main() {
 			ok += n
 		}
 	}
-	fmt.Printf("mode=%s rate=%.0f concurrency=%d duration=%s requests=%d ok=%d statuses=%v\n", *mode, *rate, *conc, elapsed.Round(time.Millisecond), len(all), ok, statuses)
+	fmt.Printf("mode=%s rate=%.0f concurrency=%d servers=%d duration=%s requests=%d ok=%d statuses=%v\n", *mode, *rate, *conc, len(bases), elapsed.Round(time.Millisecond), len(all), ok, statuses)
 	fmt.Printf("throughput %.0f req/s (2xx %.0f/s)  latency p50 %s p90 %s p99 %s max %s\n",
 		float64(len(all))/elapsed.Seconds(), float64(ok)/elapsed.Seconds(),
 		pct(0.50).Round(time.Microsecond), pct(0.90).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), pct(1).Round(time.Microsecond))
 	if ok != len(all) {
 		os.Exit(1)
+	}
+}
+
+// waitReady waits until every server answers GET /readyz with 200 (it loads its reference
+// data first), or stops the program after timeout.
+func waitReady(bases []string, timeout time.Duration) {
+	c := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(timeout)
+	for _, b := range bases {
+		for {
+			resp, err := c.Get(b + "/readyz")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				fatal(fmt.Errorf("%s is not ready after %s", b, timeout))
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
 	}
 }
 

@@ -1,9 +1,15 @@
-// Client of the drg HTTP API. The token lives in sessionStorage (gone when the tab closes).
+// Client of the drg HTTP API. Two ways to be signed in: single sign-on, where the browser holds
+// the session cookie (HttpOnly: this script never sees it) and changes carry the session's CSRF
+// token; or an API token pasted on the sign-in page, kept in sessionStorage (gone when the tab
+// closes) and sent as a bearer token.
 
 const KEY = "drg.token";
+let csrf = ""; // CSRF token of the single sign-on session (GET /auth/session)
 
 export function token() { return sessionStorage.getItem(KEY) || ""; }
 export function setToken(t) { t ? sessionStorage.setItem(KEY, t) : sessionStorage.removeItem(KEY); }
+export function setCsrf(t) { csrf = t || ""; }
+export function inSession() { return csrf !== ""; }
 
 // ApiError carries an RFC 7807 problem: title, detail and per-field errors.
 export class ApiError extends Error {
@@ -18,6 +24,7 @@ export class ApiError extends Error {
 export async function call(method, path, body, opts = {}) {
   const headers = { Accept: opts.accept || "application/json" };
   if (token()) headers.Authorization = "Bearer " + token();
+  else if (csrf && method !== "GET") headers["X-CSRF-Token"] = csrf;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let res;
   try {

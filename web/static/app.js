@@ -1,6 +1,6 @@
 // drg web interface: a hash-routed single-page application over the /v1 API.
 
-import { get, setToken, token, ApiError } from "./api.js";
+import { get, post, setToken, token, setCsrf, inSession, ApiError } from "./api.js";
 import { el, clear, errorBox } from "./ui.js";
 
 // Pages: path pattern, title, roles allowed (empty: every signed-in user), module.
@@ -45,22 +45,48 @@ function drawNav(current) {
     el("button", { class: "secondary", type: "button", onclick: signOut }, "Sign out"));
 }
 
-function signOut() {
+async function signOut() {
+  if (inSession()) {
+    try { await post("/auth/logout"); } catch { /* the session is gone either way */ }
+    setCsrf("");
+  }
   setToken("");
   user = null;
   location.hash = "#/";
   route();
 }
 
+// sessionUser returns the user of the single sign-on session cookie, or null.
+async function sessionUser() {
+  try {
+    const info = await get("/auth/session");
+    if (info.method !== "session") return null;
+    setCsrf(info.csrf_token);
+    return info.user;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return null;
+    throw e;
+  }
+}
+
+async function ssoEnabled() {
+  try { return (await get("/auth/config")).oidc === true; } catch { return false; }
+}
+
 async function signInPage(main, message) {
   drawNav(null);
   const input = el("input", { id: "token", type: "password", autocomplete: "current-password", required: true, "aria-describedby": "token-help" });
   const status = el("div");
+  const sso = await ssoEnabled();
+  const next = location.hash && location.hash !== "#/" ? "?next=" + encodeURIComponent(location.hash) : "";
   const form = el("form", { class: "card", style: "max-width:480px" },
     el("h1", {}, "Sign in"),
     message ? errorBox(message) : null,
+    sso ? el("p", {}, el("a", { class: "button", id: "sso", href: "/auth/login" + next }, "Sign in with your organization account")) : null,
+    sso ? el("h2", {}, "Or with an API token") : null,
     el("div", { class: "field" }, el("label", { for: "token" }, "API token"), input,
-      el("div", { id: "token-help", class: "muted" }, "An administrator creates your token with drg users add.")),
+      el("div", { id: "token-help", class: "muted" }, sso ? "For integrations and administrators: a token made with drg users add or on the Admin page."
+        : "An administrator creates your token with drg users add.")),
     status,
     el("button", { type: "submit" }, "Sign in"));
   form.addEventListener("submit", async (ev) => {
@@ -79,7 +105,7 @@ async function signInPage(main, message) {
     }
   });
   clear(main).append(form);
-  input.focus();
+  (sso ? document.getElementById("sso") : input).focus();
 }
 
 function firstPage() {
@@ -92,7 +118,14 @@ let routing = 0; // the latest navigation; an older one that finishes late draws
 async function route() {
   const seq = ++routing;
   const main = document.getElementById("main");
-  if (!token()) return signInPage(main);
+  if (!token() && !user) {
+    try {
+      user = await sessionUser();
+    } catch (e) {
+      return signInPage(main, e);
+    }
+    if (!user) return signInPage(main);
+  }
   if (!user) {
     try {
       user = await get("/v1/me");
