@@ -133,7 +133,7 @@ func TestPeriodicEscalation(t *testing.T) {
 	clk := &clock{t: time.Date(2026, 5, 6, 12, 0, 0, 0, time.UTC)}
 	cfg := api.CDIConfig{EscalationHours: 24, EscalateEvery: 15 * time.Minute}
 	ts := newCDIServer(t, clk, cfg)
-	e := decode[store.Encounter](t, ts.do("POST", "/v1/encounters", cdi, cdiFixtureEncounter(t, "07_sepsis3_positive_with_shock_query")).expect(t, 201))
+	e := decode[store.Encounter](t, ts.do("POST", "/v1/encounters", cdi, cdiFixtureEncounter(t, "07_sepsis3_positive_no_shock_without_pressor")).expect(t, 201))
 	ts.do("POST", "/v1/encounters/"+e.ID+"/review", cdi, nil).expect(t, 200)
 	d := decode[api.QueryDraft](t, ts.do("POST", "/v1/encounters/"+e.ID+"/queries", cdi, map[string]any{"opportunity_id": "rule:sepsis_sofa"}).expect(t, 201))
 	ts.do("POST", "/v1/queries/"+d.Query.ID+"/send", cdi, nil).expect(t, 200)

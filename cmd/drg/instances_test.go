@@ -363,7 +363,7 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 	})
 
 	t.Run("query escalation runs once per period across instances", func(t *testing.T) {
-		fixture, err := os.ReadFile(filepath.Join("..", "..", "fixtures", "cdi", "07_sepsis3_positive_with_shock_query.json"))
+		fixture, err := os.ReadFile(filepath.Join("..", "..", "fixtures", "cdi", "07_sepsis3_positive_no_shock_without_pressor.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
