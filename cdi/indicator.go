@@ -53,6 +53,10 @@ type Indicator struct {
 	// SpanHours requires matching facts at least this many hours apart (a treatment course,
 	// not a single dose).
 	SpanHours float64 `json:"span_hours,omitempty"`
+	// Monitored raises Count for a measurement under continuous monitoring: an isolated
+	// reading among many (a desaturation while suctioned, a dampened arterial line) is not a
+	// finding.
+	Monitored *Monitoring `json:"monitored,omitempty"`
 	// Count is the minimum number of matching items (default 1).
 	Count int `json:"count,omitempty"`
 	// Latest compares only the most recent value.
@@ -85,6 +89,21 @@ type RatioSpec struct {
 	// injury present on admission is recognised by its recovery (KDIGO without a prior
 	// baseline).
 	Recovery bool `json:"recovery,omitempty"`
+}
+
+// Monitoring says when a measurement counts as monitored: with at least Values readings in
+// the record, at least Count of them must meet the threshold.
+type Monitoring struct {
+	Values int `json:"values"`
+	Count  int `json:"count"`
+}
+
+// need returns how many readings must meet a threshold among n readings.
+func (m *Monitoring) need(base, n int) int {
+	if m != nil && n >= m.Values {
+		return max(base, m.Count)
+	}
+	return base
 }
 
 // Window is a time window around each fact, relative to the facts of another selector: a
@@ -165,6 +184,9 @@ func (ind *Indicator) compile(r *Rules) error {
 	ind.text = normAll(ind.TextAny)
 	if ind.Count < 0 || ind.SpanDays < 0 || ind.SpanHours < 0 {
 		return errors.New("count, span_days and span_hours must not be negative")
+	}
+	if m := ind.Monitored; m != nil && (m.Values < 2 || m.Count < 1 || m.Count > m.Values) {
+		return errors.New("monitored: values at least 2 and count between 1 and values")
 	}
 	return nil
 }
@@ -442,6 +464,7 @@ func (ind *Indicator) evalComparison(pts []point, r *IndicatorResult) {
 	if ind.Latest {
 		vs = vs[len(vs)-1:]
 	}
+	need := ind.Monitored.need(ind.need(), len(vs))
 	lower := ind.Op[0] == '<'
 	extreme := func(a, b point) int { // most abnormal first, then earliest
 		if a.v != b.v {
@@ -466,10 +489,10 @@ func (ind *Indicator) evalComparison(pts []point, r *IndicatorResult) {
 			span = last.t.Sub(first.t).Hours() / 24
 		}
 	}
-	if len(hits) >= ind.need() && span+eps >= ind.SpanDays && span*24+eps >= ind.SpanHours {
+	if len(hits) >= need && span+eps >= ind.SpanDays && span*24+eps >= ind.SpanHours {
 		r.Met = true
 		r.Margin = math.Min(1, math.Abs(hits[0].v-*ind.Value)/ind.scale())
-		cited := hits[:min(len(hits), max(ind.need(), 3))]
+		cited := hits[:min(len(hits), max(need, 3))]
 		if ind.SpanDays > 0 { // cite the earliest and the latest to show chronicity
 			bt := byTime(hits)
 			cited = []point{bt[0], bt[len(bt)-1]}
@@ -490,8 +513,8 @@ func (ind *Indicator) evalComparison(pts []point, r *IndicatorResult) {
 	switch {
 	case len(hits) == 0:
 		r.Explain = fmt.Sprintf("not met: most abnormal value %s (needs %s)", closest.Text(), what)
-	case len(hits) < ind.need():
-		r.Explain = fmt.Sprintf("not met: %d value(s) %s, %d needed", len(hits), what, ind.need())
+	case len(hits) < need:
+		r.Explain = fmt.Sprintf("not met: %d value(s) %s, %d needed", len(hits), what, need)
 	default:
 		r.Explain = fmt.Sprintf("not met: values %s span %s days (needs %s)", what, fmtNum(math.Floor(span)), fmtNum(ind.SpanDays))
 	}

@@ -41,6 +41,9 @@ type ScoreComponent struct {
 	// NotNear leaves out the values with a fact of another selector within the window (a
 	// Glasgow coma scale under continuous sedation does not measure the brain).
 	NotNear *Window `json:"not_near,omitempty"`
+	// Monitored: under continuous monitoring a level counts when enough readings reach it (a
+	// single dampened arterial pressure is not hypotension).
+	Monitored *Monitoring `json:"monitored,omitempty"`
 }
 
 // ScorePoints is a threshold of a component: a value beyond Value scores Points, when With
@@ -74,6 +77,9 @@ func (sc *Score) compile(r *Rules) error {
 		}
 		if w := c.NotNear; w != nil && (r.Selectors[w.Of] == nil || w.Before < 0 || w.After < 0) {
 			return fmt.Errorf("components.%s.not_near: unknown selector %q or negative hours", c.ID, w.Of)
+		}
+		if m := c.Monitored; m != nil && (m.Values < 2 || m.Count < 1 || m.Count > m.Values) {
+			return fmt.Errorf("components.%s.monitored: values at least 2 and count between 1 and values", c.ID)
 		}
 		for j := range c.Points {
 			if p := c.Points[j].With; p != nil {
@@ -193,8 +199,18 @@ func (s *indicators) component(c *ScoreComponent, ind *Indicator) componentScore
 				current = append(current, p)
 			}
 		}
+		need := c.Monitored.need(1, len(current))
+		reached := map[int]int{} // points → readings reaching at least them
+		for _, p := range current {
+			for lvl := c.pointsFor(p.v, s); lvl > 0; lvl-- {
+				reached[lvl]++
+			}
+		}
 		for _, p := range byTime(current) {
 			pts := c.pointsFor(p.v, s)
+			for pts > 0 && reached[pts] < need {
+				pts--
+			}
 			if pts > cs.peak {
 				cs.peak = pts
 				cite := ind.cite(p, "")
