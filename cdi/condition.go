@@ -120,7 +120,7 @@ func assessRule(id string, r *Rules, ind *indicators, fs *facts, valid func(stri
 	if comp := firstCandidate(rule.Companions, ind); comp != nil {
 		c.companions = slices.DeleteFunc(slices.Clone(comp.Codes), func(code string) bool { return !valid(code) })
 	}
-	c.supportOptions(r, ind, fs, valid)
+	c.supportOptions(ind, fs, valid)
 	c.choosePrimary(ind, valid)
 	what := "new diagnosis"
 	if c.kind == KindSpecificity {
@@ -156,7 +156,7 @@ func assessRule(id string, r *Rules, ind *indicators, fs *facts, valid func(stri
 // option without codes — "localized infection without sepsis" — is documented when its
 // support holds through documentation); an option that names no diagnosis needs its support
 // to hold. Options naming no diagnosis are kept only beside one that does.
-func (c *condition) supportOptions(r *Rules, ind *indicators, fs *facts, valid func(string) bool) {
+func (c *condition) supportOptions(ind *indicators, fs *facts, valid func(string) bool) {
 	for _, ot := range c.rule.Query.Options {
 		if ot.When != nil && !ot.When.eval(ind) {
 			continue

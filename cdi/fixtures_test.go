@@ -114,12 +114,10 @@ func (f *fixture) stages(t *testing.T, e *Engine) *reviewCtx {
 		}
 		rules = r
 	}
-	rc := &reviewCtx{e: e, enc: &f.Encounter, rules: rules}
-	if err := rc.prepare(f.Now); err != nil {
+	rc, err := e.read(&f.Encounter, rules, f.Now)
+	if err != nil {
 		t.Fatal(err)
 	}
-	rc.facts = readFacts(rc.enc, &rc.base, rules, rc.nameOf)
-	rc.ind = newIndicators(rules, rc.facts, &rc.base, rc.operatingRoom(), rc.warn)
 	return rc
 }
 

@@ -99,19 +99,6 @@ func planConflict(o *Opportunity) QueryPlan {
 	return p
 }
 
-// allDocumented reports whether every code is documented by a provider or in the working codes.
-func (rc *reviewCtx) allDocumented(codes []string) bool {
-	if len(codes) == 0 {
-		return false
-	}
-	for _, c := range codes {
-		if !rc.facts.providerDocumented(c) {
-			return false
-		}
-	}
-	return true
-}
-
 func codesOf(cs []CandidateCode) []string {
 	out := make([]string, len(cs))
 	for i, c := range cs {

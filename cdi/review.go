@@ -25,9 +25,6 @@ type Engine struct {
 
 	catOnce    sync.Once
 	categories map[string][]string // ICD-10-CM category (3 characters) → codes, sorted
-
-	exclMu sync.Mutex
-	excl   map[int]map[string]struct{} // CC/MCC exclusion group → excluded codes
 }
 
 // NewEngine returns an engine. g may be nil (a grouper over cat.MSDRG is made) and rules may
@@ -43,7 +40,7 @@ func NewEngine(cat *tables.Catalog, g *grouper.Engine, rules *Rules) (*Engine, e
 	if rules == nil {
 		rules = DefaultRules()
 	}
-	return &Engine{cat: cat, g: g, rules: rules, excl: map[int]map[string]struct{}{}}, nil
+	return &Engine{cat: cat, g: g, rules: rules}, nil
 }
 
 // Rules returns the engine's rules document.
@@ -194,8 +191,8 @@ func (e *Engine) Review(enc *claim.Encounter, opt ReviewOptions) (*Review, error
 	if rules == nil {
 		rules = e.rules.ForFacility(enc.Facility)
 	}
-	rc := &reviewCtx{e: e, enc: enc, rules: rules}
-	if err := rc.prepare(opt.Now); err != nil {
+	rc, err := e.read(enc, rules, opt.Now)
+	if err != nil {
 		return nil, err
 	}
 	rev := &Review{EncounterID: enc.ID, Account: enc.Account, Facility: enc.Facility, Version: int(rc.v),
@@ -203,8 +200,6 @@ func (e *Engine) Review(enc *claim.Encounter, opt ReviewOptions) (*Review, error
 	if rc.baseRes != nil {
 		rev.Working = rc.working()
 	}
-	rc.facts = readFacts(enc, &rc.base, rules, rc.nameOf)
-	rc.ind = newIndicators(rules, rc.facts, &rc.base, rc.operatingRoom(), rc.warn)
 	conds := assess(rules, rc.ind, rc.facts, rc.valid)
 	opps := rc.opportunities(conds)
 	for i := range opps {
@@ -223,6 +218,18 @@ func (e *Engine) Review(enc *claim.Encounter, opt ReviewOptions) (*Review, error
 	rev.Hints = rc.hints(opps)
 	rev.Warnings = rc.warnings
 	return rev, nil
+}
+
+// read runs the first stages of a review: the working codes grouped, the evidence read into
+// facts, the indicators ready to evaluate.
+func (e *Engine) read(enc *claim.Encounter, rules *Rules, now time.Time) (*reviewCtx, error) {
+	rc := &reviewCtx{e: e, enc: enc, rules: rules}
+	if err := rc.prepare(now); err != nil {
+		return nil, err
+	}
+	rc.facts = readFacts(enc, &rc.base, rules, rc.nameOf)
+	rc.ind = newIndicators(rules, rc.facts, &rc.base, rc.operatingRoom(), rc.warn)
+	return rc, nil
 }
 
 // score orders opportunities within a review: weight at stake times evidence strength.

@@ -118,12 +118,12 @@ type NegationConfig struct {
 	After  []string `json:"after,omitempty"`
 }
 
-// SpecificityConfig configures the mechanical specificity search over documented codes.
+// SpecificityConfig configures the coder hints on documented unspecified codes.
 type SpecificityConfig struct {
-	// ExcludeCategories lists ICD-10-CM code prefixes that are never searched (e.g. Z68: a BMI
+	// ExcludeCategories lists ICD-10-CM code prefixes that never get a hint (e.g. Z68: a BMI
 	// code is a measurement, not a less specific diagnosis).
 	ExcludeCategories []string `json:"exclude_categories"`
-	// MaxOptions bounds the sibling codes offered as query options.
+	// MaxOptions bounds the more specific codes a coder hint lists as examples.
 	MaxOptions int `json:"max_options"`
 }
 

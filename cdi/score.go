@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"github.com/msdrg-cdi/drg/claim"
 	"math"
-	"slices"
 	"strings"
 )
 
@@ -248,9 +247,11 @@ func (s *indicators) component(c *ScoreComponent, ind *Indicator) componentScore
 		}
 	}
 	if cs.cite != nil {
-		cs.cite.Detail = strings.TrimPrefix(strings.Join(slices.DeleteFunc([]string{cs.cite.Detail,
-			fmt.Sprintf("%s %s: %d points (baseline %d)", s.rules.Scores[ind.Score].Label, c.Label, cs.peak, cs.baseline)},
-			func(x string) bool { return x == "" }), "; "), "; ")
+		points := fmt.Sprintf("%s %s: %d points (baseline %d)", s.rules.Scores[ind.Score].Label, c.Label, cs.peak, cs.baseline)
+		if cs.cite.Detail != "" {
+			points = cs.cite.Detail + "; " + points
+		}
+		cs.cite.Detail = points
 	}
 	return cs
 }
