@@ -1,0 +1,146 @@
+package notes
+
+// Assertion is the ConText status of a mention.
+type Assertion string
+
+// The assertions of a mention.
+const (
+	Present      Assertion = "present"
+	Negated      Assertion = "negated"
+	Historical   Assertion = "historical"
+	Family       Assertion = "family"
+	Hypothetical Assertion = "hypothetical"
+	Uncertain    Assertion = "uncertain"
+	RuledOut     Assertion = "ruled_out"
+)
+
+func (a Assertion) valid() bool {
+	switch a {
+	case Present, Negated, Historical, Family, Hypothetical, Uncertain, RuledOut:
+		return true
+	}
+	return false
+}
+
+// Matcher finds the terms of a vocabulary in documents: the target matcher. Terms are
+// normalized as note text is (the abbreviation rewrite included), matched on whole words,
+// longest first. Build it once; it is immutable and safe for concurrent use.
+type Matcher struct {
+	rd   *Reader
+	trie *phraseTrie
+	ids  []string
+}
+
+// NewMatcher returns an empty matcher of the reader's normalization.
+func (rd *Reader) NewMatcher() *Matcher { return &Matcher{rd: rd, trie: newPhraseTrie()} }
+
+// Add registers a term for a concept id. Terms that normalize to nothing, and single
+// ambiguous short forms, are ignored; Add reports whether the term was kept.
+func (m *Matcher) Add(id, term string) bool {
+	w := m.rd.normalizePhrase(term)
+	if len(w) == 0 || len(w) == 1 && m.rd.ambiguous[w[0]] {
+		return false
+	}
+	m.trie.add(w, len(m.ids))
+	m.ids = append(m.ids, id)
+	return true
+}
+
+// Mention is a term found in a note with its assertion.
+type Mention struct {
+	Concept    string
+	Start, End int    // bytes of the note text
+	Text       string // the note's words
+	Sentence   int    // index into Document.Sentences
+	Assertion  Assertion
+	Trigger    string // the ConText trigger that set the assertion, if any
+	// TokStart, TokEnd delimit the mention's tokens in Document.Tokens.
+	TokStart, TokEnd int
+}
+
+// Find returns the mentions of the matcher's terms in the document, in text order, each with
+// its assertion. Headings are not searched.
+func (d *Document) Find(m *Matcher) []Mention {
+	var out []Mention
+	for si := range d.Sentences {
+		s := &d.Sentences[si]
+		toks := d.Tokens[s.TokStart:s.TokEnd]
+		for i := 0; i < len(toks); {
+			v, n, ok := m.trie.longest(toks, i)
+			if !ok {
+				i++
+				continue
+			}
+			start, end := toks[i].Start, toks[i+n-1].End
+			mt := Mention{Concept: m.ids[v], Start: start, End: end, Text: d.Note.Text[start:end], Sentence: si,
+				TokStart: s.TokStart + i, TokEnd: s.TokStart + i + n}
+			mt.Assertion, mt.Trigger = m.rd.assert(d, s, i, i+n)
+			out = append(out, mt)
+			i += n
+		}
+	}
+	return out
+}
+
+// assert applies ConText to the tokens [i, j) of a sentence: the nearest trigger whose scope
+// reaches the mention, not stopped by a terminator, decides; pseudo-triggers are skipped.
+// Without a trigger, the section's default (family history → family) applies.
+func (rd *Reader) assert(d *Document, s *Sentence, i, j int) (Assertion, string) {
+	toks := d.Tokens[s.TokStart:s.TokEnd]
+	type hit struct {
+		a    Assertion
+		dist int
+		text string
+	}
+	best := hit{dist: 1 << 30}
+	consider := func(a Assertion, dist int, text string) {
+		// ruled out and negated outrank a nearer uncertainty ("possible MI was ruled out")
+		if dist < best.dist || best.a == Uncertain && (a == RuledOut || a == Negated) && dist < best.dist+6 {
+			best = hit{a, dist, text}
+		}
+	}
+	for k := 0; k < len(toks); k++ {
+		if _, n, ok := rd.pseudo.longest(toks, k); ok {
+			k += n - 1
+			continue
+		}
+		if k >= i && k < j {
+			continue
+		}
+		rd.triggers.all(toks, k, func(v, n int) {
+			t := rd.trigRules[v]
+			end := k + n
+			if end > i && k < j {
+				return // overlaps the mention
+			}
+			text := d.Note.Text[toks[k].Start:toks[end-1].End]
+			if (t.Direction == "forward" || t.Direction == "both") && end <= i {
+				if i-end <= rd.maxTokens && !rd.terminated(toks, end, i) {
+					consider(t.Category, i-end, text)
+				}
+			}
+			if (t.Direction == "backward" || t.Direction == "both") && k >= j {
+				if k-j <= rd.maxTokens/2 && !rd.terminated(toks, j, k) {
+					consider(t.Category, k-j, text)
+				}
+			}
+		})
+	}
+	if best.a != "" {
+		return best.a, best.text
+	}
+	if a, ok := rd.sectionAs[d.Sections[s.Section].Name]; ok {
+		return a, ""
+	}
+	return Present, ""
+}
+
+// terminated reports a terminator among toks[from:to].
+func (rd *Reader) terminated(toks []Token, from, to int) bool {
+	for k := from; k < to; k++ {
+		if _, _, ok := rd.terms.longest(toks[:to], k); ok {
+			return true
+		}
+	}
+	return false
+}
