@@ -1,0 +1,250 @@
+package cac
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/msdrg-cdi/drg/notes"
+)
+
+// CodeLookup returns the title of a code and whether it is valid for submission in the code
+// set of the engine's fiscal year; ok is false for a code the set does not hold.
+type CodeLookup func(code string) (title string, billable, ok bool)
+
+// Engine codes the notes of a stay. Build it once per fiscal year with NewEngine; it is
+// immutable and safe for concurrent use.
+type Engine struct {
+	rd       *notes.Reader
+	matcher  *notes.Matcher
+	concepts []compiledConcept
+	procs    []compiledProcedure
+	meds     []compiledMed
+	conv     *Conventions
+	medRules *Medications
+	dx, pr   CodeLookup
+
+	principal, secondary map[string]bool
+	nonProvider          map[string]bool
+	poaNot               [][]string
+	chronicCues, tempCue [][]string
+
+	ventStart, ventEnd []*regexp.Regexp
+	contrast           [][]string
+
+	// Warnings name vocabulary codes the code set does not hold (they are never suggested).
+	Warnings []string
+}
+
+type compiledConcept struct {
+	Concept
+	code     string
+	refine   []compiledRefine
+	integral []string
+	history  string
+	meds     map[string]bool
+}
+
+type compiledRefine struct {
+	ifs      [][][]string
+	not      [][]string
+	code     string
+	min, max float64
+}
+
+type compiledProcedure struct {
+	ProcedureRule
+	code   string
+	refine []compiledRefine
+}
+
+type compiledMed struct {
+	name    string
+	code    string
+	notWith []string
+}
+
+// NewEngine compiles the rules against the code sets of one fiscal year. A vocabulary code
+// the code set does not hold, or that is not billable, is left out and named in Warnings.
+func NewEngine(rd *notes.Reader, r Rules, dx, pr CodeLookup) (*Engine, error) {
+	e := &Engine{rd: rd, matcher: rd.NewMatcher(), conv: &r.Conventions, medRules: &r.Medications, dx: dx, pr: pr,
+		principal: map[string]bool{}, secondary: map[string]bool{}, nonProvider: map[string]bool{}}
+	check := func(lookup CodeLookup, owner, code string) string {
+		c := normCode(code)
+		if c == "" {
+			return ""
+		}
+		if _, billable, ok := lookup(c); !ok || !billable {
+			e.Warnings = append(e.Warnings, fmt.Sprintf("%s: %s is not a billable code of this year", owner, code))
+			return ""
+		}
+		return c
+	}
+	compileRefine := func(lookup CodeLookup, owner string, rs []Refine) []compiledRefine {
+		var out []compiledRefine
+		for _, rf := range rs {
+			c := check(lookup, owner, rf.Code)
+			if c == "" {
+				continue
+			}
+			cr := compiledRefine{code: c, min: rf.MinHours, max: rf.MaxHours}
+			for _, alts := range rf.If {
+				var group [][]string
+				for _, a := range alts {
+					if w := rd.NormalizePhrase(a); len(w) > 0 {
+						group = append(group, w)
+					}
+				}
+				if len(group) > 0 {
+					cr.ifs = append(cr.ifs, group)
+				}
+			}
+			for _, n := range rf.Not {
+				if w := rd.NormalizePhrase(n); len(w) > 0 {
+					cr.not = append(cr.not, w)
+				}
+			}
+			out = append(out, cr)
+		}
+		return out
+	}
+	for i, c := range r.Concepts {
+		owner := r.Files[c.ID] + ": " + c.ID
+		switch c.Class {
+		case "condition", "symptom", "finding", "status":
+		case "":
+			c.Class = "condition"
+		default:
+			return nil, fmt.Errorf("cac rules %s: class %q: one of condition, symptom, finding, status", owner, c.Class)
+		}
+		cc := compiledConcept{Concept: c, code: check(dx, owner, c.Code), refine: compileRefine(dx, owner, c.Refine),
+			history: check(dx, owner, c.History), meds: map[string]bool{}}
+		for _, p := range c.Integral {
+			cc.integral = append(cc.integral, normCode(p))
+		}
+		for _, m := range c.Meds {
+			cc.meds[strings.Join(rd.NormalizePhrase(m), " ")] = true
+		}
+		e.concepts = append(e.concepts, cc)
+		for _, t := range c.Terms {
+			e.matcher.Add("d"+strconv.Itoa(i), t)
+		}
+	}
+	for i, p := range r.Procedures {
+		owner := "procedures.json: " + p.ID
+		cp := compiledProcedure{ProcedureRule: p, code: check(pr, owner, p.Code), refine: compileRefine(pr, owner, p.Refine)}
+		e.procs = append(e.procs, cp)
+		for _, t := range p.Terms {
+			e.matcher.Add("p"+strconv.Itoa(i), t)
+		}
+	}
+	for _, lt := range r.Medications.LongTerm {
+		code := check(dx, "medications.json: "+lt.Title, lt.Code)
+		for _, d := range lt.Drugs {
+			e.meds = append(e.meds, compiledMed{name: strings.Join(rd.NormalizePhrase(d), " "), code: code, notWith: normAll(lt.NotWith)})
+			e.matcher.Add("m"+strconv.Itoa(len(e.meds)-1), d)
+		}
+	}
+	// drugs that treat a chronic condition but carry no Z79 code
+	for _, cc := range e.concepts {
+		for m := range cc.meds {
+			e.meds = append(e.meds, compiledMed{name: m})
+			e.matcher.Add("m"+strconv.Itoa(len(e.meds)-1), m)
+		}
+	}
+	for _, set := range []struct {
+		src []string
+		dst *[]*regexp.Regexp
+	}{{r.Conventions.VentilationEvents.Start, &e.ventStart}, {r.Conventions.VentilationEvents.End, &e.ventEnd}} {
+		for _, p := range set.src {
+			re, err := regexp.Compile("(?i)" + p)
+			if err != nil {
+				return nil, fmt.Errorf("cac rules conventions.json: ventilation_events: %w", err)
+			}
+			*set.dst = append(*set.dst, re)
+		}
+	}
+	for _, h := range r.Conventions.PrincipalHeadings {
+		e.principal[strings.Join(notes.Words(h), " ")] = true
+	}
+	for _, h := range r.Conventions.SecondaryHeadings {
+		e.secondary[strings.Join(notes.Words(h), " ")] = true
+	}
+	for _, h := range r.Conventions.NonProviderRoles {
+		e.nonProvider[strings.Join(notes.Words(h), " ")] = true
+	}
+	for _, c := range r.Conventions.ContrastCues {
+		e.contrast = append(e.contrast, rd.NormalizePhrase(c))
+	}
+	for _, c := range r.Conventions.POANotCues {
+		e.poaNot = append(e.poaNot, rd.NormalizePhrase(c))
+	}
+	for _, c := range r.Medications.ChronicCues {
+		e.chronicCues = append(e.chronicCues, rd.NormalizePhrase(c))
+	}
+	for _, c := range r.Medications.TemporaryCues {
+		e.tempCue = append(e.tempCue, rd.NormalizePhrase(c))
+	}
+	return e, nil
+}
+
+func normAll(cs []string) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = normCode(c)
+	}
+	return out
+}
+
+// containsPhrase reports the word sequence p among toks.
+func containsPhrase(toks []notes.Token, p []string) bool {
+	if len(p) == 0 {
+		return false
+	}
+outer:
+	for i := 0; i+len(p) <= len(toks); i++ {
+		for k, w := range p {
+			if toks[i+k].Norm != w {
+				continue outer
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func containsAnyPhrase(toks []notes.Token, ps [][]string) bool {
+	for _, p := range ps {
+		if containsPhrase(toks, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// refineCode returns the code of the first refinement the scope satisfies (hours: the
+// duration stated, or -1), else the default; refined reports a refinement.
+func refineCode(def string, rs []compiledRefine, scope []notes.Token, hours float64) (code string, refined bool) {
+	for _, r := range rs {
+		if r.min > 0 || r.max > 0 {
+			if hours < 0 || r.min > 0 && hours < r.min || r.max > 0 && hours >= r.max {
+				continue
+			}
+		}
+		ok := true
+		for _, g := range r.ifs {
+			if !containsAnyPhrase(scope, g) {
+				ok = false
+				break
+			}
+		}
+		if ok && containsAnyPhrase(scope, r.not) {
+			ok = false
+		}
+		if ok {
+			return r.code, true
+		}
+	}
+	return def, false
+}

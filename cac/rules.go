@@ -1,0 +1,185 @@
+package cac
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+)
+
+//go:embed rules/*.json
+var ruleFiles embed.FS
+
+// Rules are the coder's vocabulary and conventions (format: RULES.md).
+type Rules struct {
+	Concepts    []Concept
+	Procedures  []ProcedureRule
+	Conventions Conventions
+	Medications Medications
+	// Files names the file of each concept and procedure id, for error messages.
+	Files map[string]string
+}
+
+// Concept is a diagnosis concept of the vocabulary.
+type Concept struct {
+	ID       string   `json:"id"`
+	Terms    []string `json:"terms"`
+	Code     string   `json:"code"`
+	Refine   []Refine `json:"refine"`
+	Class    string   `json:"class"` // condition, symptom, finding, status
+	Chronic  bool     `json:"chronic"`
+	Meds     []string `json:"meds"`
+	Integral []string `json:"integral"`
+	History  string   `json:"history"`
+}
+
+// Refine is a more specific code chosen by the words around a mention.
+type Refine struct {
+	If       [][]string `json:"if"`
+	Not      []string   `json:"not"`
+	Code     string     `json:"code"`
+	MinHours float64    `json:"min_hours"`
+	MaxHours float64    `json:"max_hours"`
+}
+
+// ProcedureRule is an ICD-10-PCS procedure of the vocabulary.
+type ProcedureRule struct {
+	ID     string   `json:"id"`
+	Terms  []string `json:"terms"`
+	Code   string   `json:"code"`
+	Refine []Refine `json:"refine"`
+	Why    string   `json:"why"`
+}
+
+// Conventions are the coding conventions applied to established codes.
+type Conventions struct {
+	Combine []struct {
+		ID     string   `json:"id"`
+		IfAll  []string `json:"if_all"`
+		IfAny  []string `json:"if_any"`
+		IfNone []string `json:"if_none"`
+		Remove []string `json:"remove"`
+		Add    []struct {
+			Code   string `json:"code"`
+			Before string `json:"before"`
+		} `json:"add"`
+		First []string `json:"first"`
+		Why   string   `json:"why"`
+	} `json:"combine"`
+	StatusDroppedByProcedure []struct {
+		Status     string   `json:"status"`
+		Procedures []string `json:"procedures"`
+		Why        string   `json:"why"`
+	} `json:"status_dropped_by_procedure"`
+	ProcedureDroppedByProcedure []struct {
+		Drop    string   `json:"drop"`
+		WhenAny []string `json:"when_any"`
+		Why     string   `json:"why"`
+	} `json:"procedure_dropped_by_procedure"`
+	VentilationEvents struct {
+		Start []string `json:"start"`
+		End   []string `json:"end"`
+	} `json:"ventilation_events"`
+	POANotCues []string `json:"poa_not_cues"`
+	// ContrastCues mark a symptom followed by comparative diagnoses or without a cause found.
+	ContrastCues      []string `json:"contrast_cues"`
+	PrincipalHeadings []string `json:"principal_headings"`
+	SecondaryHeadings []string `json:"secondary_headings"`
+	NonProviderRoles  []string `json:"non_provider_roles"`
+	ReportNoteTypes   []string `json:"report_note_types"`
+	FinalNoteTypes    []string `json:"provider_note_types_final"`
+}
+
+// Medications map drugs to long-term-use Z79 codes.
+type Medications struct {
+	LongTerm []struct {
+		Code    string   `json:"code"`
+		Title   string   `json:"title"`
+		Drugs   []string `json:"drugs"`
+		NotWith []string `json:"not_with"`
+	} `json:"long_term"`
+	MedSections   []string `json:"med_sections"`
+	ChronicCues   []string `json:"chronic_cues"`
+	TemporaryCues []string `json:"temporary_cues"`
+}
+
+// DefaultRules reads the embedded rule files: every diagnoses*.json, procedures.json,
+// conventions.json and medications.json.
+func DefaultRules() (Rules, error) { return LoadRules(ruleFiles, "rules") }
+
+// LoadRules reads the rule files of a directory of fsys.
+func LoadRules(fsys fs.FS, dir string) (Rules, error) {
+	r := Rules{Files: map[string]string{}}
+	names, err := fs.Glob(fsys, path.Join(dir, "diagnoses*.json"))
+	if err != nil {
+		return r, err
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		var f struct {
+			Concepts []Concept `json:"concepts"`
+		}
+		if err := readJSON(fsys, n, &f); err != nil {
+			return r, err
+		}
+		seen := map[string]bool{}
+		for _, c := range f.Concepts {
+			if seen[c.ID] {
+				return r, fmt.Errorf("cac rules %s: concept %q twice", n, c.ID)
+			}
+			seen[c.ID] = true
+			if _, ok := r.Files[c.ID]; !ok {
+				r.Files[c.ID] = n // the first file of an id names it in messages
+			}
+			r.Concepts = append(r.Concepts, c)
+		}
+	}
+	var pr struct {
+		Procedures []ProcedureRule `json:"procedures"`
+	}
+	if err := readJSON(fsys, path.Join(dir, "procedures.json"), &pr); err != nil {
+		return r, err
+	}
+	for _, p := range pr.Procedures {
+		if prev, dup := r.Files["pr:"+p.ID]; dup {
+			return r, fmt.Errorf("cac rules procedures.json: procedure %q already in %s", p.ID, prev)
+		}
+		r.Files["pr:"+p.ID] = "procedures.json"
+	}
+	r.Procedures = pr.Procedures
+	if err := readJSON(fsys, path.Join(dir, "conventions.json"), &r.Conventions); err != nil {
+		return r, err
+	}
+	if err := readJSON(fsys, path.Join(dir, "medications.json"), &r.Medications); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+func readJSON(fsys fs.FS, name string, dst any) error {
+	b, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return fmt.Errorf("cac rules %s: %w", name, err)
+	}
+	if err := json.Unmarshal(b, dst); err != nil {
+		return fmt.Errorf("cac rules %s: %w", name, err)
+	}
+	return nil
+}
+
+// normCode writes a code without dots, upper case.
+func normCode(c string) string {
+	return strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(c), ".", ""))
+}
+
+func hasPrefixAny(code string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if p != "" && strings.HasPrefix(code, p) {
+			return true
+		}
+	}
+	return false
+}

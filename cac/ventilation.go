@@ -1,0 +1,116 @@
+package cac
+
+import (
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ventilationHours is the longest duration of mechanical ventilation the provider notes
+// state: in hours or days, or from the dated intubation to the dated extubation; -1 when
+// they state none.
+func (c *coding) ventilationHours() float64 {
+	best := -1.0
+	var start, end time.Time
+	for _, v := range c.views {
+		if !v.provider {
+			continue
+		}
+		for _, f := range v.doc.Findings {
+			switch f.Name {
+			case "ventilation_hours":
+				best = math.Max(best, f.High)
+			case "ventilation_days":
+				best = math.Max(best, f.High*24)
+			}
+		}
+		// a time without a date is on the note's day in a note written as things happen, not
+		// in a discharge summary written days later
+		day := v.doc.Note.Time
+		for _, t := range eventTimes(c.e.ventStart, v.doc.Note.Text, day, !v.final) {
+			if start.IsZero() || t.Before(start) {
+				start = t
+			}
+		}
+		for _, t := range eventTimes(c.e.ventEnd, v.doc.Note.Text, day, !v.final) {
+			if t.After(end) {
+				end = t
+			}
+		}
+	}
+	if !start.IsZero() && end.After(start) {
+		if h := end.Sub(start).Hours(); h < 24*120 {
+			best = math.Max(best, h)
+		}
+	}
+	return best
+}
+
+// eventTimes reads the dates and times the patterns capture (groups "date" and "time"); a
+// missing date or "today" is the note's day, a missing time the start of the day.
+func eventTimes(res []*regexp.Regexp, text string, noteTime time.Time, dateless bool) []time.Time {
+	var out []time.Time
+	for _, re := range res {
+		di, ti := re.SubexpIndex("date"), re.SubexpIndex("time")
+		for _, m := range re.FindAllStringSubmatchIndex(text, -1) {
+			var date, clock string
+			if di > 0 && m[2*di] >= 0 {
+				date = text[m[2*di]:m[2*di+1]]
+			}
+			if ti > 0 && m[2*ti] >= 0 {
+				clock = text[m[2*ti]:m[2*ti+1]]
+			}
+			if date == "" && !dateless {
+				continue
+			}
+			if t, ok := eventTime(date, clock, noteTime); ok {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+func eventTime(date, clock string, noteTime time.Time) (time.Time, bool) {
+	y, mo, d := noteTime.Date()
+	if date != "" {
+		parts := strings.Split(date, "/")
+		if len(parts) < 2 {
+			return time.Time{}, false
+		}
+		m1, e1 := strconv.Atoi(parts[0])
+		d1, e2 := strconv.Atoi(parts[1])
+		if e1 != nil || e2 != nil || m1 < 1 || m1 > 12 || d1 < 1 || d1 > 31 {
+			return time.Time{}, false
+		}
+		mo, d = time.Month(m1), d1
+		if len(parts) == 3 {
+			if yy, err := strconv.Atoi(parts[2]); err == nil {
+				if yy < 100 {
+					yy += 2000
+				}
+				y = yy
+			}
+		}
+	} else if noteTime.IsZero() {
+		return time.Time{}, false
+	}
+	if y == 1 { // no note time and a date without a year
+		return time.Time{}, false
+	}
+	h, mi := 0, 0
+	if clock != "" {
+		cl := strings.ReplaceAll(clock, ":", "")
+		if len(cl) < 3 || len(cl) > 4 {
+			return time.Time{}, false
+		}
+		v, err := strconv.Atoi(cl)
+		if err != nil || v/100 > 23 || v%100 > 59 {
+			return time.Time{}, false
+		}
+		h, mi = v/100, v%100
+	}
+	return time.Date(y, mo, d, h, mi, 0, 0, time.UTC), true
+}
