@@ -30,6 +30,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/msdrg-cdi/drg/cacsvc"
 	"github.com/msdrg-cdi/drg/grouper"
 	"github.com/msdrg-cdi/drg/store"
 	"github.com/msdrg-cdi/drg/tables"
@@ -93,6 +94,7 @@ type Server struct {
 	ref      *reference
 	proc     groupProcessors
 	cdi      *cdiService // the CDI endpoints' service (periodic query escalation)
+	cac      *cacsvc.Service
 }
 
 // New returns a server with the built-in routes registered.
@@ -150,6 +152,13 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if err := s.registerCDI(); err != nil {
+		return nil, err
+	}
+	cacRoutes, err := s.cacRoutes() // cac.go
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Register(cacRoutes...); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -1,0 +1,137 @@
+package api_test
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const cacStay = `{"age": 78, "sex": "F", "discharge_status": 1, "admit_date": "2026-05-03", "discharge_date": "2026-05-08",
+ "notes": [
+  {"id": "hp", "note_type": "H&P", "author_role": "resident", "time": "2026-05-03T21:30:00Z",
+   "text": "HPI: 78F w/ h/o HTN, chronic afib on warfarin p/w dyspnea.\nA/P:\n1. CHF exacerbation - IV furosemide\n2. r/o ACS"},
+  {"id": "ds", "note_type": "discharge summary", "author_role": "physician", "time": "2026-05-08T11:00:00Z",
+   "text": "DISCHARGE SUMMARY\nFinal Diagnoses:\n1. Acute on chronic diastolic congestive heart failure\n2. Hypertension\n3. Persistent atrial fibrillation, on chronic warfarin\nHospital Course: Troponin flat - ACS excluded. Diuresed with IV furosemide.\nDischarge meds: warfarin 5 mg daily, furosemide 40 mg daily."}
+ ]}`
+
+func TestCACStay(t *testing.T) {
+	ts := newTestServer(t)
+	r := ts.do(http.MethodPost, "/v1/cac", coder, cacStay).expect(t, http.StatusOK)
+	m := r.json(t)
+	if got := path(m, "pdx.code"); got != "I110" {
+		t.Errorf("pdx %v, want I110 (hypertension with heart failure sequenced first): %s", got, r.body)
+	}
+	var sdx []string
+	for _, s := range m["sdx"].([]any) {
+		sdx = append(sdx, s.(map[string]any)["code"].(string))
+	}
+	for _, want := range []string{"I5033", "I4819", "Z7901"} {
+		if !slices.Contains(sdx, want) {
+			t.Errorf("sdx %v lacks %s", sdx, want)
+		}
+	}
+	for _, never := range []string{"I10", "I214", "I249", "R0600", "R0602"} {
+		if slices.Contains(sdx, never) {
+			t.Errorf("sdx %v holds %s", sdx, never)
+		}
+	}
+	if got := path(m, "group.final.drg"); got != float64(291) {
+		t.Errorf("group.final.drg %v, want 291", got)
+	}
+	// every span is the note's bytes
+	texts := map[string]string{}
+	for _, n := range []string{"hp", "ds"} {
+		i := strings.Index(cacStay, `"id": "`+n+`"`)
+		j := strings.Index(cacStay[i:], `"text": "`) + i + len(`"text": "`)
+		k := strings.Index(cacStay[j:], `"}`) + j
+		texts[n] = strings.ReplaceAll(cacStay[j:k], `\n`, "\n")
+	}
+	checked := 0
+	for _, key := range []string{"sdx", "procedures"} {
+		for _, s := range m[key].([]any) {
+			for _, ev := range s.(map[string]any)["evidence"].([]any) {
+				e := ev.(map[string]any)
+				st, en := int(e["start"].(float64)), int(e["end"].(float64))
+				if texts[e["note"].(string)][st:en] != e["text"] {
+					t.Errorf("%s: span %v[%d:%d] %q is not the note's bytes", key, e["note"], st, en, e["text"])
+				}
+				checked++
+			}
+		}
+	}
+	if checked == 0 {
+		t.Error("no evidence spans")
+	}
+	if strings.Contains(ts.logs.String(), "Persistent atrial fibrillation") || strings.Contains(ts.logs.String(), "furosemide") {
+		t.Error("note text in the server log")
+	}
+	ts.do(http.MethodPost, "/v1/cac", finance, cacStay).expect(t, http.StatusForbidden)
+}
+
+func TestCACBadInput(t *testing.T) {
+	ts := newTestServer(t)
+	big := strings.Repeat("Pneumonia. ", 2<<20/11+1)
+	var many []string
+	for i := range 200 {
+		many = append(many, fmt.Sprintf(`{"id":"n%d","text":"Pneumonia."}`, i))
+	}
+	tests := []struct {
+		name, body string
+		status     int
+		field      string
+	}{
+		{"empty body", ``, 422, "body"},
+		{"not JSON", `{"notes": [`, 422, "body"},
+		{"no notes", `{"age": 70}`, 422, "notes"},
+		{"empty notes", `{"notes": []}`, 422, "notes"},
+		{"empty note", `{"notes": [{"id": "n1", "text": ""}]}`, 422, "notes[0].text"},
+		{"whitespace note", `{"notes": [{"id": "n1", "text": "  \n\t "}]}`, 422, "notes[0].text"},
+		{"non-text bytes", `{"notes": [{"id": "n1", "text": "\u0000\u0001\u0002"}]}`, 422, "notes[0].text"},
+		{"missing text", `{"notes": [{"id": "n1"}]}`, 422, "notes[0].text"},
+		{"text not a string", `{"notes": [{"id": "n1", "text": 5}]}`, 422, "notes[0].text"},
+		{"missing id", `{"notes": [{"text": "Pneumonia."}]}`, 422, "notes[0].id"},
+		{"id twice", `{"notes": [{"id": "a", "text": "Pneumonia."}, {"id": "a", "text": "Sepsis."}]}`, 422, "notes[1].id"},
+		{"2 MB note", `{"notes": [{"id": "n1", "text": "` + big + `"}]}`, 422, "notes[0].text"},
+		{"200 notes", `{"notes": [` + strings.Join(many, ",") + `]}`, 422, "notes"},
+		{"invalid UTF-8", "{\"notes\": [{\"id\": \"n1\", \"text\": \"Pneumonia \xff\xfe.\"}]}", 422, "notes[0].text"},
+		{"bad time", `{"notes": [{"id": "n1", "time": "yesterday", "text": "Pneumonia."}]}`, 422, "notes[0].time"},
+		{"bad sex and age", `{"sex": "X", "age": -1, "notes": [{"id": "n1", "text": "Pneumonia."}]}`, 422, "sex"},
+		{"version not loaded", `{"version": 999, "notes": [{"id": "n1", "text": "Pneumonia."}]}`, 422, "version"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := ts.do(http.MethodPost, "/v1/cac", coder, tt.body)
+			if r.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %.300s", r.StatusCode, tt.status, r.body)
+			}
+			p := r.problem(t)
+			if !slices.Contains(errorFields(p), tt.field) {
+				t.Errorf("fields %v, want %s: %s", errorFields(p), tt.field, p.Detail)
+			}
+		})
+	}
+	// every error at once
+	r := ts.do(http.MethodPost, "/v1/cac", coder, `{"sex": "X", "notes": [{"id": "a", "text": ""}, {"id": "a", "text": "ok text"}]}`).expect(t, 422)
+	if f := errorFields(r.problem(t)); len(f) != 3 {
+		t.Errorf("fields %v: want sex, notes[0].text and notes[1].id", f)
+	}
+	if strings.Contains(ts.logs.String(), "Pneumonia") {
+		t.Error("note text in the server log")
+	}
+}
+
+func TestCACWithoutDemographicsIsNotGrouped(t *testing.T) {
+	ts := newTestServer(t)
+	m := ts.do(http.MethodPost, "/v1/cac", cdi, `{"notes": [{"id": "n1", "note_type": "discharge summary", "text": "DISCHARGE DIAGNOSES:\n1. Community-acquired pneumonia\n2. Hypertension on lisinopril"}]}`).expect(t, http.StatusOK).json(t)
+	if path(m, "pdx.code") != "J189" {
+		t.Errorf("pdx %v, want J189", path(m, "pdx.code"))
+	}
+	if m["group"] != nil {
+		t.Errorf("grouped without demographics: %v", m["group"])
+	}
+	if w, _ := m["warnings"].([]any); len(w) == 0 {
+		t.Error("no warning saying why the suggestion is not grouped")
+	}
+}
