@@ -94,8 +94,16 @@ func (rd *Reader) assert(d *Document, s *Sentence, i, j int) (Assertion, string)
 	}
 	best := hit{dist: 1 << 30}
 	consider := func(a Assertion, dist int, text string) {
-		// ruled out and negated outrank a nearer uncertainty ("possible MI was ruled out")
-		if dist < best.dist || best.a == Uncertain && (a == RuledOut || a == Negated) && dist < best.dist+6 {
+		// ruled out and negated outrank a nearby uncertainty ("possible MI was ruled out",
+		// "no clinical concern for PE")
+		strong := func(x Assertion) bool { return x == RuledOut || x == Negated }
+		switch {
+		case best.a == Uncertain && strong(a) && dist < best.dist+6,
+			a == Uncertain && strong(best.a) && best.dist < dist+6:
+			if strong(a) {
+				best = hit{a, dist, text}
+			}
+		case dist < best.dist:
 			best = hit{a, dist, text}
 		}
 	}
@@ -114,13 +122,17 @@ func (rd *Reader) assert(d *Document, s *Sentence, i, j int) (Assertion, string)
 				return // overlaps the mention
 			}
 			text := d.Note.Text[toks[k].Start:toks[end-1].End]
+			fwd, back := rd.maxTokens, rd.maxTokens/2
+			if t.Window > 0 {
+				fwd, back = t.Window-1, t.Window-1
+			}
 			if (t.Direction == "forward" || t.Direction == "both") && end <= i {
-				if i-end <= rd.maxTokens && !rd.terminated(toks, end, i) {
+				if i-end <= fwd && !rd.terminated(toks, end, i) {
 					consider(t.Category, i-end, text)
 				}
 			}
 			if (t.Direction == "backward" || t.Direction == "both") && k >= j {
-				if k-j <= rd.maxTokens/2 && !rd.terminated(toks, j, k) {
+				if k-j <= back && !rd.terminated(toks, j, k) {
 					consider(t.Category, k-j, text)
 				}
 			}

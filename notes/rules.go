@@ -48,6 +48,8 @@ type TriggerRule struct {
 	Phrase    string    `json:"phrase"`
 	Category  Assertion `json:"category"`
 	Direction string    `json:"direction"` // forward, backward, both
+	// Window bounds the scope in tokens (0: the rules' max_tokens); "?" right after a term is 1.
+	Window int `json:"window"`
 }
 
 // FindingRules describe the numeric findings.

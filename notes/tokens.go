@@ -36,6 +36,9 @@ func tokenize(text string) []Token {
 			b.WriteRune(unicode.ToLower(r))
 		case (r == '\'' || r == '’') && start >= 0 && i+n < len(text) && isWordByte(text[i+n]):
 			// inside a word: dropped
+		case r == '?':
+			flush(i)
+			out = append(out, Token{Norm: "?", Start: i, End: i + 1})
 		default:
 			flush(i)
 		}
