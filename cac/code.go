@@ -64,6 +64,7 @@ type noteView struct {
 	provider bool // a physician or advanced practice provider wrote it
 	report   bool // a report (imaging, echo, pathology) or a non-provider note
 	final    bool // a discharge summary
+	scopes   map[int]*scope
 }
 
 // hit is one mention of a vocabulary item.
@@ -79,9 +80,18 @@ type hit struct {
 	refined bool
 }
 
-func (h *hit) scope() []notes.Token {
-	s := h.note.doc.Sentences[h.m.Sentence]
-	return h.note.doc.Tokens[s.TokStart:s.TokEnd]
+func (h *hit) scope() *scope {
+	v := h.note
+	if sc := v.scopes[h.m.Sentence]; sc != nil {
+		return sc
+	}
+	s := v.doc.Sentences[h.m.Sentence]
+	sc := newScope(v.doc.Tokens[s.TokStart:s.TokEnd])
+	if v.scopes == nil {
+		v.scopes = map[int]*scope{}
+	}
+	v.scopes[h.m.Sentence] = sc
+	return sc
 }
 
 func (h *hit) evidence() Evidence {

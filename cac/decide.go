@@ -383,7 +383,7 @@ func (c *coding) poaNot(support []*hit) bool {
 		}
 	}
 	for _, h := range support {
-		if containsAnyPhrase(h.scope(), c.e.poaNot) {
+		if h.scope().hasAny(c.e.poaNot) {
 			return true
 		}
 	}
@@ -453,10 +453,10 @@ func (c *coding) longTermDrugs() {
 			continue
 		}
 		scope := h.scope()
-		if containsAnyPhrase(scope, c.e.tempCue) {
+		if scope.hasAny(c.e.tempCue) {
 			continue
 		}
-		if h.class != "meds" && !containsAnyPhrase(scope, c.e.chronicCues) {
+		if h.class != "meds" && !scope.hasAny(c.e.chronicCues) {
 			continue
 		}
 		c.add(&c.dx, &coded{code: med.code, hits: []*hit{h}, why: "long-term (current) drug use documented (policy item 6, Section I.C.21.c.3)"})

@@ -197,15 +197,33 @@ func normAll(cs []string) []string {
 	return out
 }
 
-// containsPhrase reports the word sequence p among toks.
-func containsPhrase(toks []notes.Token, p []string) bool {
+// scope is the words around a mention (its sentence or list item), indexed by word so that
+// the many refinement phrases of a concept are checked quickly.
+type scope struct {
+	toks []notes.Token
+	at   map[string][]int
+}
+
+func newScope(toks []notes.Token) *scope {
+	s := &scope{toks: toks, at: make(map[string][]int, len(toks))}
+	for i, t := range toks {
+		s.at[t.Norm] = append(s.at[t.Norm], i)
+	}
+	return s
+}
+
+// has reports the word sequence p in the scope.
+func (s *scope) has(p []string) bool {
 	if len(p) == 0 {
 		return false
 	}
 outer:
-	for i := 0; i+len(p) <= len(toks); i++ {
-		for k, w := range p {
-			if toks[i+k].Norm != w {
+	for _, i := range s.at[p[0]] {
+		if i+len(p) > len(s.toks) {
+			continue
+		}
+		for k := 1; k < len(p); k++ {
+			if s.toks[i+k].Norm != p[k] {
 				continue outer
 			}
 		}
@@ -214,9 +232,9 @@ outer:
 	return false
 }
 
-func containsAnyPhrase(toks []notes.Token, ps [][]string) bool {
+func (s *scope) hasAny(ps [][]string) bool {
 	for _, p := range ps {
-		if containsPhrase(toks, p) {
+		if s.has(p) {
 			return true
 		}
 	}
@@ -225,7 +243,7 @@ func containsAnyPhrase(toks []notes.Token, ps [][]string) bool {
 
 // refineCode returns the code of the first refinement the scope satisfies (hours: the
 // duration stated, or -1), else the default; refined reports a refinement.
-func refineCode(def string, rs []compiledRefine, scope []notes.Token, hours float64) (code string, refined bool) {
+func refineCode(def string, rs []compiledRefine, sc *scope, hours float64) (code string, refined bool) {
 	for _, r := range rs {
 		if r.min > 0 || r.max > 0 {
 			if hours < 0 || r.min > 0 && hours < r.min || r.max > 0 && hours >= r.max {
@@ -234,12 +252,12 @@ func refineCode(def string, rs []compiledRefine, scope []notes.Token, hours floa
 		}
 		ok := true
 		for _, g := range r.ifs {
-			if !containsAnyPhrase(scope, g) {
+			if !sc.hasAny(g) {
 				ok = false
 				break
 			}
 		}
-		if ok && containsAnyPhrase(scope, r.not) {
+		if ok && sc.hasAny(r.not) {
 			ok = false
 		}
 		if ok {

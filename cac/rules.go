@@ -80,8 +80,9 @@ type Conventions struct {
 		Why     string   `json:"why"`
 	} `json:"procedure_dropped_by_procedure"`
 	VentilationEvents struct {
-		Start []string `json:"start"`
-		End   []string `json:"end"`
+		Start    []string `json:"start"`
+		End      []string `json:"end"`
+		Keywords []string `json:"keywords"`
 	} `json:"ventilation_events"`
 	POANotCues []string `json:"poa_not_cues"`
 	// ContrastCues mark a symptom followed by comparative diagnoses or without a cause found.

@@ -1,6 +1,7 @@
 package cac
 
 import (
+	"github.com/msdrg-cdi/drg/notes"
 	"math"
 	"regexp"
 	"strconv"
@@ -29,12 +30,14 @@ func (c *coding) ventilationHours() float64 {
 		// a time without a date is on the note's day in a note written as things happen, not
 		// in a discharge summary written days later
 		day := v.doc.Note.Time
-		for _, t := range eventTimes(c.e.ventStart, v.doc.Note.Text, day, !v.final) {
+		lower := notes.LowerASCII(v.doc.Note.Text)
+		keys := c.e.conv.VentilationEvents.Keywords
+		for _, t := range eventTimes(c.e.ventStart, v.doc.Note.Text, lower, keys, day, !v.final) {
 			if start.IsZero() || t.Before(start) {
 				start = t
 			}
 		}
-		for _, t := range eventTimes(c.e.ventEnd, v.doc.Note.Text, day, !v.final) {
+		for _, t := range eventTimes(c.e.ventEnd, v.doc.Note.Text, lower, keys, day, !v.final) {
 			if t.After(end) {
 				end = t
 			}
@@ -50,11 +53,11 @@ func (c *coding) ventilationHours() float64 {
 
 // eventTimes reads the dates and times the patterns capture (groups "date" and "time"); a
 // missing date or "today" is the note's day, a missing time the start of the day.
-func eventTimes(res []*regexp.Regexp, text string, noteTime time.Time, dateless bool) []time.Time {
+func eventTimes(res []*regexp.Regexp, text, lower string, keys []string, noteTime time.Time, dateless bool) []time.Time {
 	var out []time.Time
 	for _, re := range res {
 		di, ti := re.SubexpIndex("date"), re.SubexpIndex("time")
-		for _, m := range re.FindAllStringSubmatchIndex(text, -1) {
+		for _, m := range notes.FindNear(re, text, lower, keys) {
 			var date, clock string
 			if di > 0 && m[2*di] >= 0 {
 				date = text[m[2*di]:m[2*di+1]]

@@ -39,9 +39,14 @@ func (rd *Reader) readFindings(text string, d *Document) []Finding {
 		}
 		return false
 	}
+	lower := LowerASCII(text)
 	for _, fr := range rd.findings {
 		for _, re := range fr.res {
-			for _, m := range re.FindAllStringSubmatchIndex(text, -1) {
+			ms := FindNear(re, text, lower, fr.keys)
+			if len(fr.keys) == 0 {
+				ms = re.FindAllStringSubmatchIndex(text, -1)
+			}
+			for _, m := range ms {
 				if len(m) < 4 || m[2] < 0 || taken(m[0], m[1]) {
 					continue
 				}

@@ -58,6 +58,7 @@ type FindingRules struct {
 		Name     string   `json:"name"`
 		Unit     string   `json:"unit"`
 		Patterns []string `json:"patterns"`
+		Keywords []string `json:"keywords"`
 	} `json:"findings"`
 }
 
@@ -102,6 +103,7 @@ type Reader struct {
 type findingRule struct {
 	name, unit string
 	res        []*regexp.Regexp
+	keys       []string
 }
 
 // NewReader compiles rules; errors name the file and the entry at fault.
@@ -163,6 +165,9 @@ func NewReader(r Rules) (*Reader, error) {
 	}
 	for _, f := range r.Findings.Findings {
 		fr := findingRule{name: f.Name, unit: f.Unit}
+		for _, k := range f.Keywords {
+			fr.keys = append(fr.keys, strings.ToLower(k))
+		}
 		for _, p := range f.Patterns {
 			re, err := regexp.Compile("(?i)" + p)
 			if err != nil {
