@@ -195,7 +195,7 @@ func (c *coding) undecided(cc *compiledConcept, prov []*hit, treated bool) {
 		switch a := h.m.Assertion; {
 		case a == notes.Present || a == notes.Uncertain:
 			current = append(current, h)
-		case a == notes.Historical && !resolvedTrigger(h.m.Trigger) && (cc.Chronic || cc.Class == "status"):
+		case a == notes.Historical && !resolvedTrigger(h.m.Trigger) && (cc.Chronic || cc.Class == "status") && !c.pastOnly(cc, h):
 			current = append(current, h) // "h/o HTN" on lisinopril is current hypertension
 		case a == notes.Historical:
 			past = append(past, h)
@@ -215,6 +215,17 @@ func (c *coding) undecided(cc *compiledConcept, prov []*hit, treated bool) {
 	default:
 		c.skip(hist[0], reasonOf(hist[0], string(notes.Historical)))
 	}
+}
+
+// pastOnly: a chronic condition written as history is past when its sentence says it
+// resolved or was treated to no evidence of disease; a malignancy written as history is past
+// unless the sentence says it is active (Section I.C.2.d).
+func (c *coding) pastOnly(cc *compiledConcept, h *hit) bool {
+	sc := h.scope()
+	if sc.hasAny(c.e.resolved) {
+		return true
+	}
+	return strings.HasPrefix(cc.code, "C") && !sc.hasAny(c.e.active)
 }
 
 func reasonOf(h *hit, def string) string {

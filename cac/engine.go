@@ -32,6 +32,7 @@ type Engine struct {
 
 	ventStart, ventEnd []*regexp.Regexp
 	contrast           [][]string
+	resolved, active   [][]string
 
 	// Warnings name vocabulary codes the code set does not hold (they are never suggested).
 	Warnings []string
@@ -173,6 +174,12 @@ func NewEngine(rd *notes.Reader, r Rules, dx, pr CodeLookup) (*Engine, error) {
 	}
 	for _, h := range r.Conventions.NonProviderRoles {
 		e.nonProvider[strings.Join(notes.Words(h), " ")] = true
+	}
+	for _, c := range r.Conventions.ResolvedCues {
+		e.resolved = append(e.resolved, rd.NormalizePhrase(c))
+	}
+	for _, c := range r.Conventions.ActiveCancerCues {
+		e.active = append(e.active, rd.NormalizePhrase(c))
 	}
 	for _, c := range r.Conventions.ContrastCues {
 		e.contrast = append(e.contrast, rd.NormalizePhrase(c))

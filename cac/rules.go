@@ -85,6 +85,10 @@ type Conventions struct {
 		Keywords []string `json:"keywords"`
 	} `json:"ventilation_events"`
 	POANotCues []string `json:"poa_not_cues"`
+	// ResolvedCues beside "history of" make a chronic condition (a cancer) history, not current.
+	ResolvedCues []string `json:"resolved_cues"`
+	// ActiveCancerCues keep a malignancy written with "history of" current.
+	ActiveCancerCues []string `json:"active_cancer_cues"`
 	// ContrastCues mark a symptom followed by comparative diagnoses or without a cause found.
 	ContrastCues      []string `json:"contrast_cues"`
 	PrincipalHeadings []string `json:"principal_headings"`

@@ -1,5 +1,10 @@
 package notes
 
+import (
+	"slices"
+	"strings"
+)
+
 // Assertion is the ConText status of a mention.
 type Assertion string
 
@@ -26,13 +31,16 @@ func (a Assertion) valid() bool {
 // normalized as note text is (the abbreviation rewrite included), matched on whole words,
 // longest first. Build it once; it is immutable and safe for concurrent use.
 type Matcher struct {
-	rd   *Reader
-	trie *phraseTrie
-	ids  []string
+	rd    *Reader
+	trie  *phraseTrie
+	ids   [][]string // per phrase, the concepts it names (a phrase may name several)
+	index map[string]int
 }
 
 // NewMatcher returns an empty matcher of the reader's normalization.
-func (rd *Reader) NewMatcher() *Matcher { return &Matcher{rd: rd, trie: newPhraseTrie()} }
+func (rd *Reader) NewMatcher() *Matcher {
+	return &Matcher{rd: rd, trie: newPhraseTrie(), index: map[string]int{}}
+}
 
 // Add registers a term for a concept id. Terms that normalize to nothing, and single
 // ambiguous short forms, are ignored; Add reports whether the term was kept.
@@ -41,8 +49,16 @@ func (m *Matcher) Add(id, term string) bool {
 	if len(w) == 0 || len(w) == 1 && m.rd.ambiguous[w[0]] {
 		return false
 	}
+	key := strings.Join(w, " ")
+	if i, ok := m.index[key]; ok {
+		if !slices.Contains(m.ids[i], id) {
+			m.ids[i] = append(m.ids[i], id)
+		}
+		return true
+	}
+	m.index[key] = len(m.ids)
 	m.trie.add(w, len(m.ids))
-	m.ids = append(m.ids, id)
+	m.ids = append(m.ids, []string{id})
 	return true
 }
 
@@ -59,7 +75,8 @@ type Mention struct {
 }
 
 // Find returns the mentions of the matcher's terms in the document, in text order, each with
-// its assertion. Headings are not searched.
+// its assertion; a phrase that names several concepts gives a mention of each. Headings are
+// not searched.
 func (d *Document) Find(m *Matcher) []Mention {
 	var out []Mention
 	for si := range d.Sentences {
@@ -72,10 +89,11 @@ func (d *Document) Find(m *Matcher) []Mention {
 				continue
 			}
 			start, end := toks[i].Start, toks[i+n-1].End
-			mt := Mention{Concept: m.ids[v], Start: start, End: end, Text: d.Note.Text[start:end], Sentence: si,
-				TokStart: s.TokStart + i, TokEnd: s.TokStart + i + n}
-			mt.Assertion, mt.Trigger = m.rd.assert(d, s, i, i+n)
-			out = append(out, mt)
+			a, trig := m.rd.assert(d, s, i, i+n)
+			for _, id := range m.ids[v] {
+				out = append(out, Mention{Concept: id, Start: start, End: end, Text: d.Note.Text[start:end], Sentence: si,
+					TokStart: s.TokStart + i, TokEnd: s.TokStart + i + n, Assertion: a, Trigger: trig})
+			}
 			i += n
 		}
 	}
