@@ -64,7 +64,7 @@ type noteView struct {
 	provider bool // a physician or advanced practice provider wrote it
 	report   bool // a report (imaging, echo, pathology) or a non-provider note
 	final    bool // a discharge summary
-	scopes   map[int]*scope
+	scopes   map[[3]int]*scope
 }
 
 // hit is one mention of a vocabulary item.
@@ -80,17 +80,38 @@ type hit struct {
 	refined bool
 }
 
-func (h *hit) scope() *scope {
+func (h *hit) scope() *scope { return h.scopeOf(false) }
+
+// sentence is the mention's whole sentence, both sides of a "versus" included.
+func (h *hit) sentence() *scope { return h.scopeOf(true) }
+
+func (h *hit) scopeOf(whole bool) *scope {
 	v := h.note
-	if sc := v.scopes[h.m.Sentence]; sc != nil {
+	s := v.doc.Sentences[h.m.Sentence]
+	toks := v.doc.Tokens[s.TokStart:s.TokEnd]
+	// the side of a "versus" that holds the mention
+	lo, hi := 0, len(toks)
+	for i := h.m.TokStart - s.TokStart - 1; i >= 0 && !whole; i-- {
+		if toks[i].Norm == "versus" || toks[i].Norm == "vs" {
+			lo = i + 1
+			break
+		}
+	}
+	for i := h.m.TokEnd - s.TokStart; i < len(toks) && !whole; i++ {
+		if toks[i].Norm == "versus" || toks[i].Norm == "vs" {
+			hi = i
+			break
+		}
+	}
+	key := [3]int{h.m.Sentence, lo, hi}
+	if sc := v.scopes[key]; sc != nil {
 		return sc
 	}
-	s := v.doc.Sentences[h.m.Sentence]
-	sc := newScope(v.doc.Tokens[s.TokStart:s.TokEnd])
+	sc := newScope(v.doc, h.m.Sentence, lo, toks[lo:hi])
 	if v.scopes == nil {
-		v.scopes = map[int]*scope{}
+		v.scopes = map[[3]int]*scope{}
 	}
-	v.scopes[h.m.Sentence] = sc
+	v.scopes[key] = sc
 	return sc
 }
 

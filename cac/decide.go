@@ -138,9 +138,10 @@ func (c *coding) decideConcept(cc *compiledConcept, hs []*hit) {
 	case last == nil:
 		c.undecided(cc, prov, treated)
 		return
-	case (last.m.Assertion == notes.Negated || last.m.Assertion == notes.RuledOut) && last.refined && c.otherCodeStands(last, support):
+	case (last.m.Assertion == notes.Negated || last.m.Assertion == notes.RuledOut) && c.otherCodeStands(last, support):
 		// "aspiration pneumonia ruled out" rules out that pneumonia, not the community-acquired
-		// one the same note diagnoses
+		// one the same note diagnoses; "choledocholithiasis ruled out" leaves the calculous
+		// cholecystitis of the diagnosis list
 		c.skip(last, string(last.m.Assertion))
 		support = slices.DeleteFunc(support, func(h *hit) bool { return h.code == last.code })
 		last = support[len(support)-1]

@@ -204,15 +204,20 @@ func normAll(cs []string) []string {
 	return out
 }
 
-// scope is the words around a mention (its sentence or list item), indexed by word so that
-// the many refinement phrases of a concept are checked quickly.
+// scope is the words around a mention (its sentence or list item, cut at "versus" so that
+// one side of a comparison does not refine the other), indexed by word so that the many
+// refinement phrases of a concept are checked quickly. A phrase only counts where ConText
+// does not negate it, rule it out, or make it hypothetical or a family member's.
 type scope struct {
-	toks []notes.Token
-	at   map[string][]int
+	toks   []notes.Token
+	at     map[string][]int
+	doc    *notes.Document
+	sent   int
+	offset int // of toks[0] in the sentence's tokens
 }
 
-func newScope(toks []notes.Token) *scope {
-	s := &scope{toks: toks, at: make(map[string][]int, len(toks))}
+func newScope(doc *notes.Document, sent, offset int, toks []notes.Token) *scope {
+	s := &scope{toks: toks, at: make(map[string][]int, len(toks)), doc: doc, sent: sent, offset: offset}
 	for i, t := range toks {
 		s.at[t.Norm] = append(s.at[t.Norm], i)
 	}
@@ -232,6 +237,12 @@ outer:
 		for k := 1; k < len(p); k++ {
 			if s.toks[i+k].Norm != p[k] {
 				continue outer
+			}
+		}
+		if s.doc != nil {
+			switch s.doc.AssertAt(s.sent, s.offset+i, s.offset+i+len(p)) {
+			case notes.Negated, notes.RuledOut, notes.Hypothetical, notes.Family:
+				continue
 			}
 		}
 		return true

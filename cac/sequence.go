@@ -88,7 +88,7 @@ func (c *coding) undetermined(d *coded) bool {
 			best = h
 		}
 	}
-	return best != nil && best.scope().hasAny(c.e.contrast)
+	return best != nil && best.sentence().hasAny(c.e.contrast)
 }
 
 // sequence chooses the principal diagnosis and orders the secondary diagnoses.

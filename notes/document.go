@@ -39,6 +39,16 @@ type Document struct {
 	Sentences []Sentence
 	Tokens    []Token // after the abbreviation rewrite, in text order
 	Findings  []Finding
+
+	rd *Reader
+}
+
+// AssertAt returns the ConText assertion of the words [i, j) of a sentence (indices into the
+// sentence's tokens): a refinement word may be negated while the term is not ("hypoxemia,
+// does not meet criteria for acute respiratory failure").
+func (d *Document) AssertAt(sentence, i, j int) Assertion {
+	a, _ := d.rd.assert(d, &d.Sentences[sentence], i, j)
+	return a
 }
 
 // SectionOf returns the canonical section name of a sentence.
@@ -46,7 +56,7 @@ func (d *Document) SectionOf(s *Sentence) string { return d.Sections[s.Section].
 
 // Read runs the sectionizer, the sentence splitter, the tokenizer and the finding reader.
 func (rd *Reader) Read(n Note) *Document {
-	d := &Document{Note: n}
+	d := &Document{Note: n, rd: rd}
 	d.Sections = rd.sectionize(n.Text)
 	for si, sec := range d.Sections {
 		for _, sp := range splitSentences(n.Text, sec.Start, sec.End) {
@@ -104,7 +114,7 @@ func splitSentences(text string, from, to int) []span {
 		s := lineStart
 		for i := lineStart; i < lineEnd; i++ {
 			c := text[i]
-			if c != '.' && c != '?' && c != '!' && c != ';' {
+			if c != '.' && c != '?' && c != '!' {
 				continue
 			}
 			if c == '.' && (abbreviationBefore(text, lineStart, i) || strings.TrimLeft(text[lineStart:i], " \t0123456789") == "") {
@@ -117,7 +127,7 @@ func splitSentences(text string, from, to int) []span {
 			for j < lineEnd && isSpace(text[j]) {
 				j++
 			}
-			if c == ';' || j >= lineEnd || isUpper(text[j]) || isDigit(text[j]) {
+			if j >= lineEnd || isUpper(text[j]) || isDigit(text[j]) {
 				add(s, i+1, list)
 				s = j
 				list = false

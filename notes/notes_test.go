@@ -70,7 +70,7 @@ func TestSentences(t *testing.T) {
 	for _, s := range d.Sentences {
 		got = append(got, text[s.Start:s.End])
 	}
-	want := []string{"She was given iron 325 mg p.o. t.i.d. and Lortab.", "Bilirubin was 2.1.", "Next morning she ate.", "1. Pneumonia", "2. Hypertension;", "stable"}
+	want := []string{"She was given iron 325 mg p.o. t.i.d. and Lortab.", "Bilirubin was 2.1.", "Next morning she ate.", "1. Pneumonia", "2. Hypertension; stable"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("sentences\n got %q\nwant %q", got, want)
 	}
