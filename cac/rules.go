@@ -89,6 +89,13 @@ type Conventions struct {
 	ResolvedCues []string `json:"resolved_cues"`
 	// ActiveCancerCues keep a malignancy written with "history of" current.
 	ActiveCancerCues []string `json:"active_cancer_cues"`
+	// CodeFirst: a principal diagnosis matching Code gives way to a coded etiology in First
+	// (the Tabular's "code first" notes).
+	CodeFirst []struct {
+		Code  string   `json:"code"`
+		First []string `json:"first"`
+		Why   string   `json:"why"`
+	} `json:"code_first"`
 	// ContrastCues mark a symptom followed by comparative diagnoses or without a cause found.
 	ContrastCues      []string `json:"contrast_cues"`
 	PrincipalHeadings []string `json:"principal_headings"`

@@ -158,6 +158,23 @@ func (c *coding) sequence() {
 				break
 			}
 		}
+		// code first: the etiology before its manifestation
+		for range 3 {
+			p = live[pdx]
+			moved := false
+			for _, cf := range c.e.conv.CodeFirst {
+				if !strings.HasPrefix(p.code, normCode(cf.Code)) {
+					continue
+				}
+				if i := slices.IndexFunc(live, func(d *coded) bool { return hasPrefixAny(d.code, normAll(cf.First)) }); i >= 0 {
+					pdx, moved = i, true
+					break
+				}
+			}
+			if !moved {
+				break
+			}
+		}
 	}
 	c.dx = nil
 	if pdx >= 0 {
