@@ -78,6 +78,7 @@ type hit struct {
 	class   string // final, assess, history, meds, other
 	code    string
 	refined bool
+	refIdx  int // procedures: the refinement applied, -1 for none
 }
 
 func (h *hit) scope() *scope { return h.scopeOf(false) }
@@ -153,7 +154,11 @@ func (e *Engine) Code(ns []notes.Note) Result {
 	}
 	var hits []*hit
 	for _, v := range views {
-		for _, m := range v.doc.Find(e.matcher) {
+		var ms []notes.Mention
+		for _, mt := range e.matchers {
+			ms = append(ms, v.doc.Find(mt)...)
+		}
+		for _, m := range ms {
 			sec := &v.doc.Sections[v.doc.Sentences[m.Sentence].Section]
 			h := &hit{kind: m.Concept[0], note: v, m: m, section: sec.Name, heading: strings.Join(notes.Words(sec.Heading), " "), class: classOf(sec.Name)}
 			if h.class == "final" && !v.final && v.order != lastProv {

@@ -57,7 +57,8 @@ func (c *coding) run() {
 			byConcept[h.idx] = append(byConcept[h.idx], h)
 		case 'p':
 			p := &c.e.procs[h.idx]
-			h.code, h.refined = refineCode(p.code, p.refine, h.scope(), c.hours)
+			h.code, h.refIdx = refineAt(p.code, p.refine, h.scope(), c.hours)
+			h.refined = h.refIdx >= 0
 		}
 	}
 	for _, i := range order {
@@ -423,7 +424,8 @@ func (c *coding) procedures() {
 		case h.m.Assertion != notes.Present:
 			c.skip(h, string(h.m.Assertion))
 			continue
-		case h.class == "history" || h.class == "meds" || h.class == "other":
+		case h.class == "history" || h.class == "meds" || h.class == "other" || h.class == "final":
+			// a diagnosis list names devices and past operations as statuses
 			if h.section == "past surgical history" || h.section == "past medical history" {
 				c.skip(h, string(notes.Historical))
 			}
@@ -438,10 +440,17 @@ func (c *coding) procedures() {
 		byProc[h.idx] = append(byProc[h.idx], h)
 	}
 	for _, i := range order {
+		// the mention that states the most detail chooses the code ("right total knee
+		// arthroplasty, cemented" in the operative note over "POD1 R TKA")
 		hs := byProc[i]
-		refined := slices.ContainsFunc(hs, func(h *hit) bool { return h.refined })
+		best := -1
 		for _, h := range hs {
-			if refined && !h.refined {
+			if h.refIdx >= 0 && (best < 0 || h.refIdx < best) {
+				best = h.refIdx
+			}
+		}
+		for _, h := range hs {
+			if best >= 0 && h.refIdx != best {
 				continue
 			}
 			why := c.e.procs[h.idx].Why

@@ -16,8 +16,11 @@ type CodeLookup func(code string) (title string, billable, ok bool)
 // Engine codes the notes of a stay. Build it once per fiscal year with NewEngine; it is
 // immutable and safe for concurrent use.
 type Engine struct {
-	rd       *notes.Reader
-	matcher  *notes.Matcher
+	rd *notes.Reader
+	// matchers are layers matched independently, each longest-first: conditions, status and
+	// history concepts, procedures, drugs ("ESRD on HD" is end-stage renal disease and
+	// dialysis status; "history of stroke" a history code and a stroke that is not current)
+	matchers [4]*notes.Matcher
 	concepts []compiledConcept
 	procs    []compiledProcedure
 	meds     []compiledMed
@@ -69,8 +72,11 @@ type compiledMed struct {
 // NewEngine compiles the rules against the code sets of one fiscal year. A vocabulary code
 // the code set does not hold, or that is not billable, is left out and named in Warnings.
 func NewEngine(rd *notes.Reader, r Rules, dx, pr CodeLookup) (*Engine, error) {
-	e := &Engine{rd: rd, matcher: rd.NewMatcher(), conv: &r.Conventions, medRules: &r.Medications, dx: dx, pr: pr,
+	e := &Engine{rd: rd, conv: &r.Conventions, medRules: &r.Medications, dx: dx, pr: pr,
 		principal: map[string]bool{}, secondary: map[string]bool{}, nonProvider: map[string]bool{}}
+	for i := range e.matchers {
+		e.matchers[i] = rd.NewMatcher()
+	}
 	check := func(lookup CodeLookup, owner, code string) string {
 		c := normCode(code)
 		if c == "" {
@@ -129,7 +135,11 @@ func NewEngine(rd *notes.Reader, r Rules, dx, pr CodeLookup) (*Engine, error) {
 		}
 		e.concepts = append(e.concepts, cc)
 		for _, t := range c.Terms {
-			e.matcher.Add("d"+strconv.Itoa(i), t)
+			layer := 0
+			if c.Class == "status" {
+				layer = 1
+			}
+			e.matchers[layer].Add("d"+strconv.Itoa(i), t)
 		}
 	}
 	for i, p := range r.Procedures {
@@ -137,21 +147,21 @@ func NewEngine(rd *notes.Reader, r Rules, dx, pr CodeLookup) (*Engine, error) {
 		cp := compiledProcedure{ProcedureRule: p, code: check(pr, owner, p.Code), refine: compileRefine(pr, owner, p.Refine)}
 		e.procs = append(e.procs, cp)
 		for _, t := range p.Terms {
-			e.matcher.Add("p"+strconv.Itoa(i), t)
+			e.matchers[2].Add("p"+strconv.Itoa(i), t)
 		}
 	}
 	for _, lt := range r.Medications.LongTerm {
 		code := check(dx, "medications.json: "+lt.Title, lt.Code)
 		for _, d := range lt.Drugs {
 			e.meds = append(e.meds, compiledMed{name: strings.Join(rd.NormalizePhrase(d), " "), code: code, notWith: normAll(lt.NotWith)})
-			e.matcher.Add("m"+strconv.Itoa(len(e.meds)-1), d)
+			e.matchers[3].Add("m"+strconv.Itoa(len(e.meds)-1), d)
 		}
 	}
 	// drugs that treat a chronic condition but carry no Z79 code
 	for _, cc := range e.concepts {
 		for m := range cc.meds {
 			e.meds = append(e.meds, compiledMed{name: m})
-			e.matcher.Add("m"+strconv.Itoa(len(e.meds)-1), m)
+			e.matchers[3].Add("m"+strconv.Itoa(len(e.meds)-1), m)
 		}
 	}
 	for _, set := range []struct {
@@ -262,7 +272,14 @@ func (s *scope) hasAny(ps [][]string) bool {
 // refineCode returns the code of the first refinement the scope satisfies (hours: the
 // duration stated, or -1), else the default; refined reports a refinement.
 func refineCode(def string, rs []compiledRefine, sc *scope, hours float64) (code string, refined bool) {
-	for _, r := range rs {
+	code, at := refineAt(def, rs, sc, hours)
+	return code, at >= 0
+}
+
+// refineAt is refineCode with the index of the refinement applied (-1: none); refinements
+// are written most specific first.
+func refineAt(def string, rs []compiledRefine, sc *scope, hours float64) (string, int) {
+	for k, r := range rs {
 		if r.min > 0 || r.max > 0 {
 			if hours < 0 || r.min > 0 && hours < r.min || r.max > 0 && hours >= r.max {
 				continue
@@ -279,8 +296,8 @@ func refineCode(def string, rs []compiledRefine, sc *scope, hours float64) (code
 			ok = false
 		}
 		if ok {
-			return r.code, true
+			return r.code, k
 		}
 	}
-	return def, false
+	return def, -1
 }
