@@ -50,7 +50,9 @@ func (c *coding) derived() {
 	if !c.has("O") {
 		return
 	}
-	if f, h := c.finding("gestational_weeks", false); f != nil {
+	// the weeks at admission: the most advanced gestational age the notes state (earlier ages
+	// are history: "GDM diagnosed at 26 weeks")
+	if f, h := c.maxFinding("gestational_weeks"); f != nil {
 		code := "Z3A00"
 		switch w := int(f.Value); {
 		case w >= 8 && w <= 42:
@@ -97,14 +99,38 @@ func (c *coding) finding(name string, providerOnly bool) (*notes.Finding, *hit) 
 	if best == nil {
 		return nil, nil
 	}
+	return best, findingHit(bv, best)
+}
+
+// maxFinding returns the finding of a name with the highest value in provider notes.
+func (c *coding) maxFinding(name string) (*notes.Finding, *hit) {
+	var best *notes.Finding
+	var bv *noteView
+	for _, v := range c.views {
+		if !v.provider {
+			continue
+		}
+		for i := range v.doc.Findings {
+			f := &v.doc.Findings[i]
+			if f.Name == name && f.Value <= 45 && (best == nil || f.Value > best.Value) {
+				best, bv = f, v
+			}
+		}
+	}
+	if best == nil {
+		return nil, nil
+	}
+	return best, findingHit(bv, best)
+}
+
+func findingHit(v *noteView, f *notes.Finding) *hit {
 	sent := 0
-	for i, s := range bv.doc.Sentences {
-		if s.Start <= best.Start && best.Start < s.End {
+	for i, s := range v.doc.Sentences {
+		if s.Start <= f.Start && f.Start < s.End {
 			sent = i
 		}
 	}
-	h := &hit{note: bv, m: notes.Mention{Start: best.Start, End: best.End, Text: best.Text, Sentence: sent, Assertion: notes.Present}, section: best.Section, class: classOf(best.Section)}
-	return best, h
+	return &hit{note: v, m: notes.Mention{Start: f.Start, End: f.End, Text: f.Text, Sentence: sent, Assertion: notes.Present}, section: f.Section, class: classOf(f.Section)}
 }
 
 func bmiCode(v float64) string {

@@ -254,60 +254,46 @@ func (c *coding) treated(cc *compiledConcept) bool {
 }
 
 func (c *coding) addDx(cc *compiledConcept, support []*hit, why string) {
-	// Per ICD-10-CM category, the latest note that names the condition decides its codes:
-	// where notes disagree ("chronic afib" in the H&P, "persistent atrial fibrillation" at
-	// discharge) the later wins; within that note every code stated is kept (diabetes with
-	// hyperglycemia and with neuropathy), the mentions that state a detail (a refinement)
-	// before the plain ones. Mentions in different categories ("pneumococcal" bacteremia and
-	// pneumonia) give a code each.
-	latest := map[string]int{}
-	refined := map[string]bool{}
-	var cats []string
+	// The latest note that names the condition decides its codes: where notes disagree
+	// ("chronic afib" in the H&P, "persistent atrial fibrillation" at discharge; a "posterior
+	// circulation?" TIA in a progress note, a "possible TIA" at discharge) the later wins.
+	// Within that note every detailed code is kept (diabetes with hyperglycemia and with
+	// neuropathy; "pneumococcal" bacteremia and pneumonia) and plain mentions give way to them.
+	decisive, refined := -1, false
 	for _, h := range support {
-		if h.code == "" {
-			continue
-		}
-		cat := h.code[:min(3, len(h.code))]
-		o, ok := latest[cat]
-		if !ok {
-			cats = append(cats, cat)
-		}
-		if !ok || h.note.order > o {
-			latest[cat], refined[cat] = h.note.order, false
-		}
-		if h.note.order == latest[cat] && h.refined {
-			refined[cat] = true
+		if h.code != "" && h.note.order > decisive {
+			decisive = h.note.order
 		}
 	}
-	if len(cats) == 0 {
+	for _, h := range support {
+		if h.code != "" && h.note.order == decisive && h.refined {
+			refined = true
+		}
+	}
+	if decisive < 0 {
 		c.skip(support[len(support)-1], ReasonUnspecified)
 		return
 	}
-	for _, cat := range cats {
-		byCode := map[string][]*hit{}
-		var codes []string
-		for _, h := range support {
-			if h.code == "" || h.code[:min(3, len(h.code))] != cat {
-				continue
-			}
-			if h.note.order != latest[cat] || refined[cat] && !h.refined {
-				continue
-			}
-			if _, ok := byCode[h.code]; !ok {
-				codes = append(codes, h.code)
-			}
-			byCode[h.code] = append(byCode[h.code], h)
+	byCode := map[string][]*hit{}
+	var codes []string
+	for _, h := range support {
+		if h.code == "" || h.note.order != decisive || refined && !h.refined {
+			continue
 		}
-		for _, code := range codes {
-			hs := byCode[code]
-			w := why
-			if w == "" {
-				w = c.whyOf(hs)
-			}
-			cd := &coded{code: code, why: w, hits: bestHits(hs), all: hs, symptom: cc.Class == "symptom" || cc.Class == "finding"}
-			cd.poaN = c.poaNot(hs)
-			c.add(&c.dx, cd)
+		if _, ok := byCode[h.code]; !ok {
+			codes = append(codes, h.code)
 		}
+		byCode[h.code] = append(byCode[h.code], h)
+	}
+	for _, code := range codes {
+		hs := byCode[code]
+		w := why
+		if w == "" {
+			w = c.whyOf(hs)
+		}
+		cd := &coded{code: code, why: w, hits: bestHits(hs), all: hs, symptom: cc.Class == "symptom" || cc.Class == "finding"}
+		cd.poaN = c.poaNot(hs)
+		c.add(&c.dx, cd)
 	}
 }
 
