@@ -169,10 +169,29 @@ func (c *coding) integral() {
 		}
 	}
 	for _, d := range c.dx {
-		if d.symptom && d.removed == "" && hasPrefixAny(d.code, prefixes) && !c.undetermined(d) {
+		if d.symptom && d.removed == "" && (hasPrefixAny(d.code, prefixes) || strings.HasPrefix(d.code, "R") && c.explained(d)) && !c.undetermined(d) {
 			d.removed = ReasonIntegral
 		}
 	}
+}
+
+// explained reports a symptom whose sentence links it to a coded condition named in the same
+// sentence ("chest pain, most likely due to gastroesophageal reflux disease").
+func (c *coding) explained(d *coded) bool {
+	for _, h := range d.all {
+		if !h.sentence().hasAny(c.e.explained) {
+			continue
+		}
+		for _, o := range c.dx {
+			if o == d || o.symptom || o.removed != "" {
+				continue
+			}
+			if slices.ContainsFunc(o.all, func(x *hit) bool { return x.note == h.note && x.m.Sentence == h.m.Sentence && x.m.Start > h.m.Start }) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // conventions applies the combination rules, drops status codes of devices placed during this

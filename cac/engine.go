@@ -36,6 +36,7 @@ type Engine struct {
 	ventStart, ventEnd []*regexp.Regexp
 	contrast           [][]string
 	resolved, active   [][]string
+	explained          [][]string
 
 	// Warnings name vocabulary codes the code set does not hold (they are never suggested).
 	Warnings []string
@@ -190,6 +191,9 @@ func NewEngine(rd *notes.Reader, r Rules, dx, pr CodeLookup) (*Engine, error) {
 	}
 	for _, c := range r.Conventions.ActiveCancerCues {
 		e.active = append(e.active, rd.NormalizePhrase(c))
+	}
+	for _, c := range r.Conventions.ExplainedByCues {
+		e.explained = append(e.explained, rd.NormalizePhrase(c))
 	}
 	for _, c := range r.Conventions.ContrastCues {
 		e.contrast = append(e.contrast, rd.NormalizePhrase(c))

@@ -96,6 +96,9 @@ type Conventions struct {
 		First []string `json:"first"`
 		Why   string   `json:"why"`
 	} `json:"code_first"`
+	// ExplainedByCues link a symptom to the condition that explains it in one sentence
+	// ("chest pain, most likely due to GERD"): the symptom is not coded beside it.
+	ExplainedByCues []string `json:"explained_by_cues"`
 	// ContrastCues mark a symptom followed by comparative diagnoses or without a cause found.
 	ContrastCues      []string `json:"contrast_cues"`
 	PrincipalHeadings []string `json:"principal_headings"`
