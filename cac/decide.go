@@ -460,12 +460,58 @@ func (c *coding) longTermDrugs() {
 			continue
 		}
 		scope := h.scope()
-		if scope.hasAny(c.e.tempCue) {
+		if c.temporary(h) {
 			continue
 		}
-		if h.class != "meds" && !scope.hasAny(c.e.chronicCues) {
+		if h.class != "meds" && !c.inMedList(h) && !scope.hasAny(c.e.chronicCues) {
 			continue
 		}
 		c.add(&c.dx, &coded{code: med.code, hits: []*hit{h}, why: "long-term (current) drug use documented (policy item 6, Section I.C.21.c.3)"})
 	}
+}
+
+// temporary reports a drug given for a short time: a temporary cue ("x 5 days", "taper",
+// "drip") in the drug's own item of a list — between the commas around it — or, outside a
+// list, in its sentence.
+func (c *coding) temporary(h *hit) bool {
+	text := h.note.doc.Note.Text
+	sent := h.note.doc.Sentences[h.m.Sentence]
+	lo, hi := h.m.Start, h.m.End
+	for lo > sent.Start && !strings.ContainsRune(",;\n", rune(text[lo-1])) {
+		lo--
+	}
+	for hi < sent.End && !strings.ContainsRune(",;\n", rune(text[hi])) {
+		hi++
+	}
+	words := notes.Words(text[lo:hi])
+	toks := make([]notes.Token, len(words))
+	for i, w := range words {
+		toks[i] = notes.Token{Norm: w}
+	}
+	return newScope(nil, 0, 0, toks).hasAny(c.e.tempCue)
+}
+
+// inMedList reports a drug in a numbered or bulleted list whose lead-in sentence names
+// medications ("… to continue her previous home medications, which are: 1. Actos 45 mg").
+func (c *coding) inMedList(h *hit) bool {
+	d := h.note.doc
+	if !d.Sentences[h.m.Sentence].ListItem {
+		return false
+	}
+	for i := h.m.Sentence - 1; i >= 0; i-- {
+		s := d.Sentences[i]
+		if s.Section != d.Sentences[h.m.Sentence].Section {
+			return false
+		}
+		if s.ListItem {
+			continue
+		}
+		for _, t := range d.Tokens[s.TokStart:s.TokEnd] {
+			if t.Norm == "medications" || t.Norm == "meds" || t.Norm == "medication" {
+				return true
+			}
+		}
+		return false
+	}
+	return false
 }
