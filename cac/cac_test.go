@@ -33,7 +33,7 @@ const testProcedures = `{"procedures": [
 
 var testTitles = map[string]string{"I509": "Heart failure, unspecified", "I5033": "Acute on chronic diastolic heart failure", "I10": "Essential hypertension",
 	"I110": "Hypertensive heart disease with heart failure", "I2699": "Other pulmonary embolism", "J189": "Pneumonia", "L8990": "Pressure ulcer",
-	"R0600": "Dyspnea", "E669": "Obesity", "Z66": "DNR", "E039": "Hypothyroidism", "I82409": "DVT", "Z86718": "History of DVT",
+	"R0600": "Dyspnea", "B353": "Tinea pedis", "E669": "Obesity", "Z66": "DNR", "E039": "Hypothyroidism", "I82409": "DVT", "Z86718": "History of DVT",
 	"Z7901": "Long term anticoagulants", "Z794": "Long term insulin", "Z6836": "BMI 36", "0FT44ZZ": "Resection of gallbladder", "5A1935Z": "vent <24",
 	"5A1945Z": "vent 24-96", "5A1955Z": "vent >96", "Z6830": "BMI 30"}
 
@@ -52,7 +52,13 @@ func testEngine(t testing.TB) *Engine {
 		t.Fatal(err)
 	}
 	look := func(c string) (string, bool, bool) { s, ok := testTitles[c]; return s, ok, ok }
-	e, err := NewEngine(rd, r, look, look)
+	index := func(words string) (string, string, bool) {
+		if words == "tinea pedis" {
+			return "B353", "Tinea, pedis", true
+		}
+		return "", "", false
+	}
+	e, err := NewEngineWithIndex(rd, r, look, look, index)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,4 +211,27 @@ func TestLoadRulesRejectsDuplicateConcepts(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "diagnoses_a.json") {
 		t.Errorf("err %v: want the duplicate named with its file", err)
 	}
+}
+
+func TestIndexFallback(t *testing.T) {
+	e := testEngine(t)
+	ns := []notes.Note{note("n1", "discharge summary", "physician", 0,
+		"DISCHARGE DIAGNOSES:\n1. Pneumonia\n2. Tinea pedis, treated with clotrimazole\n3. No tinea pedis")}
+	r := e.Code(ns)
+	_, sdx, _ := codesOf(r)
+	if !slices.Equal(sdx, []string{"B353"}) {
+		t.Errorf("sdx %v, want [B353] from the Alphabetic Index", sdx)
+	}
+	checkSpans(t, ns, r)
+}
+
+// FuzzCode: any text codes without a panic and every span is the note's bytes.
+func FuzzCode(f *testing.F) {
+	e := testEngine(f)
+	f.Add("DISCHARGE DIAGNOSES:\n1. CHF w/ HTN\n2. Tinea pedis, s/p chole\nPROCEDURES: mechanical ventilation for 5 days")
+	f.Add("A/P: r/o PE; h/o DVT -- on warfarin x 5 days, intubated 6/11 04:05, extubated 6/15 10:30")
+	f.Fuzz(func(t *testing.T, text string) {
+		ns := []notes.Note{note("n1", "discharge summary", "physician", 0, text), note("n2", "H&P", "physician", -5, text)}
+		checkSpans(t, ns, e.Code(ns))
+	})
 }

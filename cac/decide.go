@@ -64,6 +64,7 @@ func (c *coding) run() {
 	for _, i := range order {
 		c.decideConcept(&c.e.concepts[i], byConcept[i])
 	}
+	c.indexFallback()
 	c.procedures()
 	c.longTermDrugs()
 	c.derived()

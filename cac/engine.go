@@ -9,6 +9,10 @@ import (
 	"github.com/msdrg-cdi/drg/notes"
 )
 
+// IndexLookup looks words up in the ICD-10-CM Alphabetic Index: the code of the entry the
+// words name exactly (every word of the entry in the words and the reverse), with the entry.
+type IndexLookup func(words string) (code, entry string, ok bool)
+
 // CodeLookup returns the title of a code and whether it is valid for submission in the code
 // set of the engine's fiscal year; ok is false for a code the set does not hold.
 type CodeLookup func(code string) (title string, billable, ok bool)
@@ -27,6 +31,7 @@ type Engine struct {
 	conv     *Conventions
 	medRules *Medications
 	dx, pr   CodeLookup
+	index    IndexLookup // nil: no Alphabetic Index fallback
 
 	principal, secondary map[string]bool
 	nonProvider          map[string]bool
@@ -73,7 +78,13 @@ type compiledMed struct {
 // NewEngine compiles the rules against the code sets of one fiscal year. A vocabulary code
 // the code set does not hold, or that is not billable, is left out and named in Warnings.
 func NewEngine(rd *notes.Reader, r Rules, dx, pr CodeLookup) (*Engine, error) {
-	e := &Engine{rd: rd, conv: &r.Conventions, medRules: &r.Medications, dx: dx, pr: pr,
+	return NewEngineWithIndex(rd, r, dx, pr, nil)
+}
+
+// NewEngineWithIndex is NewEngine with the Alphabetic Index: a provider's diagnosis-list item
+// that names no vocabulary concept is looked up there (the entry it names exactly).
+func NewEngineWithIndex(rd *notes.Reader, r Rules, dx, pr CodeLookup, index IndexLookup) (*Engine, error) {
+	e := &Engine{rd: rd, index: index, conv: &r.Conventions, medRules: &r.Medications, dx: dx, pr: pr,
 		principal: map[string]bool{}, secondary: map[string]bool{}, nonProvider: map[string]bool{}}
 	for i := range e.matchers {
 		e.matchers[i] = rd.NewMatcher()

@@ -92,7 +92,18 @@ func (s *Service) Engine(fy int) (*cac.Engine, int, error) {
 			eo.err = err
 			return
 		}
-		eo.e, eo.err = cac.NewEngine(s.rd, s.rules, lookup(dx), lookup(pr))
+		var index cac.IndexLookup
+		if x, err := s.cat.AlphaIndexFor(fy); err == nil && x != nil {
+			index = func(words string) (string, string, bool) {
+				for _, h := range x.Search(words, 3) {
+					if h.Exact && !h.Incomplete {
+						return h.Code, h.Term, true
+					}
+				}
+				return "", "", false
+			}
+		}
+		eo.e, eo.err = cac.NewEngineWithIndex(s.rd, s.rules, lookup(dx), lookup(pr), index)
 	})
 	return eo.e, fy, eo.err
 }
