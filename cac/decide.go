@@ -33,6 +33,8 @@ type coding struct {
 	lastProv  int // order of the last provider note
 	firstProv int
 	hours     float64
+	// finalList: a provider's final diagnosis list exists
+	finalList bool
 }
 
 func (c *coding) run() {
@@ -44,6 +46,11 @@ func (c *coding) run() {
 		}
 	}
 	c.hours = c.ventilationHours()
+	for _, h := range c.hits {
+		if h.class == "final" {
+			c.finalList = true
+		}
+	}
 	byConcept := map[int][]*hit{}
 	var order []int
 	for _, h := range c.hits {
@@ -155,9 +162,11 @@ func (c *coding) decideConcept(cc *compiledConcept, hs []*hit) {
 		return
 	}
 	if cc.Class == "symptom" || cc.Class == "finding" {
+		// listed by a provider at discharge; the reason for admission counts only when the
+		// stay has no final diagnosis list (a symptom the work-up explained is not coded)
 		listed := false
 		for _, h := range support {
-			if h.class == "final" || h.section == "reason for admission" || h.section == "chief complaint" && cc.Class == "symptom" {
+			if h.class == "final" || !c.finalList && (h.section == "reason for admission" || h.section == "chief complaint" && cc.Class == "symptom") {
 				listed = true
 			}
 		}
@@ -196,6 +205,8 @@ func (c *coding) undecided(cc *compiledConcept, prov []*hit, treated bool) {
 	var current, past []*hit
 	for _, h := range hist {
 		switch a := h.m.Assertion; {
+		case (a == notes.Present || a == notes.Uncertain) && strings.HasPrefix(cc.code, "C") && h.class == "history" && !h.scope().hasAny(c.e.active):
+			past = append(past, h) // a malignancy in the past history is history unless active (I.C.2.d)
 		case a == notes.Present || a == notes.Uncertain:
 			current = append(current, h)
 		case a == notes.Historical && !resolvedTrigger(h.m.Trigger) && (cc.Chronic || cc.Class == "status") && !c.pastOnly(cc, h):
