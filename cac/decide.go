@@ -77,6 +77,7 @@ func (c *coding) run() {
 	c.derived()
 	c.integral()
 	c.conventions()
+	c.pregnancy()
 	c.sequence()
 }
 

@@ -99,6 +99,17 @@ type Conventions struct {
 	// ExplainedByCues link a symptom to the condition that explains it in one sentence
 	// ("chest pain, most likely due to GERD"): the symptom is not coded beside it.
 	ExplainedByCues []string `json:"explained_by_cues"`
+	// Pregnancy gives the chapter 15 companion codes of other conditions on an obstetric stay.
+	Pregnancy struct {
+		Companions []struct {
+			Prefixes   []string `json:"prefixes"`
+			Antepartum string   `json:"antepartum"`
+			Childbirth string   `json:"childbirth"`
+			Replace    bool     `json:"replace"`
+			Unless     []string `json:"unless"`
+		} `json:"companions"`
+		PregnantWords []string `json:"pregnant_words"`
+	} `json:"pregnancy"`
 	// ContrastCues mark a symptom followed by comparative diagnoses or without a cause found.
 	ContrastCues      []string `json:"contrast_cues"`
 	PrincipalHeadings []string `json:"principal_headings"`
