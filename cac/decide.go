@@ -472,11 +472,14 @@ func (c *coding) longTermDrugs() {
 		if med.code == "" || h.m.Assertion == notes.Negated || h.m.Assertion == notes.Hypothetical || h.m.Assertion == notes.Family {
 			continue
 		}
-		scope := h.scope()
 		if c.temporary(h) {
 			continue
 		}
-		if h.class != "meds" && !c.inMedList(h) && !scope.hasAny(c.e.chronicCues) {
+		listed := h.class == "meds" || c.inMedList(h)
+		if len(med.sections) > 0 {
+			listed = slices.Contains(med.sections, h.section)
+		}
+		if !listed && !c.itemScope(h).hasAny(c.e.chronicCues) {
 			continue
 		}
 		c.add(&c.dx, &coded{code: med.code, hits: []*hit{h}, why: "long-term (current) drug use documented (policy item 6, Section I.C.21.c.3)"})
@@ -486,7 +489,11 @@ func (c *coding) longTermDrugs() {
 // temporary reports a drug given for a short time: a temporary cue ("x 5 days", "taper",
 // "drip") in the drug's own item of a list — between the commas around it — or, outside a
 // list, in its sentence.
-func (c *coding) temporary(h *hit) bool {
+func (c *coding) temporary(h *hit) bool { return c.itemScope(h).hasAny(c.e.tempCue) }
+
+// itemScope is the drug's own item of a list: the words between the commas, semicolons or
+// line ends around it, within its sentence.
+func (c *coding) itemScope(h *hit) *scope {
 	text := h.note.doc.Note.Text
 	sent := h.note.doc.Sentences[h.m.Sentence]
 	lo, hi := h.m.Start, h.m.End
@@ -501,7 +508,7 @@ func (c *coding) temporary(h *hit) bool {
 	for i, w := range words {
 		toks[i] = notes.Token{Norm: w}
 	}
-	return newScope(nil, 0, 0, toks).hasAny(c.e.tempCue)
+	return newScope(nil, 0, 0, toks)
 }
 
 // inMedList reports a drug in a numbered or bulleted list whose lead-in sentence names

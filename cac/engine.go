@@ -70,9 +70,10 @@ type compiledProcedure struct {
 }
 
 type compiledMed struct {
-	name    string
-	code    string
-	notWith []string
+	name     string
+	code     string
+	notWith  []string
+	sections []string
 }
 
 // NewEngine compiles the rules against the code sets of one fiscal year. A vocabulary code
@@ -165,7 +166,7 @@ func NewEngineWithIndex(rd *notes.Reader, r Rules, dx, pr CodeLookup, index Inde
 	for _, lt := range r.Medications.LongTerm {
 		code := check(dx, "medications.json: "+lt.Title, lt.Code)
 		for _, d := range lt.Drugs {
-			e.meds = append(e.meds, compiledMed{name: strings.Join(rd.NormalizePhrase(d), " "), code: code, notWith: normAll(lt.NotWith)})
+			e.meds = append(e.meds, compiledMed{name: strings.Join(rd.NormalizePhrase(d), " "), code: code, notWith: normAll(lt.NotWith), sections: lt.Sections})
 			e.matchers[3].Add("m"+strconv.Itoa(len(e.meds)-1), d)
 		}
 	}

@@ -126,6 +126,8 @@ type Medications struct {
 		Title   string   `json:"title"`
 		Drugs   []string `json:"drugs"`
 		NotWith []string `json:"not_with"`
+		// Sections restricts the medication lists that count (default: home and discharge).
+		Sections []string `json:"sections"`
 	} `json:"long_term"`
 	MedSections   []string `json:"med_sections"`
 	ChronicCues   []string `json:"chronic_cues"`
