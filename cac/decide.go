@@ -287,17 +287,9 @@ func (c *coding) addDx(cc *compiledConcept, support []*hit, why string) {
 		c.skip(support[len(support)-1], ReasonUnspecified)
 		return
 	}
-	byCode := map[string][]*hit{}
-	var codes []string
-	for _, h := range support {
-		if h.code == "" || h.note.order != decisive || refined && !h.refined {
-			continue
-		}
-		if _, ok := byCode[h.code]; !ok {
-			codes = append(codes, h.code)
-		}
-		byCode[h.code] = append(byCode[h.code], h)
-	}
+	codes, byCode := groupBy(support, func(h *hit) (string, bool) {
+		return h.code, h.code != "" && h.note.order == decisive && (!refined || h.refined)
+	})
 	for _, code := range codes {
 		hs := byCode[code]
 		w := why
@@ -410,8 +402,7 @@ func (c *coding) skip(h *hit, reason string) {
 // procedures: performed during this stay, as a provider note says. When a procedure is
 // named several times, the mentions that state its details (a refinement) choose its code.
 func (c *coding) procedures() {
-	byProc := map[int][]*hit{}
-	var order []int
+	var performed []*hit
 	for _, h := range c.hits {
 		if h.kind != 'p' {
 			continue
@@ -433,11 +424,9 @@ func (c *coding) procedures() {
 			c.skip(h, ReasonUnspecified)
 			continue
 		}
-		if _, ok := byProc[h.idx]; !ok {
-			order = append(order, h.idx)
-		}
-		byProc[h.idx] = append(byProc[h.idx], h)
+		performed = append(performed, h)
 	}
+	order, byProc := groupBy(performed, func(h *hit) (int, bool) { return h.idx, true })
 	for _, i := range order {
 		// the mention that states the most detail chooses the code ("right total knee
 		// arthroplasty, cemented" in the operative note over "POD1 R TKA")
@@ -534,4 +523,22 @@ func (c *coding) inMedList(h *hit) bool {
 		return false
 	}
 	return false
+}
+
+// groupBy groups hits by key (those whose key is not ok are left out), keys in first-seen
+// order.
+func groupBy[K comparable](hs []*hit, key func(*hit) (K, bool)) ([]K, map[K][]*hit) {
+	var order []K
+	groups := map[K][]*hit{}
+	for _, h := range hs {
+		k, ok := key(h)
+		if !ok {
+			continue
+		}
+		if _, seen := groups[k]; !seen {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], h)
+	}
+	return order, groups
 }

@@ -198,28 +198,23 @@ func NewEngineWithIndex(rd *notes.Reader, r Rules, dx, pr CodeLookup, index Inde
 	for _, h := range r.Conventions.NonProviderRoles {
 		e.nonProvider[strings.Join(notes.Words(h), " ")] = true
 	}
-	for _, c := range r.Conventions.ResolvedCues {
-		e.resolved = append(e.resolved, rd.NormalizePhrase(c))
-	}
-	for _, c := range r.Conventions.ActiveCancerCues {
-		e.active = append(e.active, rd.NormalizePhrase(c))
-	}
-	for _, c := range r.Conventions.ExplainedByCues {
-		e.explained = append(e.explained, rd.NormalizePhrase(c))
-	}
-	for _, c := range r.Conventions.ContrastCues {
-		e.contrast = append(e.contrast, rd.NormalizePhrase(c))
-	}
-	for _, c := range r.Conventions.POANotCues {
-		e.poaNot = append(e.poaNot, rd.NormalizePhrase(c))
-	}
-	for _, c := range r.Medications.ChronicCues {
-		e.chronicCues = append(e.chronicCues, rd.NormalizePhrase(c))
-	}
-	for _, c := range r.Medications.TemporaryCues {
-		e.tempCue = append(e.tempCue, rd.NormalizePhrase(c))
-	}
+	e.resolved = phrases(rd, r.Conventions.ResolvedCues)
+	e.active = phrases(rd, r.Conventions.ActiveCancerCues)
+	e.explained = phrases(rd, r.Conventions.ExplainedByCues)
+	e.contrast = phrases(rd, r.Conventions.ContrastCues)
+	e.poaNot = phrases(rd, r.Conventions.POANotCues)
+	e.chronicCues = phrases(rd, r.Medications.ChronicCues)
+	e.tempCue = phrases(rd, r.Medications.TemporaryCues)
 	return e, nil
+}
+
+// phrases normalizes cue phrases as note text is normalized.
+func phrases(rd *notes.Reader, ps []string) [][]string {
+	out := make([][]string, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, rd.NormalizePhrase(p))
+	}
+	return out
 }
 
 func normAll(cs []string) []string {

@@ -48,15 +48,14 @@ type NoteIn struct {
 
 // rawRequest keeps every field raw so that each error names its field.
 type rawRequest struct {
-	ID              json.RawMessage   `json:"id"`
-	Notes           json.RawMessage   `json:"notes"`
-	Age             json.RawMessage   `json:"age"`
-	Sex             json.RawMessage   `json:"sex"`
-	DischargeStatus json.RawMessage   `json:"discharge_status"`
-	AdmitDate       json.RawMessage   `json:"admit_date"`
-	DischargeDate   json.RawMessage   `json:"discharge_date"`
-	Version         json.RawMessage   `json:"version"`
-	Rest            map[string]string `json:"-"`
+	ID              json.RawMessage `json:"id"`
+	Notes           json.RawMessage `json:"notes"`
+	Age             json.RawMessage `json:"age"`
+	Sex             json.RawMessage `json:"sex"`
+	DischargeStatus json.RawMessage `json:"discharge_status"`
+	AdmitDate       json.RawMessage `json:"admit_date"`
+	DischargeDate   json.RawMessage `json:"discharge_date"`
+	Version         json.RawMessage `json:"version"`
 }
 
 type rawNote struct {
