@@ -2,7 +2,9 @@ package cac
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/msdrg-cdi/drg/notes"
@@ -423,6 +425,9 @@ func (c *coding) procedures() {
 		case h.code == "":
 			c.skip(h, ReasonUnspecified)
 			continue
+		case c.pastYear(h):
+			c.skip(h, string(notes.Historical)) // "cath 2019 without obstructive CAD"
+			continue
 		}
 		performed = append(performed, h)
 	}
@@ -542,3 +547,32 @@ func groupBy[K comparable](hs []*hit, key func(*hit) (K, bool)) ([]K, map[K][]*h
 	}
 	return order, groups
 }
+
+// pastYear reports a bare year before the note's own in the procedure's list item ("cath
+// 2019", "TKA in 2022", "CABG 6/2021"): a past operation, not one of this stay. A full date
+// ("placed on 09/05/2007") is the procedure's date and does not count: transcriptions keep
+// their original dates.
+func (c *coding) pastYear(h *hit) bool {
+	if h.note.doc.Note.Time.IsZero() {
+		return false
+	}
+	year := h.note.doc.Note.Time.Year()
+	text := h.note.doc.Note.Text
+	sent := h.note.doc.Sentences[h.m.Sentence]
+	lo, hi := h.m.Start, h.m.End
+	for lo > sent.Start && !strings.ContainsRune(",;\n", rune(text[lo-1])) {
+		lo--
+	}
+	for hi < sent.End && !strings.ContainsRune(",;\n", rune(text[hi])) {
+		hi++
+	}
+	for _, m := range bareYear.FindAllStringSubmatch(text[lo:hi], -1) {
+		if y, _ := strconv.Atoi(m[2]); y >= 1950 && y < year {
+			return true
+		}
+	}
+	return false
+}
+
+// bareYear is a year not preceded by a day and month ("2019", "6/2021", not "09/05/2007").
+var bareYear = regexp.MustCompile(`(^|[^/\d]|[^/\d]\d{1,2}/)((?:19|20)\d\d)\b`)
