@@ -47,6 +47,7 @@ func (c *coding) derived() {
 			}
 		}
 	}
+	c.ulcerStage()
 	if !c.has("O") {
 		return
 	}
@@ -273,4 +274,39 @@ func (c *coding) conventions() {
 			}
 		}
 	}
+}
+
+// ulcerStage completes a provider-documented pressure ulcer of unspecified stage with the
+// stage a note states, a nurse's or wound nurse's included (Section I.B.14): L89.159 with
+// "stage 2" → L89.152. Only one unstaged ulcer, so that the stage cannot go to another site.
+func (c *coding) ulcerStage() {
+	var open []*coded
+	for _, d := range c.dx {
+		if d.removed == "" && strings.HasPrefix(d.code, "L89") && len(d.code) == 6 && d.code[5] == '9' {
+			open = append(open, d)
+		}
+	}
+	if len(open) != 1 {
+		return
+	}
+	var best *notes.Finding
+	var bv *noteView
+	for _, v := range c.views {
+		for i := range v.doc.Findings {
+			f := &v.doc.Findings[i]
+			if f.Name == "pressure_ulcer_stage" && f.Value >= 1 && f.Value <= 4 && (bv == nil || v.order >= bv.order) {
+				best, bv = f, v
+			}
+		}
+	}
+	if best == nil {
+		return
+	}
+	code := open[0].code[:5] + string(rune('0'+int(best.Value)))
+	if !c.valid(code) {
+		return
+	}
+	open[0].code = code
+	open[0].hits = append(open[0].hits, findingHit(bv, best))
+	open[0].why += fmt.Sprintf("; stage %d from %s (Section I.B.14: the stage may come from a clinician other than the provider)", int(best.Value), c.whoWhere(findingHit(bv, best)))
 }
