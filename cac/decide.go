@@ -490,13 +490,7 @@ func (c *coding) temporary(h *hit) bool { return c.itemScope(h).hasAny(c.e.tempC
 func (c *coding) itemScope(h *hit) *scope {
 	text := h.note.doc.Note.Text
 	sent := h.note.doc.Sentences[h.m.Sentence]
-	lo, hi := h.m.Start, h.m.End
-	for lo > sent.Start && !strings.ContainsRune(",;\n", rune(text[lo-1])) {
-		lo--
-	}
-	for hi < sent.End && !strings.ContainsRune(",;\n", rune(text[hi])) {
-		hi++
-	}
+	lo, hi := itemBounds(text, sent.Start, sent.End, h.m.Start, h.m.End)
 	words := notes.Words(text[lo:hi])
 	toks := make([]notes.Token, len(words))
 	for i, w := range words {
@@ -559,13 +553,7 @@ func (c *coding) pastYear(h *hit) bool {
 	year := h.note.doc.Note.Time.Year()
 	text := h.note.doc.Note.Text
 	sent := h.note.doc.Sentences[h.m.Sentence]
-	lo, hi := h.m.Start, h.m.End
-	for lo > sent.Start && !strings.ContainsRune(",;\n", rune(text[lo-1])) {
-		lo--
-	}
-	for hi < sent.End && !strings.ContainsRune(",;\n", rune(text[hi])) {
-		hi++
-	}
+	lo, hi := itemBounds(text, sent.Start, sent.End, h.m.Start, h.m.End)
 	for _, m := range bareYear.FindAllStringSubmatch(text[lo:hi], -1) {
 		if y, _ := strconv.Atoi(m[2]); y >= 1950 && y < year {
 			return true
@@ -576,3 +564,17 @@ func (c *coding) pastYear(h *hit) bool {
 
 // bareYear is a year not preceded by a day and month ("2019", "6/2021", not "09/05/2007").
 var bareYear = regexp.MustCompile(`(^|[^/\d]|[^/\d]\d{1,2}/)((?:19|20)\d\d)\b`)
+
+// itemBounds widens [lo, hi) to the list item around it: up to the commas, semicolons or line
+// ends, within the sentence and at most itemReach bytes on each side.
+func itemBounds(text string, sentStart, sentEnd, lo, hi int) (int, int) {
+	const itemReach = 300
+	minLo, maxHi := max(sentStart, lo-itemReach), min(sentEnd, hi+itemReach)
+	for lo > minLo && !strings.ContainsRune(",;\n", rune(text[lo-1])) {
+		lo--
+	}
+	for hi < maxHi && !strings.ContainsRune(",;\n", rune(text[hi])) {
+		hi++
+	}
+	return lo, hi
+}

@@ -80,6 +80,9 @@ func (rd *Reader) Read(n Note) *Document {
 // Text returns the note's text between two byte offsets.
 func (d *Document) Text(start, end int) string { return d.Note.Text[start:end] }
 
+// maxSentence bounds a sentence in bytes.
+const maxSentence = 2000
+
 type span struct {
 	start, end int
 	list       bool
@@ -90,12 +93,27 @@ type span struct {
 // or a digit, unless the word before it is an abbreviation ("Dr.", "p.o.", "b.i.d.").
 func splitSentences(text string, from, to int) []span {
 	var out []span
-	add := func(s, e int, list bool) {
+	var add func(s, e int, list bool)
+	add = func(s, e int, list bool) {
 		for s < e && isSpace(text[s]) {
 			s++
 		}
 		for e > s && isSpace(text[e-1]) {
 			e--
+		}
+		if e-s > maxSentence {
+			// a run-on "sentence" (no punctuation for pages) is cut at a space, so that the
+			// work per sentence stays bounded
+			cut := s + maxSentence
+			for cut > s+maxSentence/2 && !isSpace(text[cut]) {
+				cut--
+			}
+			for cut > s && text[cut-1] >= 0x80 && text[cut] >= 0x80 && text[cut]&0xC0 == 0x80 {
+				cut--
+			}
+			add(s, cut, list)
+			add(cut, e, false)
+			return
 		}
 		if s < e {
 			out = append(out, span{s, e, list})

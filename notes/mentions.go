@@ -125,7 +125,10 @@ func (rd *Reader) assert(d *Document, s *Sentence, i, j int) (Assertion, string)
 			best = hit{a, dist, text}
 		}
 	}
-	for k := 0; k < len(toks); k++ {
+	// only triggers that can reach the mention are looked at: the work per mention stays
+	// bounded however long the sentence
+	from, to := max(0, i-rd.maxTokens-8), min(len(toks), j+rd.maxTokens/2+8)
+	for k := from; k < to; k++ {
 		if _, n, ok := rd.pseudo.longest(toks, k); ok {
 			k += n - 1
 			continue

@@ -219,3 +219,26 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+// TestRunOnTextIsCut: text without punctuation for pages is read in bounded sentences, so that
+// ConText's work per mention stays bounded; every sentence keeps exact offsets.
+func TestRunOnTextIsCut(t *testing.T) {
+	rd := reader(t)
+	text := strings.Repeat("no pneumonia with sepsis and heart failure é ", 5000)
+	d := rd.Read(Note{Text: text})
+	if len(d.Sentences) < len(text)/maxSentence {
+		t.Fatalf("%d sentences for %d bytes", len(d.Sentences), len(text))
+	}
+	for _, s := range d.Sentences {
+		if s.End-s.Start > maxSentence {
+			t.Fatalf("sentence of %d bytes", s.End-s.Start)
+		}
+	}
+	m := rd.NewMatcher()
+	m.Add("pna", "pneumonia")
+	for _, x := range d.Find(m) {
+		if text[x.Start:x.End] != x.Text || x.Assertion != Negated {
+			t.Fatalf("mention %+v", x)
+		}
+	}
+}
