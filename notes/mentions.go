@@ -112,12 +112,13 @@ func (rd *Reader) assert(d *Document, s *Sentence, i, j int) (Assertion, string)
 	}
 	best := hit{dist: 1 << 30}
 	consider := func(a Assertion, dist int, text string) {
-		// ruled out and negated outrank a nearby uncertainty ("possible MI was ruled out",
-		// "no clinical concern for PE")
+		// ruled out and negated outrank a nearby uncertainty or history ("possible MI was ruled
+		// out", "no clinical concern for PE", "no prior stroke or TIA")
 		strong := func(x Assertion) bool { return x == RuledOut || x == Negated }
+		weak := func(x Assertion) bool { return x == Uncertain || x == Historical }
 		switch {
-		case best.a == Uncertain && strong(a) && dist < best.dist+6,
-			a == Uncertain && strong(best.a) && best.dist < dist+6:
+		case weak(best.a) && strong(a) && dist < best.dist+6,
+			weak(a) && strong(best.a) && best.dist < dist+6:
 			if strong(a) {
 				best = hit{a, dist, text}
 			}
