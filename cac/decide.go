@@ -124,13 +124,22 @@ func (c *coding) decideConcept(cc *compiledConcept, hs []*hit) {
 		}
 		return a.m.Start - b.m.Start
 	})
+	established := false // a present mention so far: "resolved" then means treated and better
 	for _, h := range prov {
 		if h.class != "final" && h.class != "assess" {
 			continue
 		}
 		a := h.m.Assertion
 		if a == notes.Historical && resolvedTrigger(h.m.Trigger) {
-			a = notes.Present
+			if established {
+				a = notes.Present
+			} else {
+				a = notes.RuledOut // "ileus concern resolved" after "?post-op ileus"
+				h.m.Assertion = notes.RuledOut
+			}
+		}
+		if a == notes.Present {
+			established = true
 		}
 		switch a {
 		case notes.Present, notes.Uncertain:
