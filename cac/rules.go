@@ -110,6 +110,11 @@ type Conventions struct {
 		} `json:"companions"`
 		PregnantWords []string `json:"pregnant_words"`
 	} `json:"pregnancy"`
+	// PrincipalFirst are encounter codes that are principal whenever coded.
+	PrincipalFirst struct {
+		Codes []string `json:"codes"`
+		Why   string   `json:"why"`
+	} `json:"principal_first"`
 	// ContrastCues mark a symptom followed by comparative diagnoses or without a cause found.
 	ContrastCues      []string `json:"contrast_cues"`
 	PrincipalHeadings []string `json:"principal_headings"`

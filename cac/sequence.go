@@ -77,6 +77,9 @@ func neverPrincipal(code string) bool {
 	return false
 }
 
+// complicationCodes are the intraoperative and postprocedural complication categories.
+var complicationCodes = []string{"T80", "T81", "T82", "T83", "T84", "T85", "T86", "T87", "T88", "K91", "J95", "I97", "N99", "G97", "H59", "H95", "M96", "E89", "D78", "L76"}
+
 var sepsisCodes = []string{"A40", "A41", "A021", "A227", "A267", "A327", "A427", "A5486", "B377", "O85", "T8144", "P36"}
 
 // undetermined reports a symptom whose best-ranked mention's sentence compares diagnoses
@@ -116,10 +119,17 @@ func (c *coding) sequence() {
 		}
 		return 0
 	})
+	// a complication of care that arose after admission (postoperative ileus) is not the
+	// reason for the admission
 	pdx := -1
-	for i, d := range live {
-		if !neverPrincipal(d.code) {
-			pdx = i
+	for _, allowN := range []bool{false, true} {
+		for i, d := range live {
+			if !neverPrincipal(d.code) && (allowN || !d.poaN || !hasPrefixAny(d.code, complicationCodes)) {
+				pdx = i
+				break
+			}
+		}
+		if pdx >= 0 {
 			break
 		}
 	}
@@ -148,6 +158,9 @@ func (c *coding) sequence() {
 		switch {
 		case obstetric && !strings.HasPrefix(p.code, "O"):
 			pick(func(d *coded) bool { return strings.HasPrefix(d.code, "O") })
+		case slices.ContainsFunc(live, func(d *coded) bool { return hasPrefixAny(d.code, normAll(c.e.conv.PrincipalFirst.Codes)) }):
+			i := slices.IndexFunc(live, func(d *coded) bool { return hasPrefixAny(d.code, normAll(c.e.conv.PrincipalFirst.Codes)) })
+			pdx = i
 		case !strings.HasPrefix(p.code, "O") && slices.ContainsFunc(live, func(d *coded) bool { return hasPrefixAny(d.code, sepsisCodes) && !d.poaN }):
 			pick(func(d *coded) bool { return hasPrefixAny(d.code, sepsisCodes) && !d.poaN })
 		}

@@ -89,7 +89,7 @@ func (d *Document) Find(m *Matcher) []Mention {
 				continue
 			}
 			start, end := toks[i].Start, toks[i+n-1].End
-			a, trig := m.rd.assert(d, s, i, i+n)
+			a, trig := m.rd.assertAmong(d, s, i, i+n, m.nextTerm(toks, i+n))
 			for _, id := range m.ids[v] {
 				out = append(out, Mention{Concept: id, Start: start, End: end, Text: d.Note.Text[start:end], Sentence: si,
 					TokStart: s.TokStart + i, TokEnd: s.TokStart + i + n, Assertion: a, Trigger: trig})
@@ -104,6 +104,22 @@ func (d *Document) Find(m *Matcher) []Mention {
 // reaches the mention, not stopped by a terminator, decides; pseudo-triggers are skipped.
 // Without a trigger, the section's default (family history → family) applies.
 func (rd *Reader) assert(d *Document, s *Sentence, i, j int) (Assertion, string) {
+	return rd.assertAmong(d, s, i, j, -1)
+}
+
+// nextTerm returns where the next term of the matcher starts in toks from k, or -1.
+func (m *Matcher) nextTerm(toks []Token, k int) int {
+	for x := k; x < len(toks) && x < k+m.rd.maxTokens; x++ {
+		if _, _, ok := m.trie.longest(toks, x); ok {
+			return x
+		}
+	}
+	return -1
+}
+
+// assertAmong is assert knowing where the next term after the mention starts (next, -1 for
+// none): a "nearest" backward trigger after that term belongs to it.
+func (rd *Reader) assertAmong(d *Document, s *Sentence, i, j, next int) (Assertion, string) {
 	toks := d.Tokens[s.TokStart:s.TokEnd]
 	type hit struct {
 		a    Assertion
@@ -153,7 +169,7 @@ func (rd *Reader) assert(d *Document, s *Sentence, i, j int) (Assertion, string)
 					consider(t.Category, i-end, text)
 				}
 			}
-			if (t.Direction == "backward" || t.Direction == "both") && k >= j {
+			if (t.Direction == "backward" || t.Direction == "both") && k >= j && !(t.Nearest && next >= 0 && next < k && !plural(toks[next:k])) {
 				if k-j <= back && !rd.terminated(toks, j, k) {
 					consider(t.Category, k-j, text)
 				}
@@ -173,6 +189,18 @@ func (rd *Reader) assert(d *Document, s *Sentence, i, j int) (Assertion, string)
 func (rd *Reader) terminated(toks []Token, from, to int) bool {
 	for k := from; k < to; k++ {
 		if _, _, ok := rd.terms.longest(toks[:to], k); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// plural reports a plural verb between two terms and a trigger ("pneumonia and UTI were
+// considered and ruled out"): the trigger then reaches the whole list.
+func plural(toks []Token) bool {
+	for _, t := range toks {
+		switch t.Norm {
+		case "were", "are", "both", "all", "neither":
 			return true
 		}
 	}

@@ -50,6 +50,8 @@ type TriggerRule struct {
 	Direction string    `json:"direction"` // forward, backward, both
 	// Window bounds the scope in tokens (0: the rules' max_tokens); "?" right after a term is 1.
 	Window int `json:"window"`
+	// Nearest: looking back, the trigger reaches only the nearest term before it.
+	Nearest bool `json:"nearest"`
 }
 
 // FindingRules describe the numeric findings.

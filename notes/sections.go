@@ -45,7 +45,7 @@ func (rd *Reader) sectionize(text string) []Section {
 		}
 		for _, m := range inlineHeading.FindAllStringSubmatchIndex(line[from:], -1) {
 			raw := line[from+m[2] : from+m[3]]
-			name, ok := rd.headings[strings.Join(Words(raw), " ")]
+			name, ok := rd.headingName(raw)
 			if !ok || embeddedSections[name] && narrativeSections[current] {
 				continue
 			}
@@ -76,6 +76,22 @@ func (rd *Reader) sectionize(text string) []Section {
 	return out
 }
 
+// headingName looks a heading's words up; a combined heading ("POSTOPERATIVE / DISCHARGE
+// DIAGNOSIS", "Assessment & Plan") is tried whole, then by its parts, the last known part
+// winning.
+func (rd *Reader) headingName(raw string) (string, bool) {
+	if name, ok := rd.headings[strings.Join(Words(raw), " ")]; ok {
+		return name, true
+	}
+	name, found := "", false
+	for _, part := range strings.FieldsFunc(raw, func(r rune) bool { return r == '/' || r == '&' || r == '+' }) {
+		if n, ok := rd.headings[strings.Join(Words(part), " ")]; ok {
+			name, found = n, true
+		}
+	}
+	return name, found
+}
+
 // lineHeading recognises a heading at the start of a line: words before a colon that name a
 // section, or a short line that is a heading on its own. Numbering and bullets before it
 // are skipped; an unknown ALL-CAPS heading before a colon opens an unnamed section ("other").
@@ -99,8 +115,8 @@ func (rd *Reader) lineHeading(line string, off int, current string) (headingAt, 
 	if c := strings.IndexByte(rest, ':'); c > 0 {
 		raw := strings.TrimSpace(rest[:c])
 		words := Words(raw)
-		if len(words) > 0 && len(words) <= rd.maxHeading {
-			name, ok := rd.headings[strings.Join(words, " ")]
+		if len(words) > 0 && len(words) <= rd.maxHeading+3 {
+			name, ok := rd.headingName(raw)
 			allCaps := isAllCaps(raw)
 			if ok && (!list || allCaps || !narrativeSections[current]) && !(embeddedSections[name] && narrativeSections[current] && !allCaps) {
 				body := i + c + 1
