@@ -244,7 +244,7 @@ func (c *coding) conventions() {
 	for _, s := range c.e.conv.StatusDroppedByProcedure {
 		if c.hasProc(s.Procedures) {
 			for _, d := range c.dx {
-				if d.code == normCode(s.Status) {
+				if strings.HasPrefix(d.code, normCode(s.Status)) {
 					d.removed = ReasonSuperseded
 				}
 			}
