@@ -133,6 +133,7 @@ var sectionClass = map[string]string{
 	"procedures": "assess", "": "assess", "other": "assess",
 	"past medical history": "history", "past surgical history": "history", "history of present illness": "history", "social history": "history",
 	"medications": "meds", "discharge medications": "meds",
+	"ruled out": "assess", // its mentions are ruled out by the section's assertion
 }
 
 func classOf(section string) string {

@@ -169,7 +169,7 @@ func (rd *Reader) assertAmong(d *Document, s *Sentence, i, j, next int) (Asserti
 					consider(t.Category, i-end, text)
 				}
 			}
-			if (t.Direction == "backward" || t.Direction == "both") && k >= j && !(t.Nearest && next >= 0 && next < k && !plural(toks[next:k])) {
+			if (t.Direction == "backward" || t.Direction == "both") && k >= j && !(t.Nearest && next >= 0 && next < k && !plural(toks[j:k])) {
 				if k-j <= back && !rd.terminated(toks, j, k) {
 					consider(t.Category, k-j, text)
 				}
@@ -195,13 +195,18 @@ func (rd *Reader) terminated(toks []Token, from, to int) bool {
 	return false
 }
 
-// plural reports a plural verb between two terms and a trigger ("pneumonia and UTI were
-// considered and ruled out"): the trigger then reaches the whole list.
+// plural reports a list between a term and a trigger ("pneumonia and UTI were considered
+// and ruled out", "SIADH, adrenal insufficiency and hypothyroidism excluded"): a plural verb,
+// or a short run joined by "and"/"or". The trigger then reaches the whole list.
 func plural(toks []Token) bool {
 	for _, t := range toks {
 		switch t.Norm {
 		case "were", "are", "both", "all", "neither":
 			return true
+		case "and", "or", "nor":
+			if len(toks) <= 8 {
+				return true
+			}
 		}
 	}
 	return false
