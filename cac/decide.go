@@ -59,14 +59,14 @@ func (c *coding) run() {
 		switch h.kind {
 		case 'd':
 			cc := &c.e.concepts[h.idx]
-			h.code, h.refined = refineCode(cc.code, cc.refine, h.scope(), -1)
+			h.code, h.refined = refineCode(cc.code, cc.refine, h.scope(), -1, h.m.Assertion)
 			if _, ok := byConcept[h.idx]; !ok {
 				order = append(order, h.idx)
 			}
 			byConcept[h.idx] = append(byConcept[h.idx], h)
 		case 'p':
 			p := &c.e.procs[h.idx]
-			h.code, h.refIdx = refineAt(p.code, p.refine, h.scope(), c.hours)
+			h.code, h.refIdx = refineAt(p.code, p.refine, h.scope(), c.hours, h.m.Assertion)
 			h.refined = h.refIdx >= 0
 		}
 	}

@@ -246,7 +246,12 @@ func newScope(doc *notes.Document, sent, offset int, toks []notes.Token) *scope 
 }
 
 // has reports the word sequence p in the scope.
-func (s *scope) has(p []string) bool {
+func (s *scope) has(p []string) bool { return s.hasAs(p, notes.Present) }
+
+// hasAs is has for a mention asserted as a: a phrase under a negation, a ruling out … that
+// the mention shares still counts ("aspiration pneumonia … ruled out" is an aspiration
+// pneumonia ruled out, not a pneumonia of unknown kind ruled out).
+func (s *scope) hasAs(p []string, a notes.Assertion) bool {
 	if len(p) == 0 {
 		return false
 	}
@@ -261,9 +266,11 @@ outer:
 			}
 		}
 		if s.doc != nil {
-			switch s.doc.AssertAt(s.sent, s.offset+i, s.offset+i+len(p)) {
+			switch pa := s.doc.AssertAt(s.sent, s.offset+i, s.offset+i+len(p)); pa {
 			case notes.Negated, notes.RuledOut, notes.Hypothetical, notes.Family:
-				continue
+				if pa != a {
+					continue
+				}
 			}
 		}
 		return true
@@ -271,9 +278,11 @@ outer:
 	return false
 }
 
-func (s *scope) hasAny(ps [][]string) bool {
+func (s *scope) hasAny(ps [][]string) bool { return s.hasAnyAs(ps, notes.Present) }
+
+func (s *scope) hasAnyAs(ps [][]string, a notes.Assertion) bool {
 	for _, p := range ps {
-		if s.has(p) {
+		if s.hasAs(p, a) {
 			return true
 		}
 	}
@@ -282,14 +291,14 @@ func (s *scope) hasAny(ps [][]string) bool {
 
 // refineCode returns the code of the first refinement the scope satisfies (hours: the
 // duration stated, or -1), else the default; refined reports a refinement.
-func refineCode(def string, rs []compiledRefine, sc *scope, hours float64) (code string, refined bool) {
-	code, at := refineAt(def, rs, sc, hours)
+func refineCode(def string, rs []compiledRefine, sc *scope, hours float64, a notes.Assertion) (code string, refined bool) {
+	code, at := refineAt(def, rs, sc, hours, a)
 	return code, at >= 0
 }
 
 // refineAt is refineCode with the index of the refinement applied (-1: none); refinements
 // are written most specific first.
-func refineAt(def string, rs []compiledRefine, sc *scope, hours float64) (string, int) {
+func refineAt(def string, rs []compiledRefine, sc *scope, hours float64, a notes.Assertion) (string, int) {
 	for k, r := range rs {
 		if r.min > 0 || r.max > 0 {
 			if hours < 0 || r.min > 0 && hours < r.min || r.max > 0 && hours >= r.max {
@@ -298,12 +307,12 @@ func refineAt(def string, rs []compiledRefine, sc *scope, hours float64) (string
 		}
 		ok := true
 		for _, g := range r.ifs {
-			if !sc.hasAny(g) {
+			if !sc.hasAnyAs(g, a) {
 				ok = false
 				break
 			}
 		}
-		if ok && sc.hasAny(r.not) {
+		if ok && sc.hasAnyAs(r.not, a) {
 			ok = false
 		}
 		if ok {

@@ -160,7 +160,7 @@ func (rd *Reader) assertAmong(d *Document, s *Sentence, i, j, next int) (Asserti
 				return // overlaps the mention
 			}
 			text := d.Note.Text[toks[k].Start:toks[end-1].End]
-			fwd, back := rd.maxTokens, rd.maxTokens/2
+			fwd, back := rd.maxTokens, rd.maxTokens*2/3
 			if t.Window > 0 {
 				fwd, back = t.Window-1, t.Window-1
 			}
