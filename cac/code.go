@@ -64,7 +64,9 @@ type noteView struct {
 	provider bool // a physician or advanced practice provider wrote it
 	report   bool // a report (imaging, echo, pathology) or a non-provider note
 	final    bool // a discharge summary
-	scopes   map[[3]int]*scope
+	// sameAsAdmission: the discharge diagnoses say "same" as the admitting diagnoses
+	sameAsAdmission bool
+	scopes          map[[3]int]*scope
 }
 
 // hit is one mention of a vocabulary item.
@@ -165,6 +167,9 @@ func (e *Engine) Code(ns []notes.Note) Result {
 			if h.class == "final" && !v.final && v.order != lastProv {
 				h.class = "assess" // an ED or H&P diagnosis list holds working diagnoses
 			}
+			if h.section == "reason for admission" && v.sameAsAdmission {
+				h.class = "final" // "DISCHARGE DIAGNOSES: Same, plus postoperative ileus"
+			}
 			fmt.Sscan(m.Concept[1:], &h.idx)
 			hits = append(hits, h)
 		}
@@ -201,6 +206,12 @@ func (e *Engine) read(ns []notes.Note) []*noteView {
 		for _, t := range e.conv.FinalNoteTypes {
 			if strings.Contains(typ, " "+strings.Join(notes.Words(t), " ")+" ") {
 				v.final = true
+			}
+		}
+		for si := range v.doc.Sentences {
+			s := &v.doc.Sentences[si]
+			if v.doc.SectionOf(s) == "discharge diagnoses" && s.TokEnd > s.TokStart && v.doc.Tokens[s.TokStart].Norm == "same" {
+				v.sameAsAdmission = true
 			}
 		}
 		views[i] = v

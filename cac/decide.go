@@ -130,7 +130,15 @@ func (c *coding) decideConcept(cc *compiledConcept, hs []*hit) {
 			continue
 		}
 		a := h.m.Assertion
-		if a == notes.Historical && resolvedTrigger(h.m.Trigger) {
+		switch {
+		case (a == notes.Present || a == notes.Uncertain) && c.cancerHistory(cc, h):
+			a = notes.Historical
+			h.m.Assertion = notes.Historical
+		case a == notes.Historical && strings.HasPrefix(cc.code, "C") && h.scope().hasAny(c.e.active):
+			a = notes.Present // "status post lumpectomy, receiving adjuvant chemotherapy"
+			h.m.Assertion = notes.Present
+		}
+		if a == notes.Historical && resolvedTrigger(h.m.Trigger) && !c.cancerHistory(cc, h) {
 			if established {
 				a = notes.Present
 			} else {
@@ -217,7 +225,7 @@ func (c *coding) undecided(cc *compiledConcept, prov []*hit, treated bool) {
 	var current, past []*hit
 	for _, h := range hist {
 		switch a := h.m.Assertion; {
-		case (a == notes.Present || a == notes.Uncertain) && strings.HasPrefix(cc.code, "C") && h.class == "history" && !h.scope().hasAny(c.e.active):
+		case (a == notes.Present || a == notes.Uncertain) && strings.HasPrefix(cc.code, "C") && h.class == "history" && (c.cancerHistory(cc, h) || !h.scope().hasAny(c.e.active)):
 			past = append(past, h) // a malignancy in the past history is history unless active (I.C.2.d)
 		case a == notes.Present || a == notes.Uncertain:
 			current = append(current, h)
@@ -251,7 +259,22 @@ func (c *coding) pastOnly(cc *compiledConcept, h *hit) bool {
 	if sc.hasAny(c.e.resolved) {
 		return true
 	}
-	return strings.HasPrefix(cc.code, "C") && !sc.hasAny(c.e.active)
+	return strings.HasPrefix(cc.code, "C") && !hematologic(cc.code) && !sc.hasAny(c.e.active)
+}
+
+// hematologic: lymphoma, leukemia and myeloma (C81–C96) "in remission" have codes of their own;
+// the remission is not history.
+func hematologic(code string) bool { return code >= "C81" && code < "C97" }
+
+// cancerHistory: a malignancy whose sentence says its treatment is over and it has not
+// come back ("finished treatment in 2015", "no evidence of recurrence") is history, wherever
+// the sentence stands, unless the sentence says it is active (Section I.C.2.d).
+func (c *coding) cancerHistory(cc *compiledConcept, h *hit) bool {
+	if !strings.HasPrefix(cc.code, "C") || hematologic(cc.code) {
+		return false
+	}
+	sc := h.scope()
+	return sc.hasAny(c.e.resolved) && !sc.hasAny(c.e.active)
 }
 
 func reasonOf(h *hit, def string) string {

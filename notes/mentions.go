@@ -84,6 +84,9 @@ func (d *Document) Find(m *Matcher) []Mention {
 		toks := d.Tokens[s.TokStart:s.TokEnd]
 		for i := 0; i < len(toks); {
 			v, n, ok := m.trie.longest(toks, i)
+			if v2, n2, ok2 := m.trie.longestSkipping(toks, i, m.rd.skippable, 2); ok2 && (!ok || n2 > n) {
+				v, n, ok = v2, n2, true
+			}
 			if !ok {
 				i++
 				continue

@@ -32,6 +32,8 @@ type AbbreviationRules struct {
 	Rewrite map[string]string `json:"rewrite"`
 	// Ambiguous short forms never establish a term on their own.
 	Ambiguous []string `json:"ambiguous"`
+	// Skippable words may stand inside a term without being listed (side, site).
+	Skippable []string `json:"skippable"`
 }
 
 // ContextRules are the ConText triggers, pseudo-triggers, terminators and section defaults.
@@ -93,6 +95,7 @@ type Reader struct {
 	maxHeading int               // most words in a heading
 	rewrite    *phraseTrie       // token sequence → replacement tokens
 	ambiguous  map[string]bool
+	skippable  map[string]bool
 	triggers   *phraseTrie // value: index into trigRules
 	trigRules  []TriggerRule
 	pseudo     *phraseTrie
@@ -135,6 +138,10 @@ func NewReader(r Rules) (*Reader, error) {
 	}
 	for _, a := range r.Abbreviations.Ambiguous {
 		rd.ambiguous[strings.ToLower(a)] = true
+	}
+	rd.skippable = map[string]bool{}
+	for _, w := range r.Abbreviations.Skippable {
+		rd.skippable[strings.ToLower(w)] = true
 	}
 	rd.triggers, rd.pseudo, rd.terms = newPhraseTrie(), newPhraseTrie(), newPhraseTrie()
 	for i, t := range r.Context.Triggers {

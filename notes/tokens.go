@@ -113,6 +113,33 @@ func (t *phraseTrie) longest(toks []Token, i int) (val, n int, ok bool) {
 	return
 }
 
+// longestSkipping is longest allowing up to maxSkip words of skip inside the phrase (never
+// first or last); n counts the words skipped too.
+func (t *phraseTrie) longestSkipping(toks []Token, i int, skip map[string]bool, maxSkip int) (val, n int, ok bool) {
+	type state struct {
+		node     *node
+		j, skips int
+	}
+	stack := []state{{&t.root, i, 0}}
+	for len(stack) > 0 {
+		s := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if s.j >= len(toks) {
+			continue
+		}
+		if c := s.node.next[toks[s.j].Norm]; c != nil {
+			if c.end && (s.j-i+1 > n || !ok) {
+				val, n, ok = c.val, s.j-i+1, true
+			}
+			stack = append(stack, state{c, s.j + 1, s.skips})
+		}
+		if s.j > i && s.skips < maxSkip && skip[toks[s.j].Norm] {
+			stack = append(stack, state{s.node, s.j + 1, s.skips + 1})
+		}
+	}
+	return
+}
+
 // all calls fn for every phrase starting at toks[i] (shortest first).
 func (t *phraseTrie) all(toks []Token, i int, fn func(val, n int)) {
 	cur := &t.root
