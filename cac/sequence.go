@@ -179,8 +179,18 @@ func (c *coding) sequence() {
 				if !strings.HasPrefix(p.code, normCode(cf.Code)) {
 					continue
 				}
-				if i := slices.IndexFunc(live, func(d *coded) bool { return hasPrefixAny(d.code, normAll(cf.First)) }); i >= 0 {
-					pdx, moved = i, true
+				// the best-ranked etiology, a primary neoplasm before a secondary one
+				best := -1
+				for i, d := range live {
+					if !hasPrefixAny(d.code, normAll(cf.First)) {
+						continue
+					}
+					if best < 0 || secondaryNeoplasm(live[best].code) && !secondaryNeoplasm(d.code) {
+						best = i
+					}
+				}
+				if best >= 0 {
+					pdx, moved = best, true
 					break
 				}
 			}
@@ -266,3 +276,6 @@ func (c *coding) result() Result {
 	}
 	return r
 }
+
+// secondaryNeoplasm: C77–C79, metastases.
+func secondaryNeoplasm(code string) bool { return code >= "C77" && code < "C80" }
