@@ -136,8 +136,8 @@ func (rd *Reader) assertAmong(d *Document, s *Sentence, i, j, next int) (Asserti
 		strong := func(x Assertion) bool { return x == RuledOut || x == Negated }
 		weak := func(x Assertion) bool { return x == Uncertain || x == Historical }
 		switch {
-		case weak(best.a) && strong(a) && dist < best.dist+6,
-			weak(a) && strong(best.a) && best.dist < dist+6:
+		case weak(best.a) && strong(a) && dist <= best.dist+8,
+			weak(a) && strong(best.a) && best.dist <= dist+8:
 			if strong(a) {
 				best = hit{a, dist, text}
 			}
