@@ -14,7 +14,7 @@ import (
 // they state none.
 func (c *coding) ventilationHours() float64 {
 	best := -1.0
-	var start, end time.Time
+	var start, end event
 	for _, v := range c.views {
 		if !v.provider {
 			continue
@@ -27,34 +27,60 @@ func (c *coding) ventilationHours() float64 {
 				best = math.Max(best, f.High*24)
 			}
 		}
-		// a time without a date is on the note's day in a note written as things happen, not
-		// in a discharge summary written days later
+		// a time without a date is on the note's day in a note written as things happen; in
+		// a discharge summary it only completes a date the same summary gives without a time
 		day := v.doc.Note.Time
 		lower := notes.LowerASCII(v.doc.Note.Text)
 		keys := c.e.conv.VentilationEvents.Keywords
+		var startClock, endClock *event
 		for _, t := range eventTimes(c.e.ventStart, v.doc.Note.Text, lower, keys, day, !v.final) {
-			if start.IsZero() || t.Before(start) {
+			if !t.dated {
+				startClock = &t
+				continue
+			}
+			if start.t.IsZero() || t.t.Before(start.t) {
 				start = t
 			}
 		}
 		for _, t := range eventTimes(c.e.ventEnd, v.doc.Note.Text, lower, keys, day, !v.final) {
-			if t.After(end) {
+			if !t.dated {
+				endClock = &t
+				continue
+			}
+			if t.t.After(end.t) {
 				end = t
 			}
 		}
+		if startClock != nil && !start.t.IsZero() && !start.timed {
+			start.t, start.timed = atClock(start.t, startClock.t), true
+		}
+		if endClock != nil && !end.t.IsZero() && !end.timed {
+			end.t, end.timed = atClock(end.t, endClock.t), true
+		}
 	}
-	if !start.IsZero() && end.After(start) {
-		if h := end.Sub(start).Hours(); h < 24*120 {
+	if !start.t.IsZero() && end.t.After(start.t) {
+		if h := end.t.Sub(start.t).Hours(); h < 24*120 {
 			best = math.Max(best, h)
 		}
 	}
 	return best
 }
 
+// event is a dated or timed moment a note states.
+type event struct {
+	t            time.Time
+	dated, timed bool
+}
+
+func atClock(day, clock time.Time) time.Time {
+	y, m, d := day.Date()
+	return time.Date(y, m, d, clock.Hour(), clock.Minute(), 0, 0, time.UTC)
+}
+
 // eventTimes reads the dates and times the patterns capture (groups "date" and "time"); a
 // missing date or "today" is the note's day, a missing time the start of the day.
-func eventTimes(res []*regexp.Regexp, text, lower string, keys []string, noteTime time.Time, dateless bool) []time.Time {
-	var out []time.Time
+func eventTimes(res []*regexp.Regexp, text, lower string, keys []string, noteTime time.Time, dateless bool) []event {
+	var out []event
 	for _, re := range res {
 		di, ti := re.SubexpIndex("date"), re.SubexpIndex("time")
 		for _, m := range notes.FindNear(re, text, lower, keys) {
@@ -66,10 +92,15 @@ func eventTimes(res []*regexp.Regexp, text, lower string, keys []string, noteTim
 				clock = text[m[2*ti]:m[2*ti+1]]
 			}
 			if date == "" && !dateless {
+				if clock != "" {
+					if t, ok := eventTime("", clock, time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)); ok {
+						out = append(out, event{t: t, timed: true}) // a time of day only
+					}
+				}
 				continue
 			}
 			if t, ok := eventTime(date, clock, noteTime); ok {
-				out = append(out, t)
+				out = append(out, event{t: t, dated: true, timed: clock != ""})
 			}
 		}
 	}
