@@ -270,7 +270,8 @@ func hematologic(code string) bool { return code >= "C81" && code < "C97" }
 // come back ("finished treatment in 2015", "no evidence of recurrence") is history, wherever
 // the sentence stands, unless the sentence says it is active (Section I.C.2.d).
 func (c *coding) cancerHistory(cc *compiledConcept, h *hit) bool {
-	if !strings.HasPrefix(cc.code, "C") || hematologic(cc.code) {
+	cancer := strings.HasPrefix(cc.code, "C") && !hematologic(cc.code)
+	if !cancer && !hasPrefixAny(cc.code, normAll(c.e.conv.HistoryWhenResolved)) {
 		return false
 	}
 	sc := h.scope()

@@ -87,6 +87,9 @@ type Conventions struct {
 	POANotCues []string `json:"poa_not_cues"`
 	// ResolvedCues beside "history of" make a chronic condition (a cancer) history, not current.
 	ResolvedCues []string `json:"resolved_cues"`
+	// HistoryWhenResolved are code prefixes besides malignancies that the resolved cues of
+	// their sentence make history (chronic hepatitis C cured).
+	HistoryWhenResolved []string `json:"history_when_resolved"`
 	// ActiveCancerCues keep a malignancy written with "history of" current.
 	ActiveCancerCues []string `json:"active_cancer_cues"`
 	// CodeFirst: a principal diagnosis matching Code gives way to a coded etiology in First

@@ -63,10 +63,10 @@ func TestGoldSets(t *testing.T) {
 	files = append(files, own...)
 	floors := map[string][3]float64{ // F1, PDX, DRG: a little below the figures measured when this was written
 		"dev.json":   {0.94, 0.90, 0.95},
-		"set_a.json": {0.89, 0.90, 0.90},
-		"set_b.json": {0.90, 0.90, 0.85},
-		"set_c.json": {0.91, 0.90, 0.90},
-		"set_d.json": {0.89, 0.80, 0.85},
+		"set_a.json": {0.90, 0.90, 0.90},
+		"set_b.json": {0.90, 0.95, 0.85},
+		"set_c.json": {0.92, 0.90, 0.90},
+		"set_d.json": {0.90, 0.85, 0.85},
 		"set_e.json": {0.89, 0.90, 0.90},
 	}
 	for _, f := range files {
@@ -78,6 +78,9 @@ func TestGoldSets(t *testing.T) {
 		var b strings.Builder
 		rep.Print(&b, f, false)
 		t.Log(b.String())
+		if len(rep.MustNot) > 0 {
+			t.Errorf("%s: must_not codes suggested: %v", f, rep.MustNot)
+		}
 		if len(rep.Failures) > 0 || len(rep.BadSpans) > 0 {
 			t.Errorf("%s: %d failures, %d wrong spans: %v %v", f, len(rep.Failures), len(rep.BadSpans), rep.Failures, rep.BadSpans)
 		}
