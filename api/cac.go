@@ -2,7 +2,10 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -46,7 +49,12 @@ func (s *Server) cacRoutes() ([]Route, error) {
 			"each with its evidence spans (UTF-8 byte offsets into the note's text) and the rule applied; what the notes mention and is not coded is listed with its reason. " +
 			"With age, sex and discharge_status the suggestion is grouped with the exact grouper. Stateless: nothing is stored and no note text is logged.",
 		Body:    &Body{Required: true, Content: JSON(Ref("CACRequest"))},
-		MaxBody: cacsvc.MaxBodyBytes, Responses: OK("the suggestion", Ref("CACResponse")), Handler: s.handleCAC}}, nil
+		MaxBody: cacsvc.MaxBodyBytes, Responses: OK("the suggestion", Ref("CACResponse")), Handler: s.handleCAC},
+		{Method: http.MethodPost, Path: "/v1/encounters/{id}/cac", Roles: CACRoles, Tags: []string{"coding", "encounters"},
+			Summary: "Computer-assisted coding of an encounter's notes, compared with its working codes",
+			Description: "Reads the encounter's evidence of kind note (note ids are \"evidence[i]\") as POST /v1/cac does; each suggestion is marked coded (in the working codes), new, or " +
+				"conflicting (another code of its category, or another principal diagnosis), with the grouping the working codes would have with it accepted. Nothing is stored.",
+			Params: []Param{idParam}, Responses: OK("the suggestions", Schema{"type": "object"}), Handler: s.handleEncounterCAC}}, nil
 }
 
 func (s *Server) handleCAC(c *gin.Context) {
@@ -73,4 +81,156 @@ func (s *Server) handleCAC(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, resp)
+}
+
+// EncounterSuggestion is a CAC suggestion compared with the encounter's working codes.
+type EncounterSuggestion struct {
+	cacsvc.Suggestion
+	// Role is pdx, sdx or procedure.
+	Role string `json:"role"`
+	// Status: coded (in the working codes), new, or conflicting (the working codes hold
+	// another code of the same category, or another principal diagnosis).
+	Status string `json:"status"`
+	// Conflicts names the working codes it conflicts with.
+	Conflicts []string `json:"conflicts,omitempty"`
+	// IfAccepted is the grouping of the working codes with the suggestion accepted (new and
+	// conflicting suggestions, when the encounter can be grouped).
+	IfAccepted *store.DRG `json:"if_accepted,omitempty"`
+}
+
+// EncounterCAC is the answer of POST /v1/encounters/{id}/cac.
+type EncounterCAC struct {
+	EncounterID string                `json:"encounter_id"`
+	WorkingDRG  *store.DRG            `json:"working_drg,omitempty"`
+	Suggestions []EncounterSuggestion `json:"suggestions"`
+	NotCoded    any                   `json:"not_coded"`
+	Version     int                   `json:"version"`
+	Warnings    []string              `json:"warnings,omitempty"`
+}
+
+// encounterCACRequest reads the encounter's notes (evidence of kind note; a note's id is
+// "evidence[i]", its index in the encounter's evidence).
+func encounterCACRequest(e *store.Encounter) (*cacsvc.Request, error) {
+	req := &cacsvc.Request{ID: e.ID, Age: e.Age, Sex: e.Sex, DischargeStatus: e.DischargeStatus,
+		AdmitDate: e.AdmitDate, DischargeDate: e.DischargeDate, Version: e.Version}
+	for i, ev := range e.Evidence {
+		if ev.Kind != claim.KindNote || strings.TrimSpace(ev.Text) == "" {
+			continue
+		}
+		req.Notes = append(req.Notes, cacsvc.NoteIn{ID: fmt.Sprintf("evidence[%d]", i), NoteType: ev.NoteType,
+			AuthorRole: ev.AuthorRole, Time: ev.Time, Text: ev.Text})
+	}
+	if len(req.Notes) == 0 {
+		return nil, &claim.FieldError{Field: "evidence", Message: "the encounter has no notes to read (evidence of kind note with text)"}
+	}
+	return req, nil
+}
+
+func (s *Server) handleEncounterCAC(c *gin.Context) {
+	e, err := s.cfg.Store.GetEncounter(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		WriteError(c, err)
+		return
+	}
+	req, err := encounterCACRequest(e)
+	if err != nil {
+		WriteError(c, err)
+		return
+	}
+	resp, err := s.cac.Run(req)
+	if err != nil {
+		if fes := claim.AsFieldErrors(err); len(fes) > 0 {
+			WriteValidation(c, fes...)
+			return
+		}
+		WriteError(c, err)
+		return
+	}
+	out := EncounterCAC{EncounterID: e.ID, WorkingDRG: e.WorkingDRG, NotCoded: resp.NotCoded, Version: resp.Version, Warnings: resp.Warnings}
+	add := func(role string, sg cacsvc.Suggestion) {
+		es := EncounterSuggestion{Suggestion: sg, Role: role}
+		es.Status, es.Conflicts = compareWorking(&e.Codes, role, sg.Code)
+		if es.Status != "coded" {
+			es.IfAccepted = s.groupIfAccepted(e, role, sg)
+		}
+		out.Suggestions = append(out.Suggestions, es)
+	}
+	if resp.PDX != nil {
+		add("pdx", *resp.PDX)
+	}
+	for _, sg := range resp.SDX {
+		add("sdx", sg)
+	}
+	for _, sg := range resp.Procedures {
+		add("procedure", sg)
+	}
+	if out.Suggestions == nil {
+		out.Suggestions = []EncounterSuggestion{}
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// compareWorking places a suggested code against the working codes.
+func compareWorking(cs *store.Codes, role, code string) (string, []string) {
+	var diagnoses []string
+	if cs.PDX != nil {
+		diagnoses = append(diagnoses, cs.PDX.Code)
+	}
+	for _, d := range cs.SDX {
+		diagnoses = append(diagnoses, d.Code)
+	}
+	var procs []string
+	for _, p := range cs.Procedures {
+		procs = append(procs, p.Code)
+	}
+	working := diagnoses
+	if role == "procedure" {
+		working = procs
+	}
+	if role == "pdx" && cs.PDX != nil && cs.PDX.Code != code {
+		return "conflicting", []string{cs.PDX.Code}
+	}
+	if slices.Contains(working, code) {
+		return "coded", nil
+	}
+	var conflicts []string
+	if role != "procedure" && len(code) >= 3 {
+		for _, w := range working {
+			if len(w) >= 3 && w[:3] == code[:3] {
+				conflicts = append(conflicts, w)
+			}
+		}
+	}
+	if len(conflicts) > 0 {
+		return "conflicting", conflicts
+	}
+	return "new", nil
+}
+
+// groupIfAccepted groups the working codes with the suggestion taking its place: a principal
+// diagnosis replaces the working one (which becomes secondary), a conflicting secondary code
+// replaces the codes of its category, others are added. Nil when it cannot be grouped.
+func (s *Server) groupIfAccepted(e *store.Encounter, role string, sg cacsvc.Suggestion) *store.DRG {
+	cs := store.Codes{PDX: e.PDX, AdmitDx: e.AdmitDx, SDX: slices.Clone(e.SDX), Procedures: slices.Clone(e.Procedures)}
+	switch role {
+	case "pdx":
+		if cs.PDX != nil && cs.PDX.Code != sg.Code {
+			cs.SDX = slices.DeleteFunc(cs.SDX, func(d store.Code) bool { return d.Code == sg.Code })
+			cs.SDX = append([]store.Code{*cs.PDX}, cs.SDX...)
+		}
+		cs.PDX = &store.Code{Code: sg.Code, POA: sg.POA}
+	case "sdx":
+		cs.SDX = slices.DeleteFunc(cs.SDX, func(d store.Code) bool { return len(d.Code) >= 3 && len(sg.Code) >= 3 && d.Code[:3] == sg.Code[:3] })
+		cs.SDX = append(cs.SDX, store.Code{Code: sg.Code, POA: sg.POA})
+	case "procedure":
+		cs.Procedures = append(cs.Procedures, store.Code{Code: sg.Code})
+	}
+	if cs.PDX == nil || e.Age == nil || e.Sex == "" || e.DischargeStatus == nil {
+		return nil
+	}
+	d, _, _, err := s.groupEncounter(e, &cs, 0, false, "")
+	if err != nil {
+		return nil
+	}
+	return d
 }

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -134,4 +135,57 @@ func TestCACWithoutDemographicsIsNotGrouped(t *testing.T) {
 	if w, _ := m["warnings"].([]any); len(w) == 0 {
 		t.Error("no warning saying why the suggestion is not grouped")
 	}
+}
+
+func TestEncounterCAC(t *testing.T) {
+	ts := newTestServer(t)
+	body := `{"account":"CAC-1","facility":"MAIN","admit_date":"2026-05-03","discharge_date":"2026-05-08","age":78,"sex":"F","discharge_status":1,
+	 "pdx":{"code":"I5030","poa":"Y"},"sdx":[{"code":"I10","poa":"Y"}],
+	 "evidence":[{"kind":"lab","name":"BNP","value":1420,"unit":"pg/mL","time":"2026-05-03T22:00:00Z"},
+	  {"kind":"note","note_type":"discharge summary","author_role":"physician","time":"2026-05-08T11:00:00Z",
+	   "text":"Final Diagnoses:\n1. Acute on chronic diastolic congestive heart failure\n2. Hypertension\n3. Persistent atrial fibrillation on chronic warfarin"}]}`
+	enc := ts.do(http.MethodPost, "/v1/encounters", coder, body).expect(t, http.StatusCreated).json(t)
+	id := enc["id"].(string)
+	var got struct {
+		Suggestions []struct {
+			Code, Role, Status string
+			Conflicts          []string
+			Evidence           []struct {
+				Note, Text string
+				Start, End int
+			}
+			IfAccepted *struct{ DRG int } `json:"if_accepted"`
+		}
+	}
+	r := ts.do(http.MethodPost, "/v1/encounters/"+id+"/cac", coder, nil).expect(t, http.StatusOK)
+	if err := json.Unmarshal(r.body, &got); err != nil {
+		t.Fatal(err)
+	}
+	status := map[string]string{}
+	for _, s := range got.Suggestions {
+		status[s.Role+":"+s.Code] = s.Status
+		for _, ev := range s.Evidence {
+			if ev.Note != "evidence[1]" || ev.Start >= ev.End {
+				t.Errorf("%s: evidence %+v does not point into evidence[1]", s.Code, ev)
+			}
+		}
+		if s.Status != "coded" && s.IfAccepted == nil {
+			t.Errorf("%s (%s): no grouping if accepted", s.Code, s.Status)
+		}
+	}
+	want := map[string]string{"pdx:I110": "conflicting", "sdx:I5033": "conflicting", "sdx:I4819": "new", "sdx:Z7901": "new"}
+	for k, v := range want {
+		if status[k] != v {
+			t.Errorf("%s: status %q, want %q (all: %v)", k, status[k], v, status)
+		}
+	}
+	// no notes: a clear 422 naming the evidence
+	noNotes := `{"account":"CAC-2","facility":"MAIN","discharge_date":"2026-05-08","age":70,"sex":"M","discharge_status":1,"pdx":{"code":"J189","poa":"Y"}}`
+	enc2 := ts.do(http.MethodPost, "/v1/encounters", coder, noNotes).expect(t, http.StatusCreated).json(t)
+	p := ts.do(http.MethodPost, "/v1/encounters/"+enc2["id"].(string)+"/cac", coder, nil).expect(t, http.StatusUnprocessableEntity).problem(t)
+	if !slices.Contains(errorFields(p), "evidence") {
+		t.Errorf("fields %v, want evidence", errorFields(p))
+	}
+	ts.do(http.MethodPost, "/v1/encounters/"+id+"/cac", finance, nil).expect(t, http.StatusForbidden)
+	ts.do(http.MethodPost, "/v1/encounters/nope/cac", coder, nil).expect(t, http.StatusNotFound)
 }
