@@ -189,3 +189,49 @@ func TestEncounterCAC(t *testing.T) {
 	ts.do(http.MethodPost, "/v1/encounters/"+id+"/cac", finance, nil).expect(t, http.StatusForbidden)
 	ts.do(http.MethodPost, "/v1/encounters/nope/cac", coder, nil).expect(t, http.StatusNotFound)
 }
+
+// TestNoteFindingsFeedCDI: an echo note's ejection fraction and a progress note's year of eGFR
+// are clinical evidence the CDI review cites, quoted with the note and its span.
+func TestNoteFindingsFeedCDI(t *testing.T) {
+	ts := newTestServer(t)
+	tests := []struct {
+		name, body, quote, code string
+	}{
+		{"heart failure type from the echo", `{"account":"NF-1","facility":"MAIN","admit_date":"2026-05-03","discharge_date":"2026-05-08","age":74,"sex":"M","discharge_status":1,
+		  "pdx":{"code":"I509","poa":"Y"},
+		  "evidence":[{"kind":"lab","name":"BNP","value":1850,"unit":"pg/mL","time":"2026-05-03T20:00:00Z"},
+		   {"kind":"med","name":"furosemide","route":"IV","dose":"40 mg","time":"2026-05-03T21:00:00Z"},
+		   {"kind":"med","name":"furosemide","route":"IV","dose":"40 mg","time":"2026-05-04T09:00:00Z"},
+		   {"kind":"note","note_type":"echo report","author_role":"physician","time":"2026-05-04T13:00:00Z","text":"TRANSTHORACIC ECHO\nLV moderately dilated. LVEF 25-30% by biplane. Global hypokinesis."},
+		   {"kind":"note","note_type":"progress note","author_role":"physician","time":"2026-05-05T09:00:00Z","text":"A/P: Heart failure - diuresing well on IV furosemide."}]}`,
+			`LVEF 25-30%`, "I502"},
+		{"CKD stage from a year of eGFR", `{"account":"NF-2","facility":"MAIN","admit_date":"2026-05-03","discharge_date":"2026-05-08","age":71,"sex":"F","discharge_status":1,
+		  "pdx":{"code":"J189","poa":"Y"},"sdx":[{"code":"N189","poa":"Y"}],
+		  "evidence":[{"kind":"note","note_type":"progress note","author_role":"physician","time":"2026-05-05T09:00:00Z","text":"A/P: Pneumonia improving. CKD - eGFR 22-26 over the last year per PCP records, Cr at baseline 2.4."}]}`,
+			`eGFR 22-26`, "N184"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := ts.do(http.MethodPost, "/v1/encounters", cdi, tt.body).expect(t, http.StatusCreated).json(t)
+			r := ts.do(http.MethodPost, "/v1/encounters/"+e["id"].(string)+"/review", cdi, nil).expect(t, http.StatusOK)
+			var rv struct {
+				Review struct {
+					Opportunities []json.RawMessage `json:"opportunities"`
+				} `json:"review"`
+			}
+			if err := json.Unmarshal(r.body, &rv); err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, o := range rv.Review.Opportunities {
+				s := string(o)
+				if strings.Contains(s, tt.code) && strings.Contains(s, "note evidence[") && strings.Contains(s, tt.quote) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("no opportunity with %s citing the note's %q: %.3000s", tt.code, tt.quote, r.body)
+			}
+		})
+	}
+}

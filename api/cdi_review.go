@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/msdrg-cdi/drg/audit"
+	"github.com/msdrg-cdi/drg/cacsvc"
 	"github.com/msdrg-cdi/drg/cdi"
 	"github.com/msdrg-cdi/drg/claim"
 	"github.com/msdrg-cdi/drg/grouper"
@@ -108,6 +109,9 @@ type reviewed struct {
 func (h *cdiService) review(e *store.Encounter, who string) (*reviewed, error) {
 	enc := e.ClaimEncounter()
 	enc.ID = e.ID
+	// what the notes state (an echo's ejection fraction, a year of eGFR in a progress note)
+	// is evidence the rules cite, quoted with the note and its span
+	enc.Evidence = append(slices.Clone(enc.Evidence), cacsvc.NoteEvidence(&enc)...)
 	now := h.s.cfg.Now()
 	rev, err := h.eng.Review(&enc, cdi.ReviewOptions{Now: now})
 	if err != nil {
