@@ -57,6 +57,23 @@ func (s *Server) cacRoutes() ([]Route, error) {
 			Params: []Param{idParam}, Responses: OK("the suggestions", Schema{"type": "object"}), Handler: s.handleEncounterCAC}}, nil
 }
 
+// runCAC codes a request; on failure it has written the problem (422 for a field, 503 when
+// the data directory holds no code files) and returns false.
+func (s *Server) runCAC(c *gin.Context, req *cacsvc.Request) (*cacsvc.Response, bool) {
+	resp, err := s.cac.Run(req)
+	switch {
+	case err == nil:
+		return resp, true
+	case len(claim.AsFieldErrors(err)) > 0:
+		WriteValidation(c, claim.AsFieldErrors(err)...)
+	case errors.Is(err, cacsvc.ErrNoCodeFiles):
+		WriteProblem(c, http.StatusServiceUnavailable, KindUnavailable, err.Error())
+	default:
+		WriteError(c, err)
+	}
+	return nil, false
+}
+
 func (s *Server) handleCAC(c *gin.Context) {
 	body, ok := ReadBody(c)
 	if !ok {
@@ -67,17 +84,8 @@ func (s *Server) handleCAC(c *gin.Context) {
 		WriteValidation(c, errs...)
 		return
 	}
-	resp, err := s.cac.Run(req)
-	if err != nil {
-		if fes := claim.AsFieldErrors(err); len(fes) > 0 {
-			WriteValidation(c, fes...)
-			return
-		}
-		if errors.Is(err, cacsvc.ErrNoCodeFiles) {
-			WriteProblem(c, http.StatusServiceUnavailable, KindUnavailable, err.Error())
-			return
-		}
-		WriteError(c, err)
+	resp, ok := s.runCAC(c, req)
+	if !ok {
 		return
 	}
 	c.JSON(http.StatusOK, resp)
@@ -137,13 +145,8 @@ func (s *Server) handleEncounterCAC(c *gin.Context) {
 		WriteError(c, err)
 		return
 	}
-	resp, err := s.cac.Run(req)
-	if err != nil {
-		if fes := claim.AsFieldErrors(err); len(fes) > 0 {
-			WriteValidation(c, fes...)
-			return
-		}
-		WriteError(c, err)
+	resp, ok := s.runCAC(c, req)
+	if !ok {
 		return
 	}
 	out := EncounterCAC{EncounterID: e.ID, WorkingDRG: e.WorkingDRG, NotCoded: resp.NotCoded, Version: resp.Version, Warnings: resp.Warnings}

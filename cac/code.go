@@ -1,8 +1,8 @@
 package cac
 
 import (
-	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/msdrg-cdi/drg/notes"
@@ -170,7 +170,7 @@ func (e *Engine) Code(ns []notes.Note) Result {
 			if h.section == "reason for admission" && v.sameAsAdmission {
 				h.class = "final" // "DISCHARGE DIAGNOSES: Same, plus postoperative ileus"
 			}
-			fmt.Sscan(m.Concept[1:], &h.idx)
+			h.idx, _ = strconv.Atoi(m.Concept[1:]) // ids are written by NewEngine: a letter and an index
 			hits = append(hits, h)
 		}
 	}

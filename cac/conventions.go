@@ -19,7 +19,7 @@ func (c *coding) has(prefix string) bool {
 
 func (c *coding) hasAny(prefixes []string) bool {
 	for _, p := range prefixes {
-		if c.has(normCode(p)) {
+		if c.has(p) {
 			return true
 		}
 	}
@@ -28,7 +28,7 @@ func (c *coding) hasAny(prefixes []string) bool {
 
 func (c *coding) hasProc(prefixes []string) bool {
 	for _, p := range c.pr {
-		if hasPrefixAny(p.code, normAll(prefixes)) {
+		if hasPrefixAny(p.code, prefixes) {
 			return true
 		}
 	}
@@ -163,11 +163,7 @@ func (c *coding) integral() {
 		if d.symptom || d.removed != "" || !slices.ContainsFunc(d.all, func(h *hit) bool { return h.m.Assertion == notes.Present }) {
 			continue
 		}
-		for _, cc := range c.e.concepts {
-			if cc.code == d.code || slices.ContainsFunc(cc.refine, func(r compiledRefine) bool { return r.code == d.code }) {
-				prefixes = append(prefixes, cc.integral...)
-			}
-		}
+		prefixes = append(prefixes, c.e.integralOf[d.code]...)
 	}
 	for _, d := range c.dx {
 		if d.symptom && d.removed == "" && (hasPrefixAny(d.code, prefixes) || strings.HasPrefix(d.code, "R") && c.explained(d)) && !c.undetermined(d) {
@@ -201,34 +197,29 @@ func (c *coding) conventions() {
 	for _, r := range c.e.conv.Combine {
 		ok := true
 		for _, p := range r.IfAll {
-			ok = ok && c.has(normCode(p))
+			ok = ok && c.has(p)
 		}
 		if !ok || len(r.IfAny) > 0 && !c.hasAny(r.IfAny) || c.hasAny(r.IfNone) {
 			continue
 		}
 		var support []*hit
 		for _, d := range c.dx {
-			if d.removed == "" && hasPrefixAny(d.code, normAll(append(slices.Clone(r.IfAll), r.IfAny...))) {
+			if d.removed == "" && (hasPrefixAny(d.code, r.IfAll) || hasPrefixAny(d.code, r.IfAny)) {
 				support = append(support, d.hits...)
 			}
 		}
 		for _, d := range c.dx {
-			if d.removed == "" && hasPrefixAny(d.code, normAll(r.Remove)) && !slices.ContainsFunc(r.Add, func(a struct {
-				Code   string `json:"code"`
-				Before string `json:"before"`
-			}) bool {
-				return normCode(a.Code) == d.code
-			}) {
+			if d.removed == "" && hasPrefixAny(d.code, r.Remove) && !slices.ContainsFunc(r.Add, func(a AddedCode) bool { return a.Code == d.code }) {
 				d.removed = ReasonSuperseded
 			}
 		}
 		for _, a := range r.Add {
-			code := normCode(a.Code)
+			code := a.Code
 			if !c.valid(code) || c.has(code) {
 				continue
 			}
 			cd := &coded{code: code, hits: bestHits(support), why: r.Why}
-			before := normCode(a.Before)
+			before := a.Before
 			at := len(c.dx)
 			for i, d := range c.dx {
 				if before != "" && d.removed == "" && strings.HasPrefix(d.code, before) {
@@ -237,25 +228,25 @@ func (c *coding) conventions() {
 					break
 				}
 			}
-			cd.firstOver = normAll(r.First)
+			cd.firstOver = r.First
 			c.dx = slices.Insert(c.dx, at, cd)
 		}
 	}
 	for _, s := range c.e.conv.StatusDroppedByProcedure {
 		if c.hasProc(s.Procedures) {
 			for _, d := range c.dx {
-				if strings.HasPrefix(d.code, normCode(s.Status)) {
+				if strings.HasPrefix(d.code, s.Status) {
 					d.removed = ReasonSuperseded
 				}
 			}
 		}
 	}
 	for _, d := range c.e.conv.ProcedureDroppedByProcedure {
-		drop := normCode(d.Drop)
+		drop := d.Drop
 		if !slices.ContainsFunc(c.pr, func(p *coded) bool { return p.code == drop }) {
 			continue
 		}
-		if slices.ContainsFunc(c.pr, func(p *coded) bool { return p.code != drop && hasPrefixAny(p.code, normAll(d.WhenAny)) }) {
+		if slices.ContainsFunc(c.pr, func(p *coded) bool { return p.code != drop && hasPrefixAny(p.code, d.WhenAny) }) {
 			c.pr = slices.DeleteFunc(c.pr, func(p *coded) bool {
 				if p.code == drop && len(p.hits) > 0 {
 					h := p.hits[0]
@@ -268,7 +259,7 @@ func (c *coding) conventions() {
 	for _, m := range c.e.medRules.LongTerm {
 		if len(m.NotWith) > 0 && c.hasAny(m.NotWith) {
 			for _, d := range c.dx {
-				if d.code == normCode(m.Code) {
+				if d.code == m.Code {
 					d.removed = ReasonSuperseded
 				}
 			}

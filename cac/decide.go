@@ -271,7 +271,7 @@ func hematologic(code string) bool { return code >= "C81" && code < "C97" }
 // the sentence stands, unless the sentence says it is active (Section I.C.2.d).
 func (c *coding) cancerHistory(cc *compiledConcept, h *hit) bool {
 	cancer := strings.HasPrefix(cc.code, "C") && !hematologic(cc.code)
-	if !cancer && !hasPrefixAny(cc.code, normAll(c.e.conv.HistoryWhenResolved)) {
+	if !cancer && !hasPrefixAny(cc.code, c.e.conv.HistoryWhenResolved) {
 		return false
 	}
 	sc := h.scope()

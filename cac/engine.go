@@ -29,9 +29,11 @@ type Engine struct {
 	procs    []compiledProcedure
 	meds     []compiledMed
 	conv     *Conventions
-	medRules *Medications
-	dx, pr   CodeLookup
-	index    IndexLookup // nil: no Alphabetic Index fallback
+	// integralOf maps each code the vocabulary gives to the signs and symptoms integral to it.
+	integralOf map[string][]string
+	medRules   *Medications
+	dx, pr     CodeLookup
+	index      IndexLookup // nil: no Alphabetic Index fallback
 
 	principal, secondary map[string]bool
 	nonProvider          map[string]bool
@@ -85,7 +87,7 @@ func NewEngine(rd *notes.Reader, r Rules, dx, pr CodeLookup) (*Engine, error) {
 // NewEngineWithIndex is NewEngine with the Alphabetic Index: a provider's diagnosis-list item
 // that names no vocabulary concept is looked up there (the entry it names exactly).
 func NewEngineWithIndex(rd *notes.Reader, r Rules, dx, pr CodeLookup, index IndexLookup) (*Engine, error) {
-	e := &Engine{rd: rd, index: index, conv: &r.Conventions, medRules: &r.Medications, dx: dx, pr: pr,
+	e := &Engine{rd: rd, index: index, integralOf: map[string][]string{}, conv: &r.Conventions, medRules: &r.Medications, dx: dx, pr: pr,
 		principal: map[string]bool{}, secondary: map[string]bool{}, nonProvider: map[string]bool{}}
 	for i := range e.matchers {
 		e.matchers[i] = rd.NewMatcher()
@@ -147,6 +149,11 @@ func NewEngineWithIndex(rd *notes.Reader, r Rules, dx, pr CodeLookup, index Inde
 			cc.meds[strings.Join(rd.NormalizePhrase(m), " ")] = true
 		}
 		e.concepts = append(e.concepts, cc)
+		for _, code := range append([]string{cc.code}, refineCodes(cc.refine)...) {
+			if code != "" && len(cc.integral) > 0 {
+				e.integralOf[code] = append(e.integralOf[code], cc.integral...)
+			}
+		}
 		for _, t := range c.Terms {
 			layer := 0
 			if c.Class == "status" {
@@ -166,7 +173,7 @@ func NewEngineWithIndex(rd *notes.Reader, r Rules, dx, pr CodeLookup, index Inde
 	for _, lt := range r.Medications.LongTerm {
 		code := check(dx, "medications.json: "+lt.Title, lt.Code)
 		for _, d := range lt.Drugs {
-			e.meds = append(e.meds, compiledMed{name: strings.Join(rd.NormalizePhrase(d), " "), code: code, notWith: normAll(lt.NotWith), sections: lt.Sections})
+			e.meds = append(e.meds, compiledMed{name: strings.Join(rd.NormalizePhrase(d), " "), code: code, notWith: lt.NotWith, sections: lt.Sections})
 			e.matchers[3].Add("m"+strconv.Itoa(len(e.meds)-1), d)
 		}
 	}
@@ -208,19 +215,19 @@ func NewEngineWithIndex(rd *notes.Reader, r Rules, dx, pr CodeLookup, index Inde
 	return e, nil
 }
 
+func refineCodes(rs []compiledRefine) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.code
+	}
+	return out
+}
+
 // phrases normalizes cue phrases as note text is normalized.
 func phrases(rd *notes.Reader, ps []string) [][]string {
 	out := make([][]string, 0, len(ps))
 	for _, p := range ps {
 		out = append(out, rd.NormalizePhrase(p))
-	}
-	return out
-}
-
-func normAll(cs []string) []string {
-	out := make([]string, len(cs))
-	for i, c := range cs {
-		out[i] = normCode(c)
 	}
 	return out
 }

@@ -27,18 +27,18 @@ func (c *coding) pregnancy() {
 		}
 	}
 	for _, comp := range c.e.conv.Pregnancy.Companions {
-		code := normCode(comp.Childbirth)
+		code := comp.Childbirth
 		if !delivery {
 			if trimester == 0 {
 				continue
 			}
-			code = fmt.Sprintf("%s%d", normCode(comp.Antepartum), trimester)
+			code = fmt.Sprintf("%s%d", comp.Antepartum, trimester)
 		}
 		if !c.valid(code) || c.has(code) || c.hasAny(comp.Unless) {
 			continue
 		}
 		for i, d := range c.dx {
-			if d.removed != "" || !hasPrefixAny(d.code, normAll(comp.Prefixes)) {
+			if d.removed != "" || !hasPrefixAny(d.code, comp.Prefixes) {
 				continue
 			}
 			cd := &coded{code: code, hits: d.hits, all: d.all, poaN: d.poaN,

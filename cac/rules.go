@@ -57,17 +57,14 @@ type ProcedureRule struct {
 // Conventions are the coding conventions applied to established codes.
 type Conventions struct {
 	Combine []struct {
-		ID     string   `json:"id"`
-		IfAll  []string `json:"if_all"`
-		IfAny  []string `json:"if_any"`
-		IfNone []string `json:"if_none"`
-		Remove []string `json:"remove"`
-		Add    []struct {
-			Code   string `json:"code"`
-			Before string `json:"before"`
-		} `json:"add"`
-		First []string `json:"first"`
-		Why   string   `json:"why"`
+		ID     string      `json:"id"`
+		IfAll  []string    `json:"if_all"`
+		IfAny  []string    `json:"if_any"`
+		IfNone []string    `json:"if_none"`
+		Remove []string    `json:"remove"`
+		Add    []AddedCode `json:"add"`
+		First  []string    `json:"first"`
+		Why    string      `json:"why"`
 	} `json:"combine"`
 	StatusDroppedByProcedure []struct {
 		Status     string   `json:"status"`
@@ -125,6 +122,12 @@ type Conventions struct {
 	NonProviderRoles  []string `json:"non_provider_roles"`
 	ReportNoteTypes   []string `json:"report_note_types"`
 	FinalNoteTypes    []string `json:"provider_note_types_final"`
+}
+
+// AddedCode is a code a convention adds, placed before the first code matching Before.
+type AddedCode struct {
+	Code   string `json:"code"`
+	Before string `json:"before"`
 }
 
 // Medications map drugs to long-term-use Z79 codes.
@@ -192,7 +195,54 @@ func LoadRules(fsys fs.FS, dir string) (Rules, error) {
 	if err := readJSON(fsys, path.Join(dir, "medications.json"), &r.Medications); err != nil {
 		return r, err
 	}
+	r.normalizeCodes()
 	return r, nil
+}
+
+// normalizeCodes writes every code and code prefix of the conventions and medications
+// without dots, once, so that coding compares them as they are.
+func (r *Rules) normalizeCodes() {
+	all := func(cs []string) {
+		for i := range cs {
+			cs[i] = normCode(cs[i])
+		}
+	}
+	cv := &r.Conventions
+	for i := range cv.Combine {
+		cb := &cv.Combine[i]
+		all(cb.IfAll)
+		all(cb.IfAny)
+		all(cb.IfNone)
+		all(cb.Remove)
+		all(cb.First)
+		for k := range cb.Add {
+			cb.Add[k].Code, cb.Add[k].Before = normCode(cb.Add[k].Code), normCode(cb.Add[k].Before)
+		}
+	}
+	for i := range cv.StatusDroppedByProcedure {
+		cv.StatusDroppedByProcedure[i].Status = normCode(cv.StatusDroppedByProcedure[i].Status)
+		all(cv.StatusDroppedByProcedure[i].Procedures)
+	}
+	for i := range cv.ProcedureDroppedByProcedure {
+		cv.ProcedureDroppedByProcedure[i].Drop = normCode(cv.ProcedureDroppedByProcedure[i].Drop)
+		all(cv.ProcedureDroppedByProcedure[i].WhenAny)
+	}
+	for i := range cv.CodeFirst {
+		cv.CodeFirst[i].Code = normCode(cv.CodeFirst[i].Code)
+		all(cv.CodeFirst[i].First)
+	}
+	all(cv.PrincipalFirst.Codes)
+	all(cv.HistoryWhenResolved)
+	for i := range cv.Pregnancy.Companions {
+		pc := &cv.Pregnancy.Companions[i]
+		pc.Antepartum, pc.Childbirth = normCode(pc.Antepartum), normCode(pc.Childbirth)
+		all(pc.Prefixes)
+		all(pc.Unless)
+	}
+	for i := range r.Medications.LongTerm {
+		r.Medications.LongTerm[i].Code = normCode(r.Medications.LongTerm[i].Code)
+		all(r.Medications.LongTerm[i].NotWith)
+	}
 }
 
 func readJSON(fsys fs.FS, name string, dst any) error {

@@ -68,7 +68,7 @@ func less(a, b [3]int) bool {
 func neverPrincipal(code string) bool {
 	switch {
 	case strings.HasPrefix(code, "Z") && !strings.HasPrefix(code, "Z51") && !strings.HasPrefix(code, "Z38"),
-		strings.HasPrefix(code, "R652"), strings.HasPrefix(code, "F028"), strings.HasPrefix(code, "I69") && false,
+		strings.HasPrefix(code, "R652"), strings.HasPrefix(code, "F028"),
 		strings.HasPrefix(code, "V"), strings.HasPrefix(code, "W"), strings.HasPrefix(code, "X"), strings.HasPrefix(code, "Y"):
 		return true
 	case len(code) == 7 && code[0] == 'T' && (code[5] == '5' || code[5] == '6') && code[1] >= '3' && code[1] <= '5':
@@ -158,8 +158,8 @@ func (c *coding) sequence() {
 		switch {
 		case obstetric && !strings.HasPrefix(p.code, "O"):
 			pick(func(d *coded) bool { return strings.HasPrefix(d.code, "O") })
-		case slices.ContainsFunc(live, func(d *coded) bool { return hasPrefixAny(d.code, normAll(c.e.conv.PrincipalFirst.Codes)) }):
-			i := slices.IndexFunc(live, func(d *coded) bool { return hasPrefixAny(d.code, normAll(c.e.conv.PrincipalFirst.Codes)) })
+		case slices.ContainsFunc(live, func(d *coded) bool { return hasPrefixAny(d.code, c.e.conv.PrincipalFirst.Codes) }):
+			i := slices.IndexFunc(live, func(d *coded) bool { return hasPrefixAny(d.code, c.e.conv.PrincipalFirst.Codes) })
 			pdx = i
 		case !strings.HasPrefix(p.code, "O") && slices.ContainsFunc(live, func(d *coded) bool { return hasPrefixAny(d.code, sepsisCodes) && !d.poaN }):
 			pick(func(d *coded) bool { return hasPrefixAny(d.code, sepsisCodes) && !d.poaN })
@@ -176,13 +176,13 @@ func (c *coding) sequence() {
 			p = live[pdx]
 			moved := false
 			for _, cf := range c.e.conv.CodeFirst {
-				if !strings.HasPrefix(p.code, normCode(cf.Code)) {
+				if !strings.HasPrefix(p.code, cf.Code) {
 					continue
 				}
 				// the best-ranked etiology, a primary neoplasm before a secondary one
 				best := -1
 				for i, d := range live {
-					if !hasPrefixAny(d.code, normAll(cf.First)) {
+					if !hasPrefixAny(d.code, cf.First) {
 						continue
 					}
 					if best < 0 || secondaryNeoplasm(live[best].code) && !secondaryNeoplasm(d.code) {

@@ -183,7 +183,9 @@ func ParseRequest(b []byte) (*Request, claim.Errors) {
 			continue
 		}
 		var n NoteIn
+		before := len(errs)
 		str(p+".id", r.ID, &n.ID, 200)
+		idOK := len(errs) == before // str reports a malformed id itself
 		str(p+".note_type", r.NoteType, &n.NoteType, 100)
 		str(p+".author_role", r.AuthorRole, &n.AuthorRole, 100)
 		var ts string
@@ -196,7 +198,7 @@ func ParseRequest(b []byte) (*Request, claim.Errors) {
 			n.Time = t
 		}
 		switch {
-		case n.ID == "" && len(r.ID) > 0 && string(r.ID) != "null" && len(errs) > 0 && errs[len(errs)-1].Field == p+".id":
+		case !idOK:
 		case strings.TrimSpace(n.ID) == "":
 			fail(p+".id", "required: each note needs an id")
 		default:

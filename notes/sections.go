@@ -55,7 +55,6 @@ func (rd *Reader) sectionize(text string) []Section {
 		lineStart = lineEnd + 1
 	}
 	var out []Section
-	prev := 0
 	if len(hs) == 0 || hs[0].start > 0 {
 		out = append(out, Section{Start: 0})
 	}
@@ -64,9 +63,7 @@ func (rd *Reader) sectionize(text string) []Section {
 			out[len(out)-1].End = h.start
 		}
 		out = append(out, Section{Name: h.name, Heading: h.heading, HeadingStart: h.start, Start: h.bodyStart})
-		prev = h.bodyStart
 	}
-	_ = prev
 	out[len(out)-1].End = len(text)
 	for i := range out {
 		if out[i].End < out[i].Start {
