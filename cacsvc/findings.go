@@ -26,9 +26,15 @@ var period = regexp.MustCompile(`(?i)^[^.;\n]{0,40}?\b(?:over|for|during|in|thro
 
 var (
 	readerOnce sync.Once
-	reader     *notes.Reader
+	sharedRd   *notes.Reader
 	readerErr  error
 )
+
+// defaultReader is the note reader of the embedded rules, compiled once for the process.
+func defaultReader() (*notes.Reader, error) {
+	readerOnce.Do(func() { sharedRd, readerErr = notes.DefaultReader() })
+	return sharedRd, readerErr
+}
 
 // NoteEvidence reads the notes of an encounter (evidence of kind note) and returns their
 // numeric findings — an echo's ejection fraction, eGFR or creatinine written in a progress
@@ -38,8 +44,8 @@ var (
 // upper value (the conservative reading); a value said to hold "over the last year" is also
 // placed at the start of that span. Notes without a time give none: a finding needs one.
 func NoteEvidence(enc *claim.Encounter) []claim.Evidence {
-	readerOnce.Do(func() { reader, readerErr = notes.DefaultReader() })
-	if readerErr != nil {
+	reader, err := defaultReader()
+	if err != nil {
 		return nil
 	}
 	var out []claim.Evidence

@@ -53,7 +53,7 @@ type engineOnce struct {
 
 // New returns a service over the catalog; group groups the suggestions (nil: never grouped).
 func New(cat *tables.Catalog, group *batch.GroupProcessor) (*Service, error) {
-	rd, err := notes.DefaultReader()
+	rd, err := defaultReader()
 	if err != nil {
 		return nil, err
 	}
