@@ -79,6 +79,12 @@ type ChangeSpec struct {
 	Direction string  `json:"direction"` // rise or drop
 	Amount    float64 `json:"amount"`
 	Hours     float64 `json:"hours"`
+	// Resolution is the assay's reporting step: a change must exceed it to be a change at
+	// all (creatinine reported in 0.1 mg/dL steps: 0.2 to 0.3 is one step of rounding).
+	Resolution float64 `json:"resolution,omitempty"`
+	// BaselineFloor is the lowest plausible starting value: a lower one counts as the floor
+	// (a creatinine of 0.2 mg/dL is dilution or wasted muscle, not a kidney's baseline).
+	BaselineFloor float64 `json:"baseline_floor,omitempty"`
 }
 
 // RatioSpec is a value at least Min times its baseline within Hours.
@@ -89,6 +95,16 @@ type RatioSpec struct {
 	// injury present on admission is recognised by its recovery (KDIGO without a prior
 	// baseline).
 	Recovery bool `json:"recovery,omitempty"`
+	// Resolution is the assay's reporting step: the value must exceed its baseline by more
+	// than this (0.2 to 0.3 mg/dL is 1.5 times, but one step of rounding).
+	Resolution float64 `json:"resolution,omitempty"`
+	// BaselineFloor is the lowest plausible baseline: a lower baseline counts as the floor
+	// (relative rises from a diluted or low-muscle-mass creatinine are not kidney injury).
+	BaselineFloor float64 `json:"baseline_floor,omitempty"`
+	// RecoveryPeakMin: with Recovery, a fall counts only from a value at least this high
+	// (above the upper reference limit). A fall alone from a normal value — hydration,
+	// dilution — is no sign of an injury; an earlier rise is needed to see one.
+	RecoveryPeakMin float64 `json:"recovery_peak_min,omitempty"`
 }
 
 // Monitoring says when a measurement counts as monitored: with at least Values readings in
@@ -168,11 +184,20 @@ func (ind *Indicator) compile(r *Rules) error {
 		if ind.Change.Amount <= 0 || ind.Change.Hours <= 0 {
 			return errors.New("change: amount and hours must be positive")
 		}
+		if ind.Change.Resolution < 0 || ind.Change.BaselineFloor < 0 {
+			return errors.New("change: resolution and baseline_floor must not be negative")
+		}
 	}
 	if ind.Ratio != nil {
 		n++
 		if ind.Ratio.Min <= 1 || ind.Ratio.Hours <= 0 {
 			return errors.New("ratio: min must exceed 1 and hours be positive")
+		}
+		if ind.Ratio.Resolution < 0 || ind.Ratio.BaselineFloor < 0 || ind.Ratio.RecoveryPeakMin < 0 {
+			return errors.New("ratio: resolution, baseline_floor and recovery_peak_min must not be negative")
+		}
+		if ind.Ratio.RecoveryPeakMin > 0 && !ind.Ratio.Recovery {
+			return errors.New("ratio: recovery_peak_min applies with recovery only")
 		}
 	}
 	if n > 1 {
@@ -540,9 +565,18 @@ func (ind *Indicator) evalChange(pts []point, r *IndicatorResult) {
 			if h <= 0 || h > c.Hours+eps {
 				continue
 			}
-			d := vs[j].v - vs[i].v
+			from, to := vs[i].v, vs[j].v
+			if c.Direction == "rise" {
+				from = math.Max(from, c.BaselineFloor)
+			} else {
+				to = math.Max(to, c.BaselineFloor)
+			}
+			d := to - from
 			if c.Direction == "drop" {
 				d = -d
+			}
+			if c.Resolution > 0 && d <= c.Resolution+eps {
+				d = math.Min(d, 0)
 			}
 			if d > best {
 				best, bi, bj = d, i, j
@@ -584,7 +618,14 @@ func (ind *Indicator) evalRatio(pts []point, r *IndicatorResult) {
 			if !inWindow && !vs[i].prior && !recovered {
 				continue
 			}
-			if x := vs[j].v / vs[i].v; x > best {
+			if recovered && !inWindow && !vs[i].prior && vs[j].v < rs.RecoveryPeakMin-eps {
+				continue // a fall from a normal value: no injury seen
+			}
+			base := math.Max(vs[i].v, rs.BaselineFloor)
+			if rs.Resolution > 0 && vs[j].v-base <= rs.Resolution+eps {
+				continue // within the assay's reporting step
+			}
+			if x := vs[j].v / base; x > best {
 				best, bi, bj = x, i, j
 			}
 		}
@@ -599,12 +640,15 @@ func (ind *Indicator) evalRatio(pts []point, r *IndicatorResult) {
 	}
 	base, cur := vs[bi], vs[bj]
 	detail := fmt.Sprintf("%s × baseline %s", fmtNum(best), fmtNum(base.v))
+	if base.v < rs.BaselineFloor-eps {
+		detail = fmt.Sprintf("%s × baseline %s (measured %s, below the plausible floor)", fmtNum(best), fmtNum(rs.BaselineFloor), fmtNum(base.v))
+	}
 	baseDetail := "baseline"
 	switch {
 	case base.prior:
 		detail += " (prior encounter)"
 	case base.t.After(cur.t):
-		detail = fmt.Sprintf("%s × the recovered value %s at %s", fmtNum(best), fmtNum(base.v), fmtTime(base.t))
+		detail = fmt.Sprintf("%s × the recovered value %s at %s", fmtNum(best), fmtNum(math.Max(base.v, rs.BaselineFloor)), fmtTime(base.t))
 		baseDetail = "recovered value"
 	}
 	r.Cited = []Cite{ind.cite(cur, detail), ind.cite(base, baseDetail)}
