@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"strconv"
@@ -190,9 +189,7 @@ func (s *Server) handleReady(c *gin.Context) {
 }
 
 func (s *Server) handleMetrics(c *gin.Context) {
-	var b bytes.Buffer
-	s.metrics.WriteText(&b)
-	c.Data(http.StatusOK, "text/plain; version=0.0.4; charset=utf-8", b.Bytes())
+	s.metricsHandler.ServeHTTP(c.Writer, c.Request)
 }
 
 func (s *Server) handleOpenAPI(c *gin.Context) {

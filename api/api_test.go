@@ -470,28 +470,6 @@ func TestDRGAndVersions(t *testing.T) {
 	}
 }
 
-func TestMetrics(t *testing.T) {
-	ts := newTestServer(t)
-	ts.do("POST", "/v1/group", coder, hfClaim).expect(t, 200)
-	ts.do("POST", "/v1/group", coder, `{`).expect(t, 400)
-	ts.do("POST", "/v1/group/batch", coder, "["+hfClaim+","+hfClaim+"]").expect(t, 200)
-	r := ts.do("GET", "/metrics", "", nil).expect(t, 200)
-	if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/plain; version=0.0.4") {
-		t.Errorf("Content-Type %q", r.Header.Get("Content-Type"))
-	}
-	for _, want := range []string{
-		`drg_http_requests_total{method="POST",route="/v1/group",code="200"} 1`,
-		`drg_http_requests_total{method="POST",route="/v1/group",code="400"} 1`,
-		`drg_http_request_duration_seconds_count{method="POST",route="/v1/group"} 2`,
-		`drg_http_request_duration_seconds_bucket{method="POST",route="/v1/group",le="+Inf"} 2`,
-		`drg_claims_grouped_total{endpoint="group"} 3`,
-		"# TYPE drg_http_request_duration_seconds histogram",
-	} {
-		if !strings.Contains(string(r.body), want) {
-			t.Errorf("metrics lack %q", want)
-		}
-	}
-}
 
 // TestBadRequestsAreNever5xx sends malformed, oversized and randomly mutated bodies to every
 // endpoint that takes one: the answer is always a 4xx problem (or a 2xx), never a 5xx.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -60,7 +61,9 @@ func (s *Server) cacRoutes() ([]Route, error) {
 // runCAC codes a request; on failure it has written the problem (422 for a field, 503 when
 // the data directory holds no code files) and returns false.
 func (s *Server) runCAC(c *gin.Context, req *cacsvc.Request) (*cacsvc.Response, bool) {
+	start := time.Now()
 	resp, err := s.cac.Run(req)
+	s.metrics.cac.Observe(time.Since(start).Seconds())
 	switch {
 	case err == nil:
 		return resp, true

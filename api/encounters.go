@@ -328,7 +328,7 @@ func (s *Server) groupEncounter(e *store.Encounter, cs *store.Codes, forced tabl
 			r.Weight, r.GMLOS, r.AMLOS = row.Weight, row.GMLOS, row.AMLOS
 		}
 	}
-	s.proc.grouped.Add(1)
+	s.proc.grouped.Inc()
 	d := &store.DRG{DRG: r.Final.DRG, MDC: r.Final.MDC, Type: r.Final.Type.String(), Severity: r.Final.Severity.String(),
 		GRC: r.Final.GRC.String(), Title: r.Final.DRGTitle, Weight: r.Weight, GMLOS: r.GMLOS, AMLOS: r.AMLOS,
 		Version: r.Version, GroupedBy: who}

@@ -10,8 +10,10 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/msdrg-cdi/drg/batch"
 	"github.com/msdrg-cdi/drg/claim"
@@ -25,8 +27,9 @@ type groupProcessors struct {
 	plain, explain, mce, explainMCE *batch.GroupProcessor
 	mceOnly                         *batch.MCEProcessor // nil without MCE data
 	mceErr                          error
-	grouped                         *atomic.Uint64 // claims grouped (metric)
-	edited                          *atomic.Uint64 // claims edited by the MCE (metric)
+	grouped                         prometheus.Counter  // claims grouped (metric)
+	edited                          prometheus.Counter  // claims edited by the MCE (metric)
+	groupTime, mceTime              prometheus.Observer // one claim's grouping, editing (metric)
 	bufs                            sync.Pool
 }
 
@@ -50,8 +53,10 @@ func (s *Server) initProcessors() error {
 		ed := p.mceOnly.MCEEditor()
 		p.mce.MCE, p.explainMCE.MCE = ed, ed
 	}
-	p.grouped = s.metrics.Counter("drg_claims_grouped_total", "Claims grouped, by endpoint.", `endpoint="group"`)
-	p.edited = s.metrics.Counter("drg_claims_edited_total", "Claims run through the Medicare Code Editor.", `endpoint="mce"`)
+	p.grouped = s.metrics.grouped.WithLabelValues("group")
+	p.edited = s.metrics.edited.WithLabelValues("mce")
+	p.groupTime = s.metrics.grouping.WithLabelValues("group")
+	p.mceTime = s.metrics.grouping.WithLabelValues("mce")
 	return nil
 }
 
@@ -148,7 +153,7 @@ func (s *Server) handleGroup(c *gin.Context) {
 	if v != 0 {
 		cl.Version = int(v)
 	}
-	s.answerOne(c, p, cl, s.proc.grouped)
+	s.answerOne(c, p, cl, s.proc.grouped, s.proc.groupTime)
 }
 
 func (s *Server) handleMCE(c *gin.Context) {
@@ -165,14 +170,17 @@ func (s *Server) handleMCE(c *gin.Context) {
 	if !ok {
 		return
 	}
-	s.answerOne(c, p, cl, s.proc.edited)
+	s.answerOne(c, p, cl, s.proc.edited, s.proc.mceTime)
 }
 
-// answerOne processes one claim into a pooled buffer and answers with the record, counting it.
-func (s *Server) answerOne(c *gin.Context, p batch.Processor, cl *claim.Claim, count *atomic.Uint64) {
+// answerOne processes one claim into a pooled buffer and answers with the record, counting it
+// and timing its processing.
+func (s *Server) answerOne(c *gin.Context, p batch.Processor, cl *claim.Claim, count prometheus.Counter, took prometheus.Observer) {
 	buf := s.getBuf()
 	defer s.putBuf(buf)
+	start := time.Now()
 	out, err := p.Process(cl, (*buf)[:0])
+	took.Observe(time.Since(start).Seconds())
 	if err != nil {
 		WriteError(c, err)
 		return
@@ -264,6 +272,7 @@ func (s *Server) batchArray(c *gin.Context, p *batch.GroupProcessor, v tables.Ve
 		WriteProblem(c, http.StatusBadRequest, KindMalformed, "the body holds more than one JSON value")
 		return
 	}
+	s.metrics.batchSize.WithLabelValues("json").Observe(float64(len(items)))
 	outs := make([][]byte, len(items))
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(items)/64))
 	var next atomic.Int64
@@ -285,7 +294,9 @@ func (s *Server) batchArray(c *gin.Context, p *batch.GroupProcessor, v tables.Ve
 					if v != 0 {
 						cl.Version = int(v)
 					}
+					start := time.Now()
 					out, err = p.Process(cl, nil)
+					s.proc.groupTime.Observe(time.Since(start).Seconds())
 				}
 				if err != nil {
 					be := batchError{Index: i, Error: err.Error(), Errors: claim.AsFieldErrors(err)}
@@ -301,7 +312,7 @@ func (s *Server) batchArray(c *gin.Context, p *batch.GroupProcessor, v tables.Ve
 		})
 	}
 	wg.Wait()
-	s.proc.grouped.Add(grouped.Load())
+	s.proc.grouped.Add(float64(grouped.Load()))
 	size := 2
 	for _, o := range outs {
 		size += len(o) + 1
@@ -334,17 +345,20 @@ func (f *flushWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// countingProcessor counts the claims a processor grouped.
+// countingProcessor counts the claims a processor grouped and times each.
 type countingProcessor struct {
-	p batch.Processor
-	n *atomic.Uint64
+	p    batch.Processor
+	n    prometheus.Counter
+	took prometheus.Observer
 }
 
 // Process implements batch.Processor.
 func (c countingProcessor) Process(cl *claim.Claim, dst []byte) ([]byte, error) {
+	start := time.Now()
 	out, err := c.p.Process(cl, dst)
+	c.took.Observe(time.Since(start).Seconds())
 	if err == nil {
-		c.n.Add(1)
+		c.n.Inc()
 	}
 	return out, err
 }
@@ -381,11 +395,12 @@ func (s *Server) batchStream(c *gin.Context, p *batch.GroupProcessor, v tables.V
 	if v != 0 {
 		proc = versionProcessor{p: p, v: v}
 	}
-	proc = countingProcessor{p: proc, n: s.proc.grouped}
+	proc = countingProcessor{p: proc, n: s.proc.grouped, took: s.proc.groupTime}
 	c.Header("Content-Type", "application/x-ndjson")
 	c.Status(http.StatusOK)
 	fw := &flushWriter{w: c.Writer}
 	sum, err := batch.Run(c.Request.Context(), c.Request.Body, fw, proc, batch.JSONLEncoder{}, batch.Options{Format: format})
+	s.metrics.batchSize.WithLabelValues(format.String()).Observe(float64(sum.Lines))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		msg := err.Error()

@@ -79,8 +79,7 @@ func (s *Server) RunJobs(ctx context.Context) {
 // runJobOnce claims the job's run of a period and runs it when the claim is this instance's.
 func (s *Server) runJobOnce(ctx context.Context, j periodicJob, period time.Time) {
 	outcome := func(o string) {
-		s.metrics.Counter("drg_job_runs_total", "Periodic job periods by outcome: ran here, skipped (claimed by another instance or earlier), failed.",
-			fmt.Sprintf(`job=%q,outcome=%q`, j.name, o)).Add(1)
+		s.metrics.JobRun(j.name, o)
 	}
 	claimed, err := s.cfg.Store.ClaimJobRun(ctx, j.name, period, s.cfg.Instance)
 	if err != nil {

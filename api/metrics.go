@@ -2,181 +2,168 @@ package api
 
 import (
 	"bytes"
+	"database/sql"
 	"fmt"
-	"math"
-	"slices"
+	"log/slog"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/common/expfmt"
 )
 
-// Metrics holds the service's Prometheus metrics and renders them in the text exposition
-// format (version 0.0.4). It is safe for concurrent use; recording is a few atomic adds.
+// Metrics holds the service's Prometheus metrics (github.com/prometheus/client_golang), each
+// server in its own registry so that several servers in one process (tests, instances) do not
+// share counters. The names of the metrics the service exposed before client_golang are kept
+// (drg_http_requests_total, drg_http_request_duration_seconds, drg_http_requests_in_flight,
+// drg_claims_grouped_total, drg_claims_edited_total, drg_job_runs_total, drg_uptime_seconds)
+// so that dashboards keep working. It is safe for concurrent use.
 type Metrics struct {
-	mu       sync.RWMutex
-	requests map[requestKey]*atomic.Uint64
-	latency  map[string]*histogram // by "METHOD route"
-	counters map[string]*counter   // extra counters by full name with labels
-	inFlight atomic.Int64
-	started  time.Time
+	reg *prometheus.Registry
+
+	requests  *prometheus.CounterVec   // by method, route, code
+	latency   *prometheus.HistogramVec // by method, route, code
+	inFlight  prometheus.Gauge
+	grouped   *prometheus.CounterVec   // claims grouped, by endpoint
+	edited    *prometheus.CounterVec   // claims edited by the MCE, by endpoint
+	jobRuns   *prometheus.CounterVec   // by job, outcome
+	grouping  *prometheus.HistogramVec // one claim's grouping, by endpoint
+	cac       prometheus.Histogram     // one CAC run
+	batchSize *prometheus.HistogramVec // claims in one batch request, by format
 }
 
-type requestKey struct {
-	method, route string
-	code          int
-}
-
-type counter struct {
-	name, help, labels string
-	v                  atomic.Uint64
-}
-
-// latencyBuckets are the upper bounds (seconds) of the request latency histogram.
+// latencyBuckets are the upper bounds (seconds) of the request latency histogram (the
+// buckets of the hand-written exposition this replaces).
 var latencyBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
 
-type histogram struct {
-	counts [15]atomic.Uint64 // one per bucket, then +Inf
-	sumNs  atomic.Uint64
-	count  atomic.Uint64
-}
+// groupingBuckets are the upper bounds (seconds) of one claim's grouping time: tens of
+// microseconds typically, milliseconds with the explanation or the code editor.
+var groupingBuckets = []float64{0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1}
 
-func (h *histogram) observe(d time.Duration) {
-	s := d.Seconds()
-	i, _ := slices.BinarySearch(latencyBuckets, s)
-	h.counts[i].Add(1)
-	h.sumNs.Add(uint64(d))
-	h.count.Add(1)
-}
+// batchBuckets are the upper bounds of the claims-per-batch histogram (a JSON array holds at
+// most MaxBatchClaims; streams are unbounded).
+var batchBuckets = []float64{1, 10, 100, 1000, 10000, 100000, 1000000}
 
-// NewMetrics returns empty metrics.
+// NewMetrics returns empty metrics with the Go runtime and process collectors registered.
 func NewMetrics() *Metrics {
-	return &Metrics{requests: map[requestKey]*atomic.Uint64{}, latency: map[string]*histogram{},
-		counters: map[string]*counter{}, started: time.Now()}
+	started := time.Now()
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "drg_http_requests_total",
+			Help: "HTTP requests served, by method, route and status code."}, []string{"method", "route", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "drg_http_request_duration_seconds",
+			Help: "Time to serve HTTP requests, by method, route and status code.", Buckets: latencyBuckets},
+			[]string{"method", "route", "code"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "drg_http_requests_in_flight",
+			Help: "HTTP requests being served."}),
+		grouped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "drg_claims_grouped_total",
+			Help: "Claims grouped, by endpoint."}, []string{"endpoint"}),
+		edited: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "drg_claims_edited_total",
+			Help: "Claims run through the Medicare Code Editor."}, []string{"endpoint"}),
+		jobRuns: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "drg_job_runs_total",
+			Help: "Periodic job periods by outcome: ran here, skipped (claimed by another instance or earlier), failed."},
+			[]string{"job", "outcome"}),
+		grouping: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "drg_grouping_duration_seconds",
+			Help:    "Time to group one claim (with weights, warnings and, when asked, the explanation and the code editor), by endpoint.",
+			Buckets: groupingBuckets}, []string{"endpoint"}),
+		cac: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "drg_cac_duration_seconds",
+			Help:    "Time to code one CAC request (reading the notes, suggesting codes, grouping the suggestion).",
+			Buckets: latencyBuckets}),
+		batchSize: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "drg_batch_claims",
+			Help: "Claims in one batch grouping request, by body format (json array, jsonl, csv, tsv).", Buckets: batchBuckets},
+			[]string{"format"}),
+	}
+	m.reg.MustRegister(m.requests, m.latency, m.inFlight, m.grouped, m.edited, m.jobRuns, m.grouping, m.cac, m.batchSize,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "drg_uptime_seconds", Help: "Seconds since the server started."},
+			func() float64 { return time.Since(started).Round(time.Second).Seconds() }),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return m
+}
+
+// Registry returns the registry /metrics exposes; packages may register their own collectors
+// in it.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// registerDB adds the connection-pool statistics (go_sql_* metrics, label db_name) of the
+// database handles: "writer" and, when it is another pool (SQLite), "reader".
+func (m *Metrics) registerDB(w, r *sql.DB) error {
+	if w != nil {
+		if err := m.reg.Register(collectors.NewDBStatsCollector(w, "writer")); err != nil {
+			return err
+		}
+	}
+	if r != nil && r != w {
+		return m.reg.Register(collectors.NewDBStatsCollector(r, "reader"))
+	}
+	return nil
 }
 
 // observe records one finished request.
 func (m *Metrics) observe(method, route string, code int, d time.Duration) {
-	k := requestKey{method, route, code}
-	hk := method + " " + route
-	m.mu.RLock()
-	c, h := m.requests[k], m.latency[hk]
-	m.mu.RUnlock()
-	if c == nil || h == nil {
-		m.mu.Lock()
-		if c = m.requests[k]; c == nil {
-			c = &atomic.Uint64{}
-			m.requests[k] = c
-		}
-		if h = m.latency[hk]; h == nil {
-			h = &histogram{}
-			m.latency[hk] = h
-		}
-		m.mu.Unlock()
-	}
-	c.Add(1)
-	h.observe(d)
+	c := statusText(code)
+	m.requests.WithLabelValues(method, route, c).Inc()
+	m.latency.WithLabelValues(method, route, c).Observe(d.Seconds())
 }
 
-// Counter returns the counter called name with the given labels ("endpoint=\"group\""),
-// creating it on first use; help describes the metric.
-func (m *Metrics) Counter(name, help, labels string) *atomic.Uint64 {
-	key := name + "{" + labels + "}"
-	m.mu.RLock()
-	c := m.counters[key]
-	m.mu.RUnlock()
-	if c != nil {
-		return &c.v
+// statusText renders an HTTP status code as a label value without allocating for the
+// common ones.
+func statusText(code int) string {
+	switch code {
+	case 200:
+		return "200"
+	case 201:
+		return "201"
+	case 204:
+		return "204"
+	case 400:
+		return "400"
+	case 401:
+		return "401"
+	case 403:
+		return "403"
+	case 404:
+		return "404"
+	case 422:
+		return "422"
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if c = m.counters[key]; c == nil {
-		c = &counter{name: name, help: help, labels: labels}
-		m.counters[key] = c
-	}
-	return &c.v
+	return strconv.Itoa(code)
 }
 
-// WriteText renders every metric in the Prometheus text format.
+// JobRun counts one period of periodic job job ending with outcome (ran, skipped, failed).
+func (m *Metrics) JobRun(job, outcome string) { m.jobRuns.WithLabelValues(job, outcome).Inc() }
+
+// WriteText renders every metric in the Prometheus text format (version 0.0.4), as /metrics
+// answers a client that asks for no other format.
 func (m *Metrics) WriteText(b *bytes.Buffer) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	b.WriteString("# HELP drg_http_requests_total HTTP requests served, by method, route and status code.\n")
-	b.WriteString("# TYPE drg_http_requests_total counter\n")
-	keys := make([]requestKey, 0, len(m.requests))
-	for k := range m.requests {
-		keys = append(keys, k)
+	mfs, err := m.reg.Gather()
+	enc := expfmt.NewEncoder(b, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range mfs {
+		_ = enc.Encode(mf)
 	}
-	slices.SortFunc(keys, func(a, b requestKey) int {
-		if a.route != b.route {
-			return cmpStr(a.route, b.route)
-		}
-		if a.method != b.method {
-			return cmpStr(a.method, b.method)
-		}
-		return a.code - b.code
-	})
-	for _, k := range keys {
-		fmt.Fprintf(b, "drg_http_requests_total{method=%q,route=%q,code=\"%d\"} %d\n", k.method, k.route, k.code, m.requests[k].Load())
+	if err != nil {
+		b.WriteString("# gather error: " + err.Error() + "\n")
 	}
-	b.WriteString("# HELP drg_http_request_duration_seconds Time to serve HTTP requests, by method and route.\n")
-	b.WriteString("# TYPE drg_http_request_duration_seconds histogram\n")
-	hkeys := make([]string, 0, len(m.latency))
-	for k := range m.latency {
-		hkeys = append(hkeys, k)
-	}
-	slices.Sort(hkeys)
-	for _, k := range hkeys {
-		method, route, _ := cutSpace(k)
-		h := m.latency[k]
-		var cum uint64
-		for i := range len(latencyBuckets) + 1 {
-			cum += h.counts[i].Load()
-			le := "+Inf"
-			if i < len(latencyBuckets) {
-				le = strconv.FormatFloat(latencyBuckets[i], 'g', -1, 64)
-			}
-			fmt.Fprintf(b, "drg_http_request_duration_seconds_bucket{method=%q,route=%q,le=%q} %d\n", method, route, le, cum)
-		}
-		fmt.Fprintf(b, "drg_http_request_duration_seconds_sum{method=%q,route=%q} %s\n", method, route,
-			strconv.FormatFloat(float64(h.sumNs.Load())/1e9, 'g', -1, 64))
-		fmt.Fprintf(b, "drg_http_request_duration_seconds_count{method=%q,route=%q} %d\n", method, route, h.count.Load())
-	}
-	b.WriteString("# HELP drg_http_requests_in_flight HTTP requests being served.\n# TYPE drg_http_requests_in_flight gauge\n")
-	fmt.Fprintf(b, "drg_http_requests_in_flight %d\n", m.inFlight.Load())
-	ckeys := make([]string, 0, len(m.counters))
-	for k := range m.counters {
-		ckeys = append(ckeys, k)
-	}
-	slices.Sort(ckeys)
-	last := ""
-	for _, k := range ckeys {
-		c := m.counters[k]
-		if c.name != last {
-			fmt.Fprintf(b, "# HELP %s %s\n# TYPE %s counter\n", c.name, c.help, c.name)
-			last = c.name
-		}
-		fmt.Fprintf(b, "%s{%s} %d\n", c.name, c.labels, c.v.Load())
-	}
-	b.WriteString("# HELP drg_uptime_seconds Seconds since the server started.\n# TYPE drg_uptime_seconds gauge\n")
-	fmt.Fprintf(b, "drg_uptime_seconds %d\n", int64(math.Round(time.Since(m.started).Seconds())))
 }
 
-func cmpStr(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
+// sqlDB returns the connection pool behind a gorm handle (nil when there is none).
+func sqlDB(g *gorm.DB) *sql.DB {
+	if g == nil {
+		return nil
 	}
-	return 0
+	db, err := g.DB()
+	if err != nil {
+		return nil
+	}
+	return db
 }
 
-func cutSpace(s string) (string, string, bool) {
-	for i := range len(s) {
-		if s[i] == ' ' {
-			return s[:i], s[i+1:], true
-		}
-	}
-	return s, "", false
-}
+// slogPromLogger logs promhttp's errors (a metric that could not be gathered or written).
+type slogPromLogger struct{ log *slog.Logger }
+
+// Println implements promhttp.Logger.
+func (l slogPromLogger) Println(v ...any) { l.log.Error("metrics: " + fmt.Sprint(v...)) }

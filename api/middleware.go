@@ -95,9 +95,9 @@ func (s *Server) observe(c *gin.Context) {
 	c.Set(ctxRequestID, id)
 	c.Header("X-Request-ID", id)
 	c.Set(ctxServer, s)
-	s.metrics.inFlight.Add(1)
+	s.metrics.inFlight.Inc()
 	c.Next()
-	s.metrics.inFlight.Add(-1)
+	s.metrics.inFlight.Dec()
 	d := time.Since(start)
 	route := c.GetString(ctxRoute)
 	if route == "" {

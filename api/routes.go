@@ -38,7 +38,7 @@ func (s *Server) builtinRoutes() []Route {
 			Responses: map[int]Response{200: {Description: "ready", Content: JSON(Ref("Status"))}, 503: {Description: "not ready", Content: problemContent}}, Handler: s.handleReady},
 		{Method: http.MethodGet, Path: "/openapi.json", Public: true, Tags: []string{"service"}, Summary: "This OpenAPI 3.1 document",
 			Responses: OK("the document", Schema{"type": "object"}), Handler: s.handleOpenAPI},
-		{Method: http.MethodGet, Path: "/metrics", Public: true, Tags: []string{"service"}, Summary: "Prometheus metrics (text format): requests, latency, claims grouped",
+		{Method: http.MethodGet, Path: "/metrics", Public: true, Tags: []string{"service"}, Summary: "Prometheus metrics (client_golang; text format unless the scraper negotiates another): requests and latency by route and status, in flight, claims grouped, grouping and CAC durations, batch sizes, database pool, Go runtime, process",
 			Responses: map[int]Response{200: {Description: "metrics", Content: map[string]Schema{"text/plain": {"type": "string"}}}}, Handler: s.handleMetrics},
 
 		// Grouping and editing.

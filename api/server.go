@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/msdrg-cdi/drg/cacsvc"
 	"github.com/msdrg-cdi/drg/grouper"
@@ -83,7 +84,10 @@ type Server struct {
 	engine  *gin.Engine
 	grouper *grouper.Engine
 	metrics *Metrics
-	tables  tablesInfo
+	// metricsHandler serves /metrics from metrics' registry (promhttp: text format, or the
+	// format the scraper negotiates).
+	metricsHandler http.Handler
+	tables         tablesInfo
 
 	mu      sync.Mutex
 	routes  []*Route
@@ -138,6 +142,10 @@ func New(cfg Config) (*Server, error) {
 	e.NoMethod(func(c *gin.Context) {
 		WriteProblem(c, http.StatusMethodNotAllowed, KindMethod, "method not allowed on this endpoint: see /openapi.json")
 	})
+	if err := s.metrics.registerDB(sqlDB(cfg.Store.DB()), sqlDB(cfg.Store.ReadDB())); err != nil {
+		return nil, fmt.Errorf("api: database pool metrics: %w", err)
+	}
+	s.metricsHandler = promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{ErrorLog: slogPromLogger{s.log}})
 	s.ref = newReference(cfg.Catalog, s.grouper, cfg.Now)
 	if err := s.initProcessors(); err != nil {
 		return nil, err
