@@ -470,7 +470,6 @@ func TestDRGAndVersions(t *testing.T) {
 	}
 }
 
-
 // TestBadRequestsAreNever5xx sends malformed, oversized and randomly mutated bodies to every
 // endpoint that takes one: the answer is always a 4xx problem (or a 2xx), never a 5xx.
 func TestBadRequestsAreNever5xx(t *testing.T) {
