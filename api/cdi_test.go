@@ -134,7 +134,12 @@ func TestCDIFlow(t *testing.T) {
 	if f := decode[page](t, ts.do("GET", "/v1/worklist?condition=respiratory&unit=4W", cdi, nil).expect(t, 200)); len(f.Items) != 1 || f.Items[0].EncounterID != arf.ID {
 		t.Errorf("condition filter: %+v", f.Items)
 	}
-	ts.do("GET", "/v1/worklist?status=bogus", cdi, nil).expect(t, 422).problem(t)
+	if p := ts.do("GET", "/v1/worklist?status=bogus", cdi, nil).expect(t, 422).problem(t); len(p.Errors) != 1 || p.Errors[0].Field != "status" {
+		t.Errorf("a bad status names the query parameter: %+v", p.Errors)
+	}
+	for _, st := range []string{"escalated", "query_open", "answered", "opportunities", "no_opportunity", "not_reviewed"} { // the UI's filter values
+		ts.do("GET", "/v1/worklist?status="+st, cdi, nil).expect(t, 200)
+	}
 	ts.do("GET", "/v1/worklist?cursor=!!", cdi, nil).expect(t, 400).problem(t)
 
 	// A query drafted from the opportunity passes the linter.

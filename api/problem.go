@@ -264,6 +264,9 @@ func init() {
 	if v, ok := binding.Validator.Engine().(*validator.Validate); ok {
 		v.RegisterTagNameFunc(func(f reflect.StructField) string {
 			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" {
+				name, _, _ = strings.Cut(f.Tag.Get("form"), ",") // query parameters
+			}
 			switch name {
 			case "-":
 				return ""

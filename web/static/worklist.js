@@ -3,8 +3,8 @@
 import { get, query } from "./api.js";
 import { el, clear, errorBox, table, fmt } from "./ui.js";
 
-const STATUSES = [["", "any"], ["not_reviewed", "not reviewed"], ["opportunity", "has opportunity"], ["query_open", "query open"],
-  ["escalated", "escalated"], ["no_opportunity", "no opportunity"]];
+const STATUSES = [["", "any"], ["not_reviewed", "not reviewed"], ["opportunities", "has opportunity"], ["query_open", "query open"],
+  ["answered", "answered"], ["escalated", "escalated"], ["no_opportunity", "no opportunity"]];
 
 export async function render(main, params) {
   const q = params.query;
@@ -51,7 +51,8 @@ export async function render(main, params) {
 }
 
 function statusText(s) {
-  return { not_reviewed: "not reviewed yet", no_opportunity: "no opportunity", query_open: "query open", escalated: "escalated" }[s] || s || "—";
+  return { not_reviewed: "not reviewed yet", no_opportunity: "no opportunity", opportunities: "has opportunity", query_open: "query open",
+    answered: "answered", escalated: "escalated" }[s] || s || "—";
 }
 
 export function riskBadges(flags, unsupported) {
