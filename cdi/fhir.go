@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
+	"mime"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/msdrg-cdi/drg/claim"
 )
@@ -144,6 +148,18 @@ type (
 				URL         string `json:"url"`
 			} `json:"attachment"`
 		} `json:"content"`
+		// Composition
+		Title   string        `json:"title"`
+		Section []fhirSection `json:"section"`
+	}
+	// fhirSection is a Composition section: a title, a narrative and sub-sections.
+	fhirSection struct {
+		Title string       `json:"title"`
+		Code  *fhirConcept `json:"code"`
+		Text  *struct {
+			Div string `json:"div"`
+		} `json:"text"`
+		Section []fhirSection `json:"section"`
 	}
 )
 
@@ -211,8 +227,8 @@ func (ls *fhirLocations) UnmarshalJSON(b []byte) error {
 // (account, dates, facility, unit, attending), Condition (documented diagnoses with their
 // author's role and POA), Procedure (ICD-10-PCS codes, other procedures as orders),
 // ServiceRequest (orders), Observation (labs, vitals, measurements, with their specimen and
-// method), MedicationAdministration (dose or infusion rate) and DocumentReference with inline
-// text (notes). Practitioner resources give authors their roles (qualification MD/DO
+// method), MedicationAdministration (dose or infusion rate), DocumentReference with an inline
+// text/plain attachment and Composition (section narratives, XHTML read as text): notes. Practitioner resources give authors their roles (qualification MD/DO
 // physician, NP/PA advanced practice, RN/LPN nurse, RD dietitian, PT/OT/RT therapist);
 // Specimen resources, in the bundle or contained in an Observation, give lab results their
 // specimen (Specimen.type).
@@ -284,6 +300,8 @@ func ParseFHIRBundle(b []byte) (*claim.Encounter, []FHIRError, error) {
 			err = p.serviceRequest(r)
 		case "DocumentReference":
 			err = p.document(r)
+		case "Composition":
+			err = p.composition(r)
 		case "":
 			err = errors.New("resourceType is missing")
 		default:
@@ -833,37 +851,171 @@ func (p *fhirParser) serviceRequest(r *fhirResource) error {
 	return nil
 }
 
+// document reads a DocumentReference as a note: the first text/plain attachment with inline
+// base64 data. Attachments of any other content type (PDF, RTF, HTML, CDA…) or given by URL
+// only are not read — nothing is guessed from them — and the entry is reported naming them.
 func (p *fhirParser) document(r *fhirResource) error {
 	if r.Status == "entered-in-error" {
 		return errors.New("status entered-in-error (ignored)")
 	}
 	var text string
-	for _, c := range r.Content {
+	var skipped []string
+	for i, c := range r.Content {
 		a := c.Attachment
-		if a.Data == "" {
+		mt, params, err := mime.ParseMediaType(a.ContentType)
+		switch {
+		case a.ContentType == "":
+			skipped = append(skipped, fmt.Sprintf("content[%d] has no contentType", i))
+			continue
+		case err != nil || mt != "text/plain":
+			skipped = append(skipped, fmt.Sprintf("content[%d] is %s (only text/plain is read)", i, a.ContentType))
+			continue
+		case a.Data == "":
+			skipped = append(skipped, fmt.Sprintf("content[%d] has no inline data (url only is not fetched)", i))
+			continue
+		case params["charset"] != "" && !strings.EqualFold(params["charset"], "utf-8") && !strings.EqualFold(params["charset"], "us-ascii"):
+			skipped = append(skipped, fmt.Sprintf("content[%d] charset %s is not read (only UTF-8)", i, params["charset"]))
 			continue
 		}
-		if a.ContentType != "" && !strings.HasPrefix(a.ContentType, "text/") {
-			continue
-		}
-		b, err := base64.StdEncoding.DecodeString(a.Data)
+		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(a.Data))
 		if err != nil {
-			return fmt.Errorf("attachment data is not base64: %w", err)
+			return fmt.Errorf("content[%d].attachment.data is not base64: %w", i, err)
+		}
+		if !utf8.Valid(b) {
+			return fmt.Errorf("content[%d].attachment.data is not UTF-8 text", i)
+		}
+		if strings.TrimSpace(string(b)) == "" {
+			skipped = append(skipped, fmt.Sprintf("content[%d] is empty", i))
+			continue
 		}
 		text = string(b)
 		break
 	}
 	if text == "" {
-		return errors.New("no inline text attachment (content.attachment.data with a text/* type)")
+		if len(skipped) == 0 {
+			return errors.New("no content: a note needs a text/plain attachment with inline data (not loaded)")
+		}
+		return errors.New("note not loaded: " + strings.Join(skipped, "; "))
 	}
 	t, err := fhirTime(r.Date)
 	if err != nil {
-		return err
+		return fmt.Errorf("date: %w", err)
 	}
-	ev := claim.Evidence{Kind: claim.KindNote, NoteType: r.Type.first().name(), Text: text, Time: t}
+	ev := claim.Evidence{Kind: claim.KindNote, NoteType: r.Type.first().name(), Text: text, Time: t, Source: "DocumentReference/" + r.ID}
 	if len(r.Author) > 0 {
 		ev.Author, ev.AuthorRole = p.author(&r.Author[0])
 	}
 	p.enc.Evidence = append(p.enc.Evidence, ev)
 	return nil
+}
+
+// composition reads a Composition as a note: each section's title on a line of its own
+// ("TITLE:") followed by its narrative (XHTML read as text), sub-sections in order, so the
+// note reader finds the sections as it does in a typed note.
+func (p *fhirParser) composition(r *fhirResource) error {
+	if r.Status == "entered-in-error" {
+		return errors.New("status entered-in-error (ignored)")
+	}
+	var b strings.Builder
+	var walk func(ss []fhirSection, path string) error
+	walk = func(ss []fhirSection, path string) error {
+		for i, s := range ss {
+			title := strings.TrimSpace(s.Title)
+			if title == "" {
+				title = s.Code.name()
+			}
+			body := ""
+			if s.Text != nil && strings.TrimSpace(s.Text.Div) != "" {
+				t, err := xhtmlText(s.Text.Div)
+				if err != nil {
+					return fmt.Errorf("%s[%d].text.div: %w", path, i, err)
+				}
+				body = t
+			}
+			if title != "" && (body != "" || len(s.Section) > 0) {
+				if b.Len() > 0 {
+					b.WriteString("\n")
+				}
+				b.WriteString(strings.TrimSuffix(title, ":") + ":\n")
+			}
+			if body != "" {
+				b.WriteString(body + "\n")
+			}
+			if err := walk(s.Section, fmt.Sprintf("%s[%d].section", path, i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(r.Section, "section"); err != nil {
+		return err
+	}
+	text := strings.TrimSpace(b.String())
+	if text == "" {
+		return errors.New("no section narrative: nothing to read (not loaded)")
+	}
+	t, err := fhirTime(r.Date)
+	if err != nil {
+		return fmt.Errorf("date: %w", err)
+	}
+	noteType := r.Type.first().name()
+	if noteType == "" {
+		noteType = r.Title
+	}
+	ev := claim.Evidence{Kind: claim.KindNote, NoteType: noteType, Text: text, Time: t, Source: "Composition/" + r.ID}
+	if len(r.Author) > 0 {
+		ev.Author, ev.AuthorRole = p.author(&r.Author[0])
+	}
+	p.enc.Evidence = append(p.enc.Evidence, ev)
+	return nil
+}
+
+// xhtmlBlocks are the XHTML elements that end a line of text.
+var xhtmlBlocks = map[string]bool{"p": true, "div": true, "br": true, "li": true, "tr": true, "table": true,
+	"ul": true, "ol": true, "h1": true, "h2": true, "h3": true, "h4": true, "h5": true, "h6": true, "pre": true, "blockquote": true, "dt": true, "dd": true}
+
+// xhtmlText reads a FHIR narrative (an XHTML div) as plain text: tags are dropped, block
+// elements end lines, table cells are separated by " | ", entities are decoded and runs of
+// spaces collapse; the words are the narrative's words.
+func xhtmlText(div string) (string, error) {
+	d := xml.NewDecoder(strings.NewReader(div))
+	d.Strict = false
+	d.AutoClose = xml.HTMLAutoClose
+	d.Entity = xml.HTMLEntity
+	var lines []string
+	var cur strings.Builder
+	flush := func() {
+		if l := strings.Join(strings.Fields(cur.String()), " "); l != "" {
+			lines = append(lines, l)
+		}
+		cur.Reset()
+	}
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", fmt.Errorf("not readable XHTML: %w", err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			switch n := strings.ToLower(t.Name.Local); {
+			case xhtmlBlocks[n]:
+				flush()
+			case n == "td" || n == "th":
+				if strings.TrimSpace(cur.String()) != "" {
+					cur.WriteString(" | ")
+				}
+			}
+		case xml.EndElement:
+			if xhtmlBlocks[strings.ToLower(t.Name.Local)] {
+				flush()
+			}
+		case xml.CharData:
+			cur.Write(t)
+		}
+	}
+	flush()
+	return strings.Join(lines, "\n"), nil
 }

@@ -1,6 +1,7 @@
 package cdi
 
 import (
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"slices"
@@ -67,7 +68,7 @@ func TestParseFHIRBundle(t *testing.T) {
 		18: `invalid dateTime "yesterday"`,
 		19: "malformed resource",
 		20: "entry has no resource",
-		21: "no inline text attachment",
+		21: "content[0] is application/pdf (only text/plain is read)",
 		22: "refuted",
 	}
 	if len(errs) != len(wantErrs) {
@@ -433,5 +434,70 @@ func TestFHIRSpecimenTypeAndRate(t *testing.T) {
 		if got := dosageRate(tt.q, tt.ratio); got != tt.want {
 			t.Errorf("rate, %s: %q, want %q", tt.why, got, tt.want)
 		}
+	}
+}
+
+// TestParseFHIRNotes: a DocumentReference is read only from a text/plain attachment with
+// inline data (any other content is reported naming the resource and what was skipped, never
+// guessed), and a Composition's section narratives become one note whose sections keep their
+// titles, the XHTML read as text.
+func TestParseFHIRNotes(t *testing.T) {
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	tests := []struct {
+		name, resource string
+		text, noteType string // the note loaded ("" none)
+		err            string // the entry's error ("" none)
+	}{
+		{"text/plain with charset", `{"resourceType": "DocumentReference", "id": "d1", "type": {"text": "progress note"},
+			"content": [{"attachment": {"contentType": "text/plain; charset=utf-8", "data": "` + b64("A/P: Sepsis due to UTI.") + `"}}]}`,
+			"A/P: Sepsis due to UTI.", "progress note", ""},
+		{"pdf then text: the text is read", `{"resourceType": "DocumentReference", "id": "d2",
+			"content": [{"attachment": {"contentType": "application/pdf", "data": "JVBERi0xLjQ="}},
+			 {"attachment": {"contentType": "text/plain", "data": "` + b64("Pneumonia.") + `"}}]}`, "Pneumonia.", "", ""},
+		{"pdf only", `{"resourceType": "DocumentReference", "id": "d3", "content": [{"attachment": {"contentType": "application/pdf", "data": "JVBERi0xLjQ="}}]}`,
+			"", "", "content[0] is application/pdf (only text/plain is read)"},
+		{"html is not guessed", `{"resourceType": "DocumentReference", "id": "d4", "content": [{"attachment": {"contentType": "text/html", "data": "` + b64("<p>Sepsis</p>") + `"}}]}`,
+			"", "", "content[0] is text/html"},
+		{"no content type", `{"resourceType": "DocumentReference", "id": "d5", "content": [{"attachment": {"data": "` + b64("Sepsis") + `"}}]}`,
+			"", "", "content[0] has no contentType"},
+		{"url only", `{"resourceType": "DocumentReference", "id": "d6", "content": [{"attachment": {"contentType": "text/plain", "url": "http://x/y"}}]}`,
+			"", "", "no inline data"},
+		{"latin-1", `{"resourceType": "DocumentReference", "id": "d7", "content": [{"attachment": {"contentType": "text/plain; charset=iso-8859-1", "data": "` + b64("Sepsis") + `"}}]}`,
+			"", "", "charset iso-8859-1"},
+		{"not base64", `{"resourceType": "DocumentReference", "id": "d8", "content": [{"attachment": {"contentType": "text/plain", "data": "%%%"}}]}`,
+			"", "", "not base64"},
+		{"not UTF-8", `{"resourceType": "DocumentReference", "id": "d9", "content": [{"attachment": {"contentType": "text/plain", "data": "` + b64("Sepsis \xff") + `"}}]}`,
+			"", "", "not UTF-8"},
+		{"composition", `{"resourceType": "Composition", "id": "c1", "status": "final", "type": {"text": "discharge summary"}, "date": "2026-05-08T11:00:00Z",
+			"title": "Discharge Summary",
+			"section": [{"title": "Discharge Diagnoses", "text": {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\"><ol><li>Acute on chronic diastolic heart failure</li><li>Hypertension &amp; CKD&nbsp;stage 3</li></ol></div>"}},
+			 {"title": "Hospital Course", "section": [{"title": "Labs", "text": {"div": "<div xmlns=\"http://www.w3.org/1999/xhtml\"><table><tr><td>BNP</td><td>1850</td></tr></table><p>Troponin <b>flat</b>.<br/>ACS excluded.</p></div>"}}]},
+			 {"title": "Empty", "text": {"div": "<div xmlns=\"http://www.w3.org/1999/xhtml\"></div>"}}]}`,
+			"Discharge Diagnoses:\nAcute on chronic diastolic heart failure\nHypertension & CKD stage 3\n\nHospital Course:\n\nLabs:\nBNP | 1850\nTroponin flat.\nACS excluded.",
+			"discharge summary", ""},
+		{"composition without narrative", `{"resourceType": "Composition", "id": "c2", "section": [{"title": "Plan"}]}`, "", "", "no section narrative"},
+		{"composition with broken XHTML", `{"resourceType": "Composition", "id": "c3", "section": [{"title": "Plan", "text": {"div": "<div><p>Sepsis</div"}}]}`,
+			"", "", "section[0].text.div"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			enc, errs, err := ParseFHIRBundle([]byte(`{"resourceType": "Bundle", "entry": [{"resource": ` + tt.resource + `}]}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got, gotType string
+			if len(enc.Evidence) == 1 {
+				got, gotType = enc.Evidence[0].Text, enc.Evidence[0].NoteType
+			}
+			if got != tt.text || gotType != tt.noteType {
+				t.Errorf("note %q (%q), want %q (%q)", got, gotType, tt.text, tt.noteType)
+			}
+			switch {
+			case tt.err == "" && len(errs) > 0:
+				t.Errorf("errors %v", errs)
+			case tt.err != "" && (len(errs) != 1 || !strings.Contains(errs[0].Message, tt.err) || errs[0].ID == ""):
+				t.Errorf("errors %v, want one naming the resource with %q", errs, tt.err)
+			}
+		})
 	}
 }
