@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -53,9 +54,11 @@ func (s *Server) cacRoutes() ([]Route, error) {
 		MaxBody: cacsvc.MaxBodyBytes, Responses: OK("the suggestion", Ref("CACResponse")), Handler: s.handleCAC},
 		{Method: http.MethodPost, Path: "/v1/encounters/{id}/cac", Roles: CACRoles, Tags: []string{"coding", "encounters"},
 			Summary: "Computer-assisted coding of an encounter's notes, compared with its working codes",
-			Description: "Reads the encounter's evidence of kind note (note ids are \"evidence[i]\") as POST /v1/cac does; each suggestion is marked coded (in the working codes), new, or " +
-				"conflicting (another code of its category, or another principal diagnosis), with the grouping the working codes would have with it accepted. Nothing is stored.",
-			Params: []Param{idParam}, Responses: OK("the suggestions", Schema{"type": "object"}), Handler: s.handleEncounterCAC}}, nil
+			Description: "Reads the encounter's evidence of kind note (note ids are \"evidence[i]\") as POST /v1/cac does, recomputed from the notes as they are now; each suggestion is marked coded (in the working codes), new, " +
+				"conflicting (another code of its category, or another principal diagnosis) or rejected (its latest decision on the same code, kind and span is a reject), with its latest decision " +
+				"and the grouping the working codes would have with it accepted; decisions lists every decision made on the encounter. Nothing is stored.",
+			Params: []Param{idParam}, Responses: OK("the suggestions", Schema{"type": "object"}), Handler: s.handleEncounterCAC},
+		s.cacDecisionRoute()}, nil
 }
 
 // runCAC codes a request; on failure it has written the problem (422 for a field, 503 when
@@ -64,17 +67,23 @@ func (s *Server) runCAC(c *gin.Context, req *cacsvc.Request) (*cacsvc.Response, 
 	start := time.Now()
 	resp, err := s.cac.Run(req)
 	s.metrics.cac.Observe(time.Since(start).Seconds())
-	switch {
-	case err == nil:
-		return resp, true
-	case len(claim.AsFieldErrors(err)) > 0:
-		WriteValidation(c, claim.AsFieldErrors(err)...)
-	case errors.Is(err, cacsvc.ErrNoCodeFiles):
-		WriteProblem(c, http.StatusServiceUnavailable, KindUnavailable, err.Error())
-	default:
-		WriteError(c, err)
+	if err != nil {
+		WriteError(c, cacError(err))
+		return nil, false
 	}
-	return nil, false
+	return resp, true
+}
+
+// cacError is the problem of a CAC service error: 422 for a field, 503 when the data directory
+// holds no code files.
+func cacError(err error) error {
+	switch {
+	case len(claim.AsFieldErrors(err)) > 0:
+		return validation(claim.AsFieldErrors(err)...)
+	case errors.Is(err, cacsvc.ErrNoCodeFiles):
+		return &problemError{http.StatusServiceUnavailable, KindUnavailable, err.Error(), nil}
+	}
+	return err
 }
 
 func (s *Server) handleCAC(c *gin.Context) {
@@ -99,14 +108,17 @@ type EncounterSuggestion struct {
 	cacsvc.Suggestion
 	// Role is pdx, sdx or procedure.
 	Role string `json:"role"`
-	// Status: coded (in the working codes), new, or conflicting (the working codes hold
-	// another code of the same category, or another principal diagnosis).
+	// Status: coded (in the working codes), new, conflicting (the working codes hold another
+	// code of the same category, or another principal diagnosis), or rejected (a coder
+	// rejected this code in this role on one of its spans, and has not accepted it since).
 	Status string `json:"status"`
 	// Conflicts names the working codes it conflicts with.
 	Conflicts []string `json:"conflicts,omitempty"`
-	// IfAccepted is the grouping of the working codes with the suggestion accepted (new and
-	// conflicting suggestions, when the encounter can be grouped).
+	// IfAccepted is the grouping of the working codes with the suggestion accepted (new,
+	// conflicting and rejected suggestions, when the encounter can be grouped).
 	IfAccepted *store.DRG `json:"if_accepted,omitempty"`
+	// Decision is the latest accept or reject of the suggestion (same code, role and span).
+	Decision *store.CACDecision `json:"decision,omitempty"`
 }
 
 // EncounterCAC is the answer of POST /v1/encounters/{id}/cac.
@@ -115,8 +127,11 @@ type EncounterCAC struct {
 	WorkingDRG  *store.DRG            `json:"working_drg,omitempty"`
 	Suggestions []EncounterSuggestion `json:"suggestions"`
 	NotCoded    any                   `json:"not_coded"`
-	Version     int                   `json:"version"`
-	Warnings    []string              `json:"warnings,omitempty"`
+	// Decisions are every accept and reject made on the encounter, oldest first (those of
+	// suggestions the notes no longer make included).
+	Decisions []store.CACDecision `json:"decisions"`
+	Version   int                 `json:"version"`
+	Warnings  []string            `json:"warnings,omitempty"`
 }
 
 // encounterCACRequest reads the encounter's notes (evidence of kind note; a note's id is
@@ -128,7 +143,7 @@ func encounterCACRequest(e *store.Encounter) (*cacsvc.Request, error) {
 		if ev.Kind != claim.KindNote || strings.TrimSpace(ev.Text) == "" {
 			continue
 		}
-		req.Notes = append(req.Notes, cacsvc.NoteIn{ID: fmt.Sprintf("evidence[%d]", i), NoteType: ev.NoteType,
+		req.Notes = append(req.Notes, cacsvc.NoteIn{ID: noteID(i), NoteType: ev.NoteType,
 			AuthorRole: ev.AuthorRole, Time: ev.Time, Text: ev.Text})
 	}
 	if len(req.Notes) == 0 {
@@ -137,25 +152,68 @@ func encounterCACRequest(e *store.Encounter) (*cacsvc.Request, error) {
 	return req, nil
 }
 
-func (s *Server) handleEncounterCAC(c *gin.Context) {
-	e, err := s.cfg.Store.GetEncounter(c.Request.Context(), c.Param("id"))
-	if err != nil {
-		WriteError(c, err)
-		return
+// noteID is the id of the note at index i of an encounter's evidence.
+func noteID(i int) string { return fmt.Sprintf("evidence[%d]", i) }
+
+// noteAt returns the note an id names ("evidence[i]" of kind note with text).
+func noteAt(e *store.Encounter, id string) (*claim.Evidence, bool) {
+	var i int
+	if _, err := fmt.Sscanf(id, "evidence[%d]", &i); err != nil || noteID(i) != id || i < 0 || i >= len(e.Evidence) {
+		return nil, false
 	}
+	ev := &e.Evidence[i]
+	if ev.Kind != claim.KindNote || strings.TrimSpace(ev.Text) == "" {
+		return nil, false
+	}
+	return ev, true
+}
+
+// decisionKey identifies a suggestion's span for its decisions: role, code, the note's text
+// hash and the byte offsets.
+func decisionKey(role, code, noteHash string, start, end int) string {
+	return fmt.Sprintf("%s|%s|%s|%d|%d", role, code, noteHash, start, end)
+}
+
+// encounterSuggestions codes the encounter's notes and places every suggestion against its
+// working codes and the decisions already made.
+func (s *Server) encounterSuggestions(ctx context.Context, e *store.Encounter) (*EncounterCAC, error) {
 	req, err := encounterCACRequest(e)
 	if err != nil {
-		WriteError(c, err)
-		return
+		return nil, err
 	}
-	resp, ok := s.runCAC(c, req)
-	if !ok {
-		return
+	start := time.Now()
+	resp, err := s.cac.Run(req)
+	s.metrics.cac.Observe(time.Since(start).Seconds())
+	if err != nil {
+		return nil, cacError(err)
 	}
-	out := EncounterCAC{EncounterID: e.ID, WorkingDRG: e.WorkingDRG, NotCoded: resp.NotCoded, Version: resp.Version, Warnings: resp.Warnings}
+	decisions, err := s.cfg.Store.CACDecisions(ctx, e.ID)
+	if err != nil {
+		return nil, err
+	}
+	latest := map[string]*store.CACDecision{}
+	for i := range decisions {
+		d := &decisions[i]
+		latest[decisionKey(d.Kind, d.Code, d.Span.NoteHash, d.Span.Start, d.Span.End)] = d
+	}
+	hashes := map[string]string{}
+	for _, n := range req.Notes {
+		hashes[n.ID] = store.NoteHash(n.Text)
+	}
+	out := &EncounterCAC{EncounterID: e.ID, WorkingDRG: e.WorkingDRG, NotCoded: resp.NotCoded, Decisions: decisions,
+		Version: resp.Version, Warnings: resp.Warnings}
 	add := func(role string, sg cacsvc.Suggestion) {
 		es := EncounterSuggestion{Suggestion: sg, Role: role}
 		es.Status, es.Conflicts = compareWorking(&e.Codes, role, sg.Code)
+		for _, ev := range sg.Evidence {
+			d := latest[decisionKey(role, sg.Code, hashes[ev.Note], ev.Start, ev.End)]
+			if d != nil && (es.Decision == nil || d.ID > es.Decision.ID) {
+				es.Decision = d
+			}
+		}
+		if es.Decision != nil && es.Decision.Decision == store.DecisionReject {
+			es.Status = "rejected"
+		}
 		if es.Status != "coded" {
 			es.IfAccepted = s.groupIfAccepted(e, role, sg)
 		}
@@ -173,6 +231,24 @@ func (s *Server) handleEncounterCAC(c *gin.Context) {
 	if out.Suggestions == nil {
 		out.Suggestions = []EncounterSuggestion{}
 	}
+	if out.Decisions == nil {
+		out.Decisions = []store.CACDecision{}
+	}
+	return out, nil
+}
+
+func (s *Server) handleEncounterCAC(c *gin.Context) {
+	e, err := s.cfg.Store.GetEncounter(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		WriteError(c, err)
+		return
+	}
+	out, err := s.encounterSuggestions(c.Request.Context(), e)
+	if err != nil {
+		WriteError(c, err)
+		return
+	}
+	c.Header("ETag", etag(e))
 	c.JSON(http.StatusOK, out)
 }
 
@@ -213,25 +289,36 @@ func compareWorking(cs *store.Codes, role, code string) (string, []string) {
 	return "new", nil
 }
 
-// groupIfAccepted groups the working codes with the suggestion taking its place: a principal
-// diagnosis replaces the working one (which becomes secondary), a conflicting secondary code
-// replaces the codes of its category, others are added. Nil when it cannot be grouped.
-func (s *Server) groupIfAccepted(e *store.Encounter, role string, sg cacsvc.Suggestion) *store.DRG {
-	cs := store.Codes{PDX: e.PDX, AdmitDx: e.AdmitDx, SDX: slices.Clone(e.SDX), Procedures: slices.Clone(e.Procedures)}
+// acceptInto puts a suggestion into a code set as accepting it does: a principal diagnosis
+// replaces the working one (which becomes secondary), a secondary diagnosis replaces the
+// secondary codes of its category, a procedure is added. The new code is c.
+func acceptInto(cs *store.Codes, role string, c store.Code) {
 	switch role {
 	case "pdx":
-		if cs.PDX != nil && cs.PDX.Code != sg.Code {
-			cs.SDX = slices.DeleteFunc(cs.SDX, func(d store.Code) bool { return d.Code == sg.Code })
+		if cs.PDX != nil && cs.PDX.Code != c.Code {
+			cs.SDX = slices.DeleteFunc(cs.SDX, func(d store.Code) bool { return d.Code == c.Code })
 			cs.SDX = append([]store.Code{*cs.PDX}, cs.SDX...)
 		}
-		cs.PDX = &store.Code{Code: sg.Code, POA: sg.POA}
+		cs.PDX = &c
 	case "sdx":
-		cs.SDX = slices.DeleteFunc(cs.SDX, func(d store.Code) bool { return len(d.Code) >= 3 && len(sg.Code) >= 3 && d.Code[:3] == sg.Code[:3] })
-		cs.SDX = append(cs.SDX, store.Code{Code: sg.Code, POA: sg.POA})
+		cs.SDX = slices.DeleteFunc(cs.SDX, func(d store.Code) bool { return len(d.Code) >= 3 && len(c.Code) >= 3 && d.Code[:3] == c.Code[:3] })
+		cs.SDX = append(cs.SDX, c)
 	case "procedure":
-		cs.Procedures = append(cs.Procedures, store.Code{Code: sg.Code})
+		cs.Procedures = append(cs.Procedures, c)
 	}
-	if cs.PDX == nil || e.Age == nil || e.Sex == "" || e.DischargeStatus == nil {
+}
+
+// groupable reports whether the encounter has what grouping needs besides codes.
+func groupable(e *store.Encounter, cs *store.Codes) bool {
+	return cs.PDX != nil && e.Age != nil && e.Sex != "" && e.DischargeStatus != nil
+}
+
+// groupIfAccepted groups the working codes with the suggestion accepted (acceptInto). Nil
+// when it cannot be grouped.
+func (s *Server) groupIfAccepted(e *store.Encounter, role string, sg cacsvc.Suggestion) *store.DRG {
+	cs := store.Codes{PDX: e.PDX, AdmitDx: e.AdmitDx, SDX: slices.Clone(e.SDX), Procedures: slices.Clone(e.Procedures)}
+	acceptInto(&cs, role, store.Code{Code: sg.Code, POA: sg.POA})
+	if !groupable(e, &cs) {
 		return nil
 	}
 	d, _, _, err := s.groupEncounter(e, &cs, 0, false, "")

@@ -729,5 +729,6 @@ func (s *Server) reportRoutes() []Route {
 				Param{Name: "top", Schema: tInt, Description: "DRG shifts listed (1–500, default 20)"}),
 			Responses: reportResponse("VersionImpactReport"), Handler: s.handleReportVersionImpact},
 		s.riskReportRoute(),
+		s.cacReportRoute(),
 	}
 }

@@ -3,11 +3,14 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -33,18 +36,31 @@ const (
 	SourceCDI    = "cdi"    // a CDI specialist
 	SourceQuery  = "query"  // a physician's answer to a CDI query
 	SourceImport = "import" // an interface or bulk load
+	SourceCAC    = "cac"    // a computer-assisted coding suggestion a coder accepted
 )
 
 // Sources lists the code sources.
-var Sources = []string{SourceCoder, SourceCDI, SourceQuery, SourceImport}
+var Sources = []string{SourceCoder, SourceCDI, SourceQuery, SourceImport, SourceCAC}
 
 // Code is a diagnosis or procedure code on an encounter with its present-on-admission
 // indicator and its source.
 type Code struct {
 	Code   string      `json:"code" binding:"required,max=8,alphanum"`
 	POA    string      `json:"poa,omitempty" binding:"omitempty,oneof=Y N U W 1"`
-	Source string      `json:"source,omitempty" binding:"omitempty,oneof=coder cdi query import"`
+	Source string      `json:"source,omitempty" binding:"omitempty,oneof=coder cdi query import cac"`
 	Date   *claim.Date `json:"date,omitempty"` // procedures
+	// Support is the note span a code of source cac was accepted from (maintained by the
+	// server: kept while the code stays in its place with source cac).
+	Support *Span `json:"support,omitempty"`
+}
+
+// Span is a stretch of a note: the note's id on the encounter ("evidence[i]"), the SHA-256 of
+// its text (its identity if the evidence is reordered) and UTF-8 byte offsets [start, end).
+type Span struct {
+	Note     string `json:"note"`
+	NoteHash string `json:"note_sha256,omitempty"`
+	Start    int    `json:"start"`
+	End      int    `json:"end"`
 }
 
 // Codes is a code set: principal and admitting diagnoses, secondary diagnoses, procedures.
@@ -82,23 +98,38 @@ func (cs *Codes) Normalize() {
 }
 
 // FillSources gives every code without a source the source it had in prev (the same code in
-// the same place: a coder keeping a CDI-added diagnosis keeps its source), else def.
+// the same place: a coder keeping a CDI-added diagnosis keeps its source), else def. A code
+// of source cac keeps the support it had in prev; any other support given is dropped.
 func (cs *Codes) FillSources(prev Codes, def string) {
 	key := func(kind string, c *Code) string { return kind + ":" + c.Code }
 	had := map[string]string{}
+	support := map[string]*Span{}
+	keep := func(kind string, c *Code) {
+		had[key(kind, c)] = c.Source
+		if c.Source == SourceCAC && c.Support != nil {
+			support[key(kind, c)] = c.Support
+		}
+	}
 	if prev.PDX != nil {
-		had[key(kindPDX, prev.PDX)] = prev.PDX.Source
+		keep(kindPDX, prev.PDX)
 	}
 	if prev.AdmitDx != nil {
-		had[key(kindAdmitDx, prev.AdmitDx)] = prev.AdmitDx.Source
+		keep(kindAdmitDx, prev.AdmitDx)
 	}
 	for i := range prev.SDX {
-		had[key(kindSDX, &prev.SDX[i])] = prev.SDX[i].Source
+		keep(kindSDX, &prev.SDX[i])
 	}
 	for i := range prev.Procedures {
-		had[key(kindProc, &prev.Procedures[i])] = prev.Procedures[i].Source
+		keep(kindProc, &prev.Procedures[i])
 	}
 	fill := func(kind string, c *Code) {
+		defer func() {
+			// The support is the server's: the span a suggestion was accepted from.
+			c.Support = nil
+			if c.Source == SourceCAC {
+				c.Support = support[key(kind, c)]
+			}
+		}()
 		if c.Source != "" {
 			return
 		}
@@ -298,7 +329,7 @@ func (s *Store) CreateEncounter(ctx context.Context, actor Actor, e *Encounter) 
 				return fmt.Errorf("create encounter codes: %w", err)
 			}
 		}
-		return tx.Audit(actor, "encounter", n.ID, "create", nil, &n)
+		return tx.Audit(actor, "encounter", n.ID, "create", nil, auditView(&n))
 	})
 	if err != nil {
 		return nil, err
@@ -394,7 +425,7 @@ func (tx *Tx) UpdateEncounter(actor Actor, id string, ifRowVersion int, action s
 		if out, err = getEncounter(tx.db, id); err != nil {
 			return err
 		}
-		b, a, err := AuditDiff(before, out, "row_version", "updated_at")
+		b, a, err := AuditDiff(auditView(before), auditView(out), "row_version", "updated_at")
 		if err != nil {
 			return err
 		}
@@ -404,6 +435,33 @@ func (tx *Tx) UpdateEncounter(actor Actor, id string, ifRowVersion int, action s
 		return nil, err
 	}
 	return out, nil
+}
+
+// auditView is the encounter as the audit log records it: a note's text is stored once, in
+// the encounter, and the audit row carries in its place its length and SHA-256 (a changed
+// note still shows as changed).
+func auditView(e *Encounter) *Encounter {
+	v := *e
+	v.Evidence = slices.Clone(e.Evidence)
+	for i := range v.Evidence {
+		if v.Evidence[i].Text != "" {
+			v.Evidence[i].Text = NoteTextRef(v.Evidence[i].Text)
+		}
+	}
+	return &v
+}
+
+// NoteTextRef stands for a note's text where the text itself must not be repeated (audit
+// rows, logs): "[note text: N bytes, sha256 <hex>]".
+func NoteTextRef(text string) string {
+	return fmt.Sprintf("[note text: %d bytes, sha256 %s]", len(text), NoteHash(text))
+}
+
+// NoteHash is the hex SHA-256 of a note's text: the note's identity where its text must not
+// be kept (CAC decisions, audit rows).
+func NoteHash(text string) string {
+	h := sha256.Sum256([]byte(text))
+	return hex.EncodeToString(h[:])
 }
 
 // EncounterFilter selects encounters; zero fields match everything.
@@ -529,8 +587,13 @@ func toRows(e *Encounter) (*encounterRow, []codeRow, error) {
 	var codes []codeRow
 	add := func(set string, cs *Codes) {
 		one := func(kind string, seq int, c *Code) {
-			codes = append(codes, codeRow{EncounterID: e.ID, Set: set, Kind: kind, Seq: seq, Code: c.Code,
-				POA: c.POA, Source: c.Source, Date: datePtrCol(c.Date)})
+			row := codeRow{EncounterID: e.ID, Set: set, Kind: kind, Seq: seq, Code: c.Code,
+				POA: c.POA, Source: c.Source, Date: datePtrCol(c.Date)}
+			if c.Support != nil {
+				b, _ := json.Marshal(c.Support) // a struct of strings and ints
+				row.Support = string(b)
+			}
+			codes = append(codes, row)
 		}
 		if cs.PDX != nil {
 			one(kindPDX, 0, cs.PDX)
@@ -597,6 +660,12 @@ func fromRows(r *encounterRow, codes []codeRow) (*Encounter, error) {
 			cs = e.FinalCodes
 		}
 		code := Code{Code: c.Code, POA: c.POA, Source: c.Source}
+		if c.Support != "" {
+			code.Support = &Span{}
+			if err := json.Unmarshal([]byte(c.Support), code.Support); err != nil {
+				return nil, fmt.Errorf("decode code support of encounter %s: %w", r.ID, err)
+			}
+		}
 		if c.Date != nil {
 			d, err := claim.ParseDate(*c.Date)
 			if err != nil {

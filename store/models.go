@@ -91,6 +91,7 @@ type codeRow struct {
 	POA         string  `gorm:"size:1;not null;default:''"`
 	Source      string  `gorm:"size:8;not null;default:''"`
 	Date        *string `gorm:"size:10"`
+	Support     string  `gorm:"type:text;not null;default:''"` // JSON Span (source cac)
 }
 
 // TableName names the table of encounter_codes rows.
@@ -152,6 +153,9 @@ func (s *Store) migrateTables(db *gorm.DB) error {
 		return err
 	}
 	if err := migrateFacilities(db); err != nil {
+		return err
+	}
+	if err := migrateCAC(db); err != nil {
 		return err
 	}
 	if err := s.appendOnly(db, "audit_log"); err != nil {
