@@ -54,7 +54,7 @@ func (s *Server) cacReportRoute() Route {
 		Summary: "CAC acceptance: accepted and rejected suggestions by code family (ICD-10-CM chapter or ICD-10-PCS section, 3-character category), note type and kind",
 		Description: "Counts every decision of POST /v1/encounters/{id}/cac/decisions made from `from` to `to` (UTC dates, inclusive; open ends when absent): " +
 			"a suggestion decided twice counts twice. The note type is that of the note of the decision's span.",
-		Params: []Param{{Name: pFrom, Schema: tDate, Description: "first day of decisions, inclusive"}, {Name: pTo, Schema: tDate, Description: "last day of decisions, inclusive"}},
+		Params:    []Param{{Name: pFrom, Schema: tDate, Description: "first day of decisions, inclusive"}, {Name: pTo, Schema: tDate, Description: "last day of decisions, inclusive"}},
 		Responses: reportResponse("CACReport"), Handler: s.handleReportCAC}
 }
 
