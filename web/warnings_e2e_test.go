@@ -40,3 +40,33 @@ func groupInWorkbench(e *env, date, pdx string, sdx ...string) []chromedp.Action
 	}
 	return append(acts, chromedp.Click(chromedp.ID("group-btn")), chromedp.WaitVisible(chromedp.ID("final-drg")))
 }
+
+// TestFirstGroupWithDefaults: a newcomer's first Group with the page's defaults groups (the
+// discharge date defaults into a loaded version, which the page names), the result holds no
+// stray "null", and an out-of-range date's error is printed once.
+func TestFirstGroupWithDefaults(t *testing.T) {
+	e := newEnv(t)
+	e.signIn(store.RoleCoder)
+	e.run(
+		chromedp.Navigate(e.URL+"/ui/#/group"),
+		chromedp.WaitVisible(chromedp.CSS(`input[placeholder="e.g. I50.23"]`)),
+		chromedp.SendKeys(chromedp.Search(`//label[text()="Principal diagnosis"]/following-sibling::input`), "I50.23"),
+		chromedp.Click(chromedp.ID("group-btn")), chromedp.WaitVisible(chromedp.ID("final-drg")),
+	)
+	if got := e.text("#final-drg"); !strings.HasPrefix(got, "DRG ") {
+		t.Errorf("final DRG %q", got)
+	}
+	if got := e.text("#version-applies"); !strings.Contains(got, "applies") {
+		t.Errorf("the page does not say which version applies: %q", got)
+	}
+	if r := e.text("#result"); strings.Contains(r, "null") || strings.Contains(r, "undefined") {
+		t.Errorf("stray text in the result: %q", r)
+	}
+	e.run(
+		chromedp.SetValue(chromedp.Search(`//label[text()="Discharge date"]/following-sibling::input`), "2099-12-07"),
+		chromedp.Click(chromedp.ID("group-btn")), chromedp.WaitVisible(chromedp.CSS(`#result [role=alert]`)),
+	)
+	if msg := e.text("#result"); strings.Count(msg, "needs MS-DRG") != 1 {
+		t.Errorf("the error is not printed exactly once: %q", msg)
+	}
+}

@@ -1,7 +1,7 @@
 // Grouping workbench: enter or paste a claim, group it, read every decision.
 
 import { get, post, query } from "./api.js";
-import { el, clear, errorBox, table, fmt, levelBadge, empty } from "./ui.js";
+import { el, clear, put, errorBox, table, fmt, levelBadge, empty } from "./ui.js";
 
 const POA = ["Y", "N", "U", "W", "1", ""];
 const STATUSES = [[1, "01 home / self care"], [2, "02 short-term hospital"], [3, "03 SNF"], [4, "04 ICF"], [5, "05 other institution"],
@@ -122,7 +122,21 @@ export async function render(main) {
   try { versions = (await get("/v1/versions")).items || []; } catch { /* the select falls back to by-date */ }
   const vOpts = [["", "by discharge date"], ...versions.map((v) => [v.version, `v${v.name || v.version}`])];
 
-  const date = input("Discharge date", { type: "date", value: new Date().toISOString().slice(0, 10) });
+  // The discharge date defaults to today when a loaded version covers it, else to the last day of the
+  // newest loaded version; the line under it says which version a date selects.
+  const today = new Date().toISOString().slice(0, 10);
+  const newest = versions.reduce((a, v) => (!a || v.to > a.to ? v : a), null);
+  const date = input("Discharge date", { type: "date", value: newest && today > newest.to ? newest.to : today });
+  const applies = el("div", { class: "muted", id: "version-applies", "aria-live": "polite" });
+  const showApplies = () => {
+    const d = date.input.value;
+    const v = versions.find((x) => d >= x.from && d <= x.to);
+    applies.textContent = !d ? "" : v ? `Grouper v${v.name} applies (discharges ${v.from} to ${v.to}).`
+      : newest && d > newest.to ? `No loaded grouper covers ${d}: the newest is v${newest.name} (to ${newest.to}); choose a version to group with it.` : "";
+  };
+  date.input.addEventListener("change", showApplies);
+  date.node.append(applies);
+  showApplies();
   const version = select("Grouper version", vOpts, "");
   const age = input("Age", { type: "number", min: 0, max: 124, value: 70 });
   const sex = select("Sex", [["M", "Male"], ["F", "Female"], ["U", "Unknown"]], "M");
@@ -152,7 +166,7 @@ export async function render(main) {
   });
 
   const fill = (c) => {
-    if (c.discharge_date) date.input.value = c.discharge_date;
+    if (c.discharge_date) { date.input.value = c.discharge_date; showApplies(); }
     version.select.value = c.version ? String(c.version) : "";
     if (c.age !== undefined) age.input.value = c.age;
     if (c.sex) sex.select.value = c.sex;
@@ -233,7 +247,7 @@ function showResult(box, r, versions, groupIt) {
   const compareSel = el("select", { id: "compare-version" }, versions.filter((v) => v.version !== r.version)
     .map((v) => el("option", { value: v.version }, `v${v.name || v.version}`)));
   const compareOut = el("div");
-  clear(box).append(
+  put(clear(box),
     el("div", { class: "card" },
       el("h2", {}, r.initial.drg !== r.final.drg ? "Final DRG (after HAC processing)" : "DRG"),
       outcome(r.final, r),

@@ -1,7 +1,7 @@
 // Query tracking: open, overdue, answered queries; provider and specialist statistics.
 
 import { get, post, query } from "./api.js";
-import { el, clear, errorBox, table, pct, fmt, toast } from "./ui.js";
+import { el, clear, put, errorBox, table, pct, fmt, toast } from "./ui.js";
 
 const VIEWS = [["open", "Open"], ["overdue", "Overdue"], ["escalated", "Escalated"], ["answered", "Answered"], ["closed", "Closed"], ["draft", "Drafts"]];
 
@@ -12,7 +12,7 @@ export async function render(main, params, ctx) {
     el("button", { type: "button", "aria-pressed": String(view === k), onclick: () => { location.hash = "#/queries?status=" + k; } }, label)));
   const list = el("div");
   const stats = el("div", { class: "grid" });
-  main.append(el("h1", {}, "Provider queries"), tabs,
+  put(main, el("h1", {}, "Provider queries"), tabs,
     canCDI ? el("div", { class: "row" }, el("div", { class: "btn-cell" }, el("button", { type: "button", class: "secondary", onclick: async () => {
       try {
         const r = await post("/v1/queries/escalate-overdue", {});

@@ -22,6 +22,12 @@ export function el(tag, attrs = {}, ...children) {
 
 export function clear(node) { node.replaceChildren(); return node; }
 
+// put appends children to node, skipping null, undefined and false (Node.append would print them as text).
+export function put(node, ...children) {
+  node.append(...children.flat().filter((c) => c !== undefined && c !== null && c !== false));
+  return node;
+}
+
 // errorBox renders an error for people: the problem's title and detail and the per-field
 // errors, never a stack trace or raw JSON.
 export function errorBox(err) {
@@ -30,9 +36,12 @@ export function errorBox(err) {
     let title = p.title || "The request failed";
     if (err.status === 401) title = "Your session has expired or the token is not valid. Sign in again.";
     if (err.status === 403) title = "Your role does not allow this.";
-    const fields = (p.errors || []).map((f) => el("li", {}, `${f.field}: ${f.message}`));
+    const lines = (p.errors || []).map((f) => `${f.field}: ${f.message}`);
+    const fields = lines.map((t) => el("li", {}, t));
+    // The detail of a validation problem repeats its field errors: print each message once.
+    const repeats = p.detail && (p.detail === title || lines.includes(p.detail) || p.detail === lines.join("; "));
     return el("div", { class: "error", role: "alert" }, el("strong", {}, title),
-      p.detail && p.detail !== title ? el("div", {}, p.detail) : null, fields.length ? el("ul", {}, fields) : null);
+      p.detail && !repeats ? el("div", {}, p.detail) : null, fields.length ? el("ul", {}, fields) : null);
   }
   return el("div", { class: "error", role: "alert" }, "Something went wrong in the page: " + (err && err.message ? err.message : "unknown error"));
 }
