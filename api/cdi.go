@@ -79,7 +79,7 @@ func (s *Server) cdiRoutes() ([]Route, error) {
 	return []Route{
 		// Evidence.
 		{Method: http.MethodPost, Path: "/v1/encounters/fhir", Roles: CodingRoles, Tags: tags, Summary: "Create an encounter from a FHIR R4 Bundle",
-			Description: "Reads Patient, Encounter, Condition, Procedure, Observation, MedicationAdministration, DocumentReference (inline text) and Practitioner (author roles). " +
+			Description: "Reads Patient, Encounter, Condition, Procedure, Observation, MedicationAdministration, DocumentReference (a text/plain attachment with inline data; other content types are reported in errors, not read), Composition (section narratives as one note) and Practitioner (author roles). " +
 				"Entries that cannot be used are listed in errors (entry index, resource type, id, reason) and the rest is loaded. Conditions become documented diagnoses (evidence); " +
 				"ICD-10-PCS procedures become working procedure codes. 422 when nothing identifies the encounter (no Encounter resource).",
 			Body: &Body{Required: true, Content: map[string]Schema{"application/fhir+json": Ref("FHIRBundle"), "application/json": Ref("FHIRBundle")}},

@@ -104,7 +104,7 @@ func cdiSchemas() map[string]Schema {
 			"stale":  Schema{"type": "boolean", "description": "the encounter changed after the review"},
 			"review": Ref("EngineReview"), "risk_flags": arr(Ref("RiskFlag")), "validation": Ref("ValidationReport")}),
 		"WorklistRow": worklistRow,
-		"FHIRBundle": Schema{"type": "object", "required": []string{"resourceType"}, "description": "FHIR R4 Bundle (resources read: Patient, Encounter, Condition, Procedure, Observation, MedicationAdministration, DocumentReference with inline text, Practitioner)",
+		"FHIRBundle": Schema{"type": "object", "required": []string{"resourceType"}, "description": "FHIR R4 Bundle (resources read: Patient, Encounter, Condition, Procedure, Observation, MedicationAdministration, DocumentReference with an inline text/plain attachment, Composition section narratives, Practitioner)",
 			"properties": Schema{"resourceType": Schema{"const": "Bundle"}, "entry": arr(obj(nil, Schema{"fullUrl": tString, "resource": Schema{"type": "object"}}))}},
 		"EvidenceImport": obj([]string{"encounter", "loaded", "errors"}, Schema{"encounter": Ref("Encounter"), "loaded": tInt, "duplicates": tInt,
 			"errors": arr(obj([]string{"index", "message"}, Schema{"index": Schema{"type": "integer", "description": "bundle entry or evidence array index"},
