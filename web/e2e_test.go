@@ -435,8 +435,40 @@ func (e *env) finalCoded() {
 func TestFinanceDashboard(t *testing.T) {
 	e := newEnv(t)
 	e.finalCoded()
+	// a coder rejects one CAC suggestion and accepts another: the CAC acceptance section counts them
+	var created struct{ ID string }
+	e.apiCall(store.RoleCoder, "POST", "/v1/encounters", map[string]any{"account": "CAC-E2E", "discharge_date": "2026-05-08", "age": 70, "sex": "M", "discharge_status": 1,
+		"pdx": map[string]string{"code": "I5030", "poa": "Y"}, "evidence": []any{map[string]any{"kind": "note", "note_type": "discharge summary", "author_role": "physician",
+			"text": "Final Diagnoses:\n1. Acute on chronic diastolic congestive heart failure\n2. Persistent atrial fibrillation on chronic warfarin"}}}, &created)
+	var cac struct {
+		Suggestions []struct {
+			Code, Role string
+			Evidence   []struct {
+				Note       string
+				Start, End int
+			}
+		}
+	}
+	e.apiCall(store.RoleCoder, "POST", "/v1/encounters/"+created.ID+"/cac", nil, &cac)
+	decided := 0
+	for _, sg := range cac.Suggestions {
+		if sg.Role != "sdx" || len(sg.Evidence) == 0 || decided == 2 {
+			continue
+		}
+		ev := sg.Evidence[0]
+		e.apiCall(store.RoleCoder, "POST", "/v1/encounters/"+created.ID+"/cac/decisions", map[string]any{"code": sg.Code, "kind": "sdx",
+			"decision": []string{"reject", "accept"}[decided], "span": map[string]any{"note": ev.Note, "start": ev.Start, "end": ev.End}}, nil)
+		decided++
+	}
+	if decided != 2 {
+		t.Fatalf("suggestions %+v: want two secondary diagnoses to decide", cac.Suggestions)
+	}
 	e.signIn(store.RoleFinance)
 	e.run(chromedp.Navigate(e.URL+"/ui/#/finance"), chromedp.WaitVisible(chromedp.CSS("#cmi-chart svg polyline")))
+	e.run(chromedp.WaitVisible(chromedp.ID("cac-total")))
+	if got := e.text("#cac-total"); !strings.HasPrefix(got, "2 decisions: 1 accepted (50") {
+		t.Errorf("CAC acceptance %q, want 2 decisions, 1 accepted", got)
+	}
 	if cmi := e.text("#cmi-overall"); cmi == "" || cmi == "—" {
 		t.Errorf("overall CMI %q", cmi)
 	}

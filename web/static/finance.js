@@ -1,5 +1,5 @@
-// Finance dashboard: CMI trend, DRG mix, severity capture, CDI impact, version impact. Every
-// chart has a table view and every report a CSV export.
+// Finance dashboard: CMI trend, DRG mix, severity capture, CDI impact, CAC acceptance, version
+// impact. Every chart has a table view and every case-mix report a CSV export.
 
 import { get, query, download } from "./api.js";
 import { el, clear, errorBox, table, fmt, pct, lineChart } from "./ui.js";
@@ -24,7 +24,7 @@ export async function render(main, params) {
   for (const [k] of fields) if (q[k]) filter[k] = q[k];
   main.append(el("h1", {}, "Case mix and finance"), el("p", { class: "muted" },
     "Final-coded discharges weighed with the IPPS Table 5 of their fiscal year. Payment figures are estimates: relative weight × base rate, without wage index, outlier or transfer adjustments."), form);
-  const sections = [cmiSection, mixSection, severitySection, cdiSection, versionSection];
+  const sections = [cmiSection, mixSection, severitySection, cdiSection, cacSection, versionSection];
   for (const s of sections) {
     const box = el("section", { class: "card" });
     main.append(box);
@@ -122,6 +122,29 @@ async function cdiSection(box, filter) {
       { key: "impact", label: "Attributed weight", num: true, render: (x) => fmt(x.impact ?? x.attributed_impact, 4) },
     ], r[k], { empty: "None." }));
   }
+}
+
+// cacSection: where coders accept and reject the computer-assisted coding suggestions (the
+// from/to of the filter bound the decision dates).
+async function cacSection(box, filter) {
+  const p = {};
+  if (filter.from) p.from = filter.from;
+  if (filter.to) p.to = filter.to;
+  box.append(el("h2", {}, "Computer-assisted coding: acceptance"),
+    el("p", { class: "muted" }, "Coders' accept and reject decisions on the suggestions made from the notes, decided in the period; a high rejection rate shows where the suggestions are wrong."));
+  const r = await get("/v1/reports/cac" + query(p));
+  box.append(el("p", { id: "cac-total" }, `${r.total.decisions} decisions: ${r.total.accepted} accepted (${r.total.decisions ? pct(r.total.acceptance_rate) : "—"}), ` +
+    `${r.total.rejected} rejected (${r.total.decisions ? pct(r.total.rejection_rate) : "—"}).`));
+  const cols = (label) => [
+    { key: "key", label, render: (x) => el("span", { title: x.title || "" }, x.key || "(none)", x.title ? el("span", { class: "muted" }, " " + x.title) : "") },
+    { key: "decisions", label: "Decisions", num: true }, { key: "accepted", label: "Accepted", num: true },
+    { key: "acceptance_rate", label: "Acceptance", num: true, render: (x) => pct(x.acceptance_rate) },
+    { key: "rejected", label: "Rejected", num: true }, { key: "rejection_rate", label: "Rejection", num: true, render: (x) => pct(x.rejection_rate) },
+  ];
+  box.append(el("div", { class: "grid" },
+    el("div", {}, el("h3", {}, "By chapter"), table(cols("Chapter"), r.by_chapter || [], { empty: "No decisions.", caption: "CAC decisions by chapter" })),
+    el("div", {}, el("h3", {}, "By note type"), table(cols("Note type"), r.by_note_type || [], { empty: "No decisions.", caption: "CAC decisions by note type" }))),
+  el("h3", {}, "By category"), table(cols("Category"), r.by_category || [], { empty: "No decisions.", caption: "CAC decisions by category" }));
 }
 
 async function versionSection(box, filter) {
