@@ -70,6 +70,20 @@ func writeQueryError(c *gin.Context, err error) {
 	WriteError(c, err)
 }
 
+// writeDraftRefusal answers a draft the generator cannot produce (cdi.ErrNoCompliantDraft:
+// nothing to cite, no supported option, a draft the linter refuses) with a 422 that says why:
+// the opportunity_id field, and the broken rules when the linter refused it.
+func writeDraftRefusal(c *gin.Context, err error) {
+	errs := []*FieldError{{Field: "opportunity_id", Message: err.Error()}}
+	var le *cdi.LintError
+	if errors.As(err, &le) {
+		for _, v := range le.Result.Violations {
+			errs = append(errs, &FieldError{Field: v.Field, Message: v.Rule + ": " + v.Message})
+		}
+	}
+	WriteProblem(c, http.StatusUnprocessableEntity, KindValidation, err.Error(), errs...)
+}
+
 // latest returns the latest version of a query, inside a transaction.
 func latest(tx *store.Tx, id string) (cdi.Query, []cdi.Query, error) {
 	vs, err := tx.QueryVersions(id)
@@ -132,7 +146,7 @@ func (h *cdiService) handleCreateQuery(c *gin.Context) {
 	q, err := cdi.GenerateQuery(opp, cdi.GenerateOptions{ID: store.NewID(), EncounterID: e.ID, Account: e.Account, AdmitDate: e.AdmitDate,
 		PDXTitle: pdxTitle(rev.Review), Author: &cdi.Provider{ID: actor.Name}, Provider: provider, Now: h.now(), Format: in.Format, Channel: in.Channel})
 	if err != nil {
-		WriteError(c, cdiProblem(err))
+		writeDraftRefusal(c, err)
 		return
 	}
 	err = h.s.cfg.Store.Tx(ctx, func(tx *store.Tx) error {

@@ -61,6 +61,11 @@ type ValidationReport struct {
 	Supported     int                 `json:"supported"`
 	Unsupported   int                 `json:"unsupported"`
 	NotValidated  int                 `json:"not_validated"`
+	// The unsupported findings by evidence: contradicted by the record, partly supported with
+	// the rest absent, or with no evidence of the kinds the criteria need.
+	Contradicted int `json:"contradicted"`
+	Insufficient int `json:"insufficient"`
+	NoEvidence   int `json:"no_evidence"`
 }
 
 // ValidationFinding is the clinical validation of one coded diagnosis.
@@ -70,7 +75,12 @@ type ValidationFinding struct {
 	Role  string `json:"role"`  // pdx or sdx
 	Level string `json:"level"` // the code's own level: MCC, CC, NCC
 	// Status: supported, unsupported or not_validated.
-	Status    string   `json:"status"`
+	Status string `json:"status"`
+	// Evidence tells, for an unsupported finding, what the record holds against the criteria:
+	// contradicted (values present and against them), insufficient (the values present meet
+	// part of them, the rest is absent) or no_evidence (none of the data they need: no
+	// evidence available, and no validation query, which would have nothing to cite).
+	Evidence  string   `json:"evidence,omitempty"`
 	Rules     []string `json:"rules,omitempty"`
 	Condition string   `json:"condition,omitempty"`
 	Explain   string   `json:"explain"`
@@ -89,6 +99,8 @@ type ValidationFinding struct {
 	// /v1/encounters/{id}/queries), and Query the draft it generates (it passes the linter).
 	OpportunityID string            `json:"opportunity_id,omitempty"`
 	Query         *cdi.QueryContent `json:"query,omitempty"`
+	// NoQuery says why an unsupported finding has no query to propose.
+	NoQuery string `json:"no_query,omitempty"`
 }
 
 // IndicatorFinding is one indicator of a rule's criteria with the facts found.
@@ -225,6 +237,8 @@ func (h *cdiService) validate(e *store.Encounter, enc *claim.Encounter, rev *cdi
 					PDXTitle: pdxTitle(rev), Author: &cdi.Provider{ID: who}, Provider: e.AttendingProvider, Now: h.now()})
 				if err == nil {
 					f.Query = &q.QueryContent
+				} else {
+					f.NoQuery = err.Error()
 				}
 			}
 		}
@@ -233,6 +247,14 @@ func (h *cdiService) validate(e *store.Encounter, enc *claim.Encounter, rev *cdi
 			rep.Supported++
 		case ValidationUnsupported:
 			rep.Unsupported++
+			switch f.Evidence {
+			case cdi.ValidationContradicted:
+				rep.Contradicted++
+			case cdi.ValidationInsufficient:
+				rep.Insufficient++
+			case cdi.ValidationNoEvidence:
+				rep.NoEvidence++
+			}
 		default:
 			rep.NotValidated++
 		}
@@ -287,8 +309,8 @@ func (h *cdiService) classify(f *ValidationFinding, rules *cdi.Rules, results ma
 		res := results[id]
 		f.Condition = rules.Rules[id].Condition
 		if o := opps["cv:"+id]; o != nil && slices.Contains(o.Replaces, f.Code) {
-			f.Status, f.OpportunityID = ValidationUnsupported, o.ID
-			f.Explain = res.Explain
+			f.Status, f.OpportunityID, f.Evidence = ValidationUnsupported, o.ID, o.Validation
+			f.Explain = o.Explain
 			h.indicatorFindings(f, rules, rules.Rules[id], res)
 			return
 		}

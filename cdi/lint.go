@@ -103,6 +103,7 @@ func Lint(q *Query, opt LintOptions) LintResult {
 	l.q3(q)
 	l.q4to7(q)
 	l.q5(q)
+	l.clinicalValidation(q)
 	l.q8(q)
 	l.q9(q)
 	l.q10(q)
@@ -365,8 +366,55 @@ func (l *linter) q5(q *Query) {
 			l.add("Q5", f, "option %q is supported only by documentation (self-citation): none of its indicators is a clinical finding other than a statement of the diagnosis itself (documented diagnoses, working codes and note excerpts naming the diagnosis do not count)", o.Text)
 		}
 	}
-	if dxOptions > 0 && supported == 0 && len(q.Indicators) > 0 {
+	if dxOptions > 0 && supported == 0 && len(q.Indicators) > 0 && q.Purpose != PurposeClinicalValidation {
 		l.add("Q5", "options", "every diagnosis option is supported only by documentation: the query cites no clinical indicator (lab, vital sign, medication, order, note finding, measurement, procedure or calculated value) for its options")
+	}
+}
+
+// clinicalValidation checks a clinical validation query, which asks about a diagnosis already
+// documented because its indicators are absent or against it (Q5 does not apply to its
+// documented options). It must cite what the record shows besides the documentation of that
+// diagnosis (Q1: a documented diagnosis, a working code, a code the query is about or a note
+// stating the diagnosis is not a clinical indicator), and a multiple-choice one offers both to
+// confirm the diagnosis and to rule it out (or replace it), so neither answer is presumed
+// (Q8).
+func (l *linter) clinicalValidation(q *Query) {
+	if q.Purpose != PurposeClinicalValidation {
+		return
+	}
+	diag := diagnosisTerms(q)
+	var heads [][]string
+	confirm, ruleOut := false, false
+	for _, o := range q.Options {
+		if o.Kind != OptionDiagnosis {
+			continue
+		}
+		switch {
+		case o.Action == ActionRemove || o.Action == ActionReplace:
+			ruleOut = true
+		case o.Documented:
+			confirm = true
+			h, _ := optionTerms(o.Text, diag)
+			heads = append(heads, h)
+		}
+	}
+	if len(heads) == 0 {
+		heads = [][]string{nil}
+	}
+	cited := slices.ContainsFunc(q.Indicators, func(c Cite) bool {
+		return !slices.ContainsFunc(heads, func(h []string) bool { return !q.supports(&c, h, diag) })
+	})
+	if len(q.Indicators) > 0 && !cited {
+		l.add("Q1", "indicators", "a clinical validation query cites only the documentation of the diagnosis it validates: it must cite what the record shows (lab, vital sign, medication, order, note finding, measurement, procedure or calculated value)")
+	}
+	if q.Format != FormatMultipleChoice {
+		return
+	}
+	if !confirm {
+		l.add("Q8", "options", "a clinical validation query does not offer to confirm the documented diagnosis: offering only to rule it out steers the provider to remove it")
+	}
+	if !ruleOut {
+		l.add("Q8", "options", "a clinical validation query does not offer to rule the documented diagnosis out: it presumes the diagnosis")
 	}
 }
 

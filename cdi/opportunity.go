@@ -63,7 +63,10 @@ func (rc *reviewCtx) ruleOpportunity(c *condition) *Opportunity {
 }
 
 // validationOpportunity asks whether a documented diagnosis the criteria do not support is
-// clinically valid, citing the documentation and the closest values the record holds.
+// clinically valid, citing the documentation and the closest values the record holds. It
+// tells a record that contradicts the criteria from one that holds no data of their kinds
+// (Opportunity.Validation); the query is planned only when there is a clinical indicator
+// with a source and a time to cite.
 func (rc *reviewCtx) validationOpportunity(c *condition) *Opportunity {
 	rule := c.rule
 	o := &Opportunity{ID: "cv:" + c.id, Kind: KindClinicalValidation, Reason: ReasonIndicatorsDoNotSupport, Rule: c.id,
@@ -79,14 +82,42 @@ func (rc *reviewCtx) validationOpportunity(c *condition) *Opportunity {
 		}
 	}
 	// The closest values the criteria found tell the provider what the record shows.
+	against, some := false, false
+	var absent []string
 	for _, iid := range rule.Criteria.indicators(rc.rules, nil) {
-		for _, ct := range rc.ind.result(iid).Cited {
+		r := rc.ind.result(iid)
+		clinical := false
+		for _, ct := range r.Cited {
 			if ct.Clinical() {
 				o.Indicators = append(o.Indicators, ct)
+				clinical = true
 			}
+		}
+		switch {
+		case !clinical:
+			absent = append(absent, r.Label)
+		case r.Met:
+			some = true
+		default:
+			against = true
 		}
 	}
 	o.Indicators = dedupeCites(o.Indicators)
+	switch {
+	case against:
+		o.Validation = ValidationContradicted
+	case some:
+		o.Validation = ValidationInsufficient
+	default:
+		o.Validation = ValidationNoEvidence
+		o.Explain += "; no evidence available: the record holds none of " + strings.Join(absent, ", ") +
+			"; nothing to cite, no clinical validation query is drafted"
+		return o
+	}
+	if !slices.ContainsFunc(o.Indicators, func(ct Cite) bool { return ct.Clinical() && ct.Source != "" && !ct.Time.IsZero() }) {
+		o.Explain += "; the values found have no source or time to cite: no clinical validation query is drafted"
+		return o
+	}
 	o.Query = planValidation(o)
 	return o
 }

@@ -223,6 +223,11 @@ type AuditEvent struct {
 // ErrTransition reports a lifecycle step not allowed from the query's state.
 var ErrTransition = errors.New("query transition not allowed")
 
+// ErrNoCompliantDraft is wrapped by the errors of GenerateQuery: no compliant query can be
+// drafted from the opportunity (nothing in the record to cite, no option with indicators of
+// its own, or a draft the linter refuses). It is a refusal to explain, not a failure.
+var ErrNoCompliantDraft = errors.New("no compliant query can be drafted")
+
 // LintError is returned by Send when the query breaks compliance rules.
 type LintError struct{ Result LintResult }
 
@@ -255,11 +260,23 @@ type GenerateOptions struct {
 // GenerateQuery drafts the query of an opportunity from its plan: the cited indicators, the
 // reason, the question and the options (with "other" and "clinically undetermined"). The
 // draft passes Lint; an opportunity without a citable indicator (source and time) cannot be
-// queried and returns an error.
+// queried and returns an error wrapping ErrNoCompliantDraft that says why.
 func GenerateQuery(opp *Opportunity, opt GenerateOptions) (Query, error) {
+	q, err := generateQuery(opp, opt)
+	if err != nil {
+		return Query{}, fmt.Errorf("cdi: opportunity %s: %w: %w", opp.ID, ErrNoCompliantDraft, err)
+	}
+	return q, nil
+}
+
+func generateQuery(opp *Opportunity, opt GenerateOptions) (Query, error) {
 	plan := opp.Query
 	if plan.Format == "" {
-		return Query{}, fmt.Errorf("cdi: opportunity %s has no query plan", opp.ID)
+		if opp.Validation == ValidationNoEvidence {
+			return Query{}, errors.New("no evidence available: the record holds none of the clinical data the criteria of " +
+				strings.ToLower(opp.Condition) + " need, so a clinical validation query has nothing to cite (Q1)")
+		}
+		return Query{}, errors.New("no query is planned: " + opp.Explain)
 	}
 	q := Query{ID: opt.ID, Version: 1, EncounterID: opt.EncounterID, Account: opt.Account, AdmitDate: opt.AdmitDate,
 		OpportunityID: opp.ID, Condition: opp.Condition, Replaces: slices.Clone(opp.Replaces),
@@ -278,7 +295,7 @@ func GenerateQuery(opp *Opportunity, opt GenerateOptions) (Query, error) {
 	}
 	if !slices.ContainsFunc(q.Indicators, func(c Cite) bool { return c.Clinical() }) && plan.Purpose != PurposeConflict &&
 		plan.Purpose != PurposePOA && plan.Purpose != PurposeConfirmDocumented && plan.Purpose != PurposeClinicalValidation {
-		return Query{}, fmt.Errorf("cdi: opportunity %s: no clinical indicator with a source and a time to cite (Q1)", opp.ID)
+		return Query{}, errors.New("no clinical indicator with a source and a time to cite (Q1)")
 	}
 	for _, c := range opp.Documentation {
 		if c.Source == "" || c.Time.IsZero() || slices.ContainsFunc(q.Indicators, func(x Cite) bool { return sameFact(&x, &c) }) {
@@ -287,7 +304,7 @@ func GenerateQuery(opp *Opportunity, opt GenerateOptions) (Query, error) {
 		q.Indicators = append(q.Indicators, c)
 	}
 	if len(q.Indicators) == 0 {
-		return Query{}, fmt.Errorf("cdi: opportunity %s: no clinical indicator with a source and a time to cite (Q1)", opp.ID)
+		return Query{}, errors.New("no clinical indicator with a source and a time to cite (Q1)")
 	}
 	q.Format, q.Purpose, q.Reason, q.ReasonText, q.Question = plan.Format, plan.Purpose, plan.Reason, plan.ReasonText, plan.Question
 	q.Channel = opt.Channel
@@ -311,7 +328,7 @@ func GenerateQuery(opp *Opportunity, opt GenerateOptions) (Query, error) {
 		q.Options = append(q.Options, o)
 	}
 	if q.Format == FormatMultipleChoice && !slices.ContainsFunc(q.Options, func(o Option) bool { return o.Kind == OptionDiagnosis }) {
-		return Query{}, fmt.Errorf("cdi: opportunity %s: no option has citable clinical indicators (Q5)", opp.ID)
+		return Query{}, errors.New("no option has citable clinical indicators (Q5)")
 	}
 	if opt.Format == FormatOpenEnded && q.Format != FormatOpenEnded {
 		q.Format, q.Options = FormatOpenEnded, nil
@@ -328,7 +345,7 @@ func GenerateQuery(opp *Opportunity, opt GenerateOptions) (Query, error) {
 	q.Audit = []AuditEvent{{At: opt.Now, Actor: actorOf(opt.Author), Action: "created", Version: 1,
 		Detail: "generated from opportunity " + opp.ID}}
 	if res := Lint(&q, LintOptions{}); !res.OK {
-		return Query{}, fmt.Errorf("cdi: generated query for %s: %w", opp.ID, &LintError{Result: res})
+		return Query{}, fmt.Errorf("the generated draft: %w", &LintError{Result: res})
 	}
 	return q, nil
 }

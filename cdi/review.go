@@ -152,7 +152,27 @@ type Opportunity struct {
 	Query QueryPlan `json:"query"`
 	// Terms name the diagnosis in question (an open-ended query must not use them, Q7).
 	Terms []string `json:"terms,omitempty"`
+	// Validation says, for a clinical validation, what the record holds against the
+	// criteria: contradicted, insufficient or no_evidence (then Query is empty: there is
+	// nothing to cite, no query is drafted).
+	Validation string `json:"validation,omitempty"`
 }
+
+// Clinical validation outcomes of a documented diagnosis whose criteria do not hold
+// (Opportunity.Validation).
+const (
+	// ValidationContradicted: the record holds values of the kinds the criteria need, and
+	// some of them do not meet their thresholds (SpO2 95 % on room air for respiratory
+	// failure).
+	ValidationContradicted = "contradicted"
+	// ValidationInsufficient: the values present meet part of the criteria, none is against
+	// them, and the rest of the data the criteria need is absent.
+	ValidationInsufficient = "insufficient"
+	// ValidationNoEvidence: the record holds none of the clinical data the criteria need (no
+	// respiratory values at all; no note describing malnutrition): no evidence available,
+	// nothing to cite, so no validation query is drafted.
+	ValidationNoEvidence = "no_evidence"
+)
 
 // CandidateCode is a code an opportunity would lead to, with its title and its level as a
 // secondary diagnosis in the review's grouper version (MCC, CC, NCC).

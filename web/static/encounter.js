@@ -171,8 +171,10 @@ function opportunitiesCard(rev, canCDI, draft) {
         ? [`Impact: DRG ${im.drg_before} → ${im.drg_after} (${im.title_after || ""}), weight `, el("strong", {}, `${im.weight_delta >= 0 ? "+" : ""}${fmt(im.weight_delta, 4)}`),
           (im.hcc_gained || []).length ? `, HCC ${im.hcc_gained.map((h) => h.hcc).join(", ")} gained` : ""]
         : `No DRG impact${im.no_impact ? ": " + im.no_impact : ""}${(im.hcc_gained || []).length ? ` (HCC ${im.hcc_gained.map((h) => h.hcc).join(", ")} gained)` : ""}`),
+      o.validation ? el("p", { class: "validation-evidence" }, el("span", { class: "badge " + (o.validation === "no_evidence" ? "warn" : "bad") }, validationText[o.validation] || o.validation)) : null,
       el("details", {}, el("summary", {}, "Why"), el("p", {}, o.explain || "")),
-      canCDI ? el("button", { type: "button", class: "draft-query", onclick: () => draft(o) }, "Draft query") : null));
+      canCDI && (o.query || {}).format ? el("button", { type: "button", class: "draft-query", onclick: () => draft(o) }, "Draft query")
+        : canCDI ? el("p", { class: "muted no-query" }, "No query: nothing in the record to cite.") : null));
   }
   return card;
 }
@@ -212,13 +214,24 @@ function hintsCard(hints) {
       (h.more_specific || []).map((c) => c.code).join(", ")))));
 }
 
+// validationText says what the record holds against the criteria of an unsupported diagnosis.
+const validationText = {
+  contradicted: "contradicted: values in the record are against the criteria",
+  insufficient: "insufficient: part of the criteria met, the rest not in the record",
+  no_evidence: "no evidence available: the record holds none of the data the criteria need",
+};
+
 function validationCard(v) {
   if (!v || !(v.findings || []).length) return el("div");
   return el("section", { class: "card", "aria-label": "Clinical validation" }, el("h2", {}, "Clinical validation of coded diagnoses"), table([
     { key: "code", label: "Code", render: (f) => el("span", {}, el("strong", {}, f.code), " ", f.title || "") },
     { key: "role", label: "Role" },
-    { key: "status", label: "Support", render: (f) => el("span", { class: "badge " + ({ supported: "ok", unsupported: "bad" }[f.status] || "") }, f.status.replace("_", " ")) },
-    { key: "explain", label: "Indicators", noSort: true, render: (f) => [f.explain || "", (f.missing || []).length ? el("div", { class: "muted" }, "missing: " + f.missing.join(", ")) : null] },
+    { key: "status", label: "Support", render: (f) => el("span", {}, el("span", { class: "badge " + ({ supported: "ok", unsupported: "bad" }[f.status] || "") }, f.status.replace("_", " ")),
+      f.evidence ? el("div", { class: "muted validation-evidence" }, validationText[f.evidence] || f.evidence) : null) },
+    { key: "explain", label: "Indicators", noSort: true, render: (f) => [f.explain || "",
+      (f.contradicting || []).length ? el("div", { class: "muted" }, "against: " + f.contradicting.map((i) => `${i.label} (${(i.facts || []).join("; ")})`).join(", ")) : null,
+      (f.missing || []).length ? el("div", { class: "muted" }, "not in the record: " + f.missing.map((i) => i.label || i.id).join(", ")) : null,
+      f.no_query ? el("div", { class: "muted" }, "no query: " + f.no_query) : null] },
     { key: "drg_without", label: "DRG without it", render: (f) => (f.depends ? `${f.drg_without} (${fmt(f.weight_delta, 4)})` : "same DRG") },
   ], v.findings, { caption: "Clinical validation" }));
 }
