@@ -632,3 +632,43 @@ func TestTablesInfo(t *testing.T) {
 		t.Errorf("titles %v", m["titles"])
 	}
 }
+
+// TestCodeSearchLevelsHeadingsAbbreviations: the code search gives each diagnosis its CC/MCC
+// level in the version in use and its exclusion by the claim's PDX, marks headings (which are
+// not codes), and finds clinical shorthand.
+func TestCodeSearchLevelsHeadingsAbbreviations(t *testing.T) {
+	ts := newTestServer(t)
+	ts.srv.Catalog().PreloadTitles()
+	first := func(path string) map[string]any {
+		t.Helper()
+		m := ts.do("GET", path, coder, nil).expect(t, 200).json(t)
+		items, _ := m["items"].([]any)
+		if len(items) == 0 {
+			t.Fatalf("%s: no items", path)
+		}
+		return items[0].(map[string]any)
+	}
+	if it := first("/v1/codes/search?q=J96.01&version=431"); it["code"] != "J9601" || it["level"] != "MCC" || it["excluded_by_pdx"] != nil {
+		t.Errorf("J96.01: %v", it)
+	}
+	if it := first("/v1/codes/search?q=E87.1&version=431"); it["code"] != "E871" || it["level"] != "CC" {
+		t.Errorf("E87.1: %v", it)
+	}
+	if it := first("/v1/codes/search?q=I5023&pdx=I50.21&version=431"); it["code"] != "I5023" || it["level"] != "MCC" || it["excluded_by_pdx"] != true {
+		t.Errorf("I50.23 with PDX I50.21 is excluded as an MCC: %v", it)
+	}
+	if it := first("/v1/codes/search?q=J18&version=431"); it["code"] != "J18" || it["heading"] != true || it["valid"] != false || it["level"] != nil {
+		t.Errorf("J18 is a heading: %v", it)
+	}
+	for _, tc := range []struct{ q, prefix string }{{"chf", "I50"}, {"AKI", "N17"}, {"nstemi", "I214"}, {"copd", "J44"}, {"uti", "N39"}} {
+		m := ts.do("GET", "/v1/codes/search?q="+tc.q, coder, nil).expect(t, 200).json(t)
+		items, _ := m["items"].([]any)
+		found := false
+		for _, it := range items {
+			found = found || strings.HasPrefix(it.(map[string]any)["code"].(string), tc.prefix)
+		}
+		if !found {
+			t.Errorf("%s: no %s code among %v (expanded %v)", tc.q, tc.prefix, items, m["expanded_query"])
+		}
+	}
+}

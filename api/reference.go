@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/msdrg-cdi/drg/claim"
 	"github.com/msdrg-cdi/drg/grouper"
+	"github.com/msdrg-cdi/drg/notes"
 	"github.com/msdrg-cdi/drg/tables"
 )
 
@@ -24,6 +26,9 @@ type reference struct {
 	now func() time.Time
 
 	drgOnce sync.Map // tables.Version → *drgIndex
+
+	abbrevOnce sync.Once
+	abbrev     *notes.Reader // the note reader's abbreviation table, for code search
 }
 
 func newReference(cat *tables.Catalog, eng *grouper.Engine, now func() time.Time) *reference {
@@ -213,9 +218,17 @@ type CodeMatch struct {
 	Code       string `json:"code"`
 	Title      string `json:"title"`
 	ShortTitle string `json:"short_title"`
-	Valid      bool   `json:"valid"`
-	Match      string `json:"match"`                // code, index or title (tables.SearchCodes)
-	IndexTerm  string `json:"index_term,omitempty"` // the Alphabetic Index entry that leads to the code
+	// Valid: billable; false for a heading such as J18 or N17, which expands to its codes.
+	Valid     bool   `json:"valid"`
+	Heading   bool   `json:"heading,omitempty"`    // a category heading (not valid, codes below it)
+	Match     string `json:"match"`                // code, index or title (tables.SearchCodes)
+	IndexTerm string `json:"index_term,omitempty"` // the Alphabetic Index entry that leads to the code
+	// Level: the diagnosis's severity as a secondary diagnosis in the version in use (CC, MCC,
+	// NCC); absent for procedures and codes the version does not know.
+	Level string `json:"level,omitempty"`
+	// ExcludedByPDX: the pdx parameter's CC/MCC exclusion list holds the code, so it would not
+	// count as a CC or MCC with that principal diagnosis.
+	ExcludedByPDX bool `json:"excluded_by_pdx,omitempty"`
 }
 
 // SearchQuery are the parameters of GET /v1/codes/search.
@@ -223,6 +236,8 @@ type SearchQuery struct {
 	Q     string `form:"q" binding:"required,max=200"`
 	Type  string `form:"type" binding:"omitempty,oneof=dx pr"`
 	Limit int    `form:"limit" binding:"omitempty,min=1,max=100"`
+	// PDX is the claim's principal diagnosis, against which each result's CC/MCC exclusion is checked.
+	PDX string `form:"pdx" binding:"max=8"`
 }
 
 func (s *Server) handleSearch(c *gin.Context) {
@@ -257,15 +272,80 @@ func (s *Server) handleSearch(c *gin.Context) {
 			return
 		}
 	}
-	items := []CodeMatch{}
+	// Clinical shorthand (CHF, AKI, CABG…) is searched written out first, then as typed ("uti"
+	// would otherwise find "utility" before urinary tract infection).
+	expanded := s.ref.expandAbbreviations(q.Q)
+	var hits []tables.SearchHit
+	if expanded != "" {
+		hits = tables.SearchCodes(t, idx, expanded, q.Limit)
+	}
+	seen := map[string]bool{}
+	for _, h := range hits {
+		seen[h.Code] = true
+	}
 	for _, h := range tables.SearchCodes(t, idx, q.Q, q.Limit) {
-		items = append(items, CodeMatch{Code: h.Code, Title: h.Long, ShortTitle: h.Short, Valid: h.Valid, Match: h.Match, IndexTerm: h.IndexTerm})
+		if !seen[h.Code] && len(hits) < q.Limit {
+			seen[h.Code] = true
+			hits = append(hits, h)
+		}
+	}
+	pdx := strings.ToUpper(claim.NormalizeCode(strings.TrimSpace(q.PDX)))
+	items := []CodeMatch{}
+	for _, h := range hits {
+		m := CodeMatch{Code: h.Code, Title: h.Long, ShortTitle: h.Short, Valid: h.Valid, Heading: !h.Valid, Match: h.Match, IndexTerm: h.IndexTerm}
+		if kind == tables.ICD10CM && h.Valid {
+			m.Level, m.ExcludedByPDX = s.ref.sdxLevel(h.Code, pdx, v)
+		}
+		items = append(items, m)
 	}
 	resp := gin.H{"items": items, "version": int(v), "fiscal_year": t.FiscalYear}
+	if expanded != "" {
+		resp["expanded_query"] = expanded
+	}
 	if idx != nil {
 		resp["index_year"] = idx.FiscalYear
 	}
 	c.JSON(http.StatusOK, resp)
+}
+
+// sdxLevel returns the severity of a diagnosis as a secondary diagnosis in version v and
+// whether principal diagnosis pdx ("" for none) excludes it as a CC/MCC.
+func (r *reference) sdxLevel(code, pdx string, v tables.Version) (level string, excluded bool) {
+	m := r.cat.MSDRG
+	rec, ok := tables.Pick(m.Dx[code], v)
+	if !ok {
+		return "", false
+	}
+	level = rec.Severity.String()
+	if pdx == "" || level == "NCC" {
+		return level, false
+	}
+	if pe, ok := tables.Pick(m.PdxExclusions[pdx], v); ok {
+		excluded = slices.Contains(m.ExclusionGroups[pe.Group], code)
+	}
+	return level, excluded
+}
+
+// expandAbbreviations returns a code search query with its clinical shorthand written out
+// (the note reader's abbreviation table: "chf" → "congestive heart failure"), or "" when the
+// query holds none.
+func (r *reference) expandAbbreviations(q string) string {
+	r.abbrevOnce.Do(func() {
+		rd, err := notes.DefaultReader()
+		if err != nil {
+			slog.Warn("code search without abbreviations", "err", err)
+			return
+		}
+		r.abbrev = rd
+	})
+	if r.abbrev == nil {
+		return ""
+	}
+	got := strings.Join(r.abbrev.NormalizePhrase(q), " ")
+	if got == "" || got == strings.Join(notes.Words(strings.ToLower(q)), " ") {
+		return ""
+	}
+	return got
 }
 
 // bindQuery binds and validates query parameters into q (form tags); on failure it writes a

@@ -70,3 +70,54 @@ func TestFirstGroupWithDefaults(t *testing.T) {
 		t.Errorf("the error is not printed exactly once: %q", msg)
 	}
 }
+
+// TestCodeSearchBadges: while typing a secondary diagnosis the suggestions carry CC/MCC badges
+// (with the exclusion by the principal diagnosis typed above), a heading is marked and lists its
+// codes when chosen, shorthand finds its codes, the list never covers the button below it and
+// closes once a full code is typed.
+func TestCodeSearchBadges(t *testing.T) {
+	e := newEnv(t)
+	e.signIn(store.RoleCoder)
+	sdx := chromedp.Search(`//label[text()="Secondary diagnosis 1"]/following-sibling::input`)
+	list := `//label[text()="Secondary diagnosis 1"]/following-sibling::ul`
+	eval := func(js string) any {
+		t.Helper()
+		v, err := chromedp.Run(e.ctx, chromedp.Evaluate[any](js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	listJS := `document.evaluate('` + list + `', document, null, 9, null).singleNodeValue`
+	clearSDX := func() {
+		eval(`document.evaluate('//label[text()="Secondary diagnosis 1"]/following-sibling::input', document, null, 9, null).singleNodeValue.value = ""`)
+	}
+	e.run(
+		chromedp.Navigate(e.URL+"/ui/#/group"),
+		chromedp.WaitVisible(chromedp.CSS(`input[placeholder="e.g. I50.23"]`)),
+		chromedp.SendKeys(chromedp.Search(`//label[text()="Principal diagnosis"]/following-sibling::input`), "I50.21"),
+		chromedp.SendKeys(sdx, "I50.2"),
+		chromedp.WaitVisible(chromedp.Search(list+`/li[starts-with(., "I5023")]`)),
+	)
+	if got := eval(`[...` + listJS + `.children].find((li) => li.textContent.startsWith("I5023")).textContent`); !strings.Contains(fmt.Sprint(got), "MCC excluded by PDX") {
+		t.Errorf("I50.23 under PDX I50.21: %q", got)
+	}
+	if overlap := eval(`(() => { const l = ` + listJS + `.getBoundingClientRect();
+		const b = [...document.querySelectorAll("button")].find((x) => x.textContent === "Add secondary diagnosis").getBoundingClientRect();
+		return !(l.bottom <= b.top || b.bottom <= l.top || l.right <= b.left || b.right <= l.left); })()`); overlap != false {
+		t.Error("the suggestion list covers the Add secondary diagnosis button")
+	}
+	clearSDX()
+	e.run(chromedp.SendKeys(sdx, "J18"),
+		chromedp.WaitVisible(chromedp.Search(list+`/li[starts-with(., "J18 ") and contains(., "heading")]`)),
+		chromedp.Click(chromedp.Search(list+`/li[starts-with(., "J18 ")]`)),
+		chromedp.WaitVisible(chromedp.Search(list+`/li[starts-with(., "J189")]`)))
+	clearSDX()
+	e.run(chromedp.SendKeys(sdx, "chf"),
+		chromedp.WaitVisible(chromedp.Search(list+`/li[starts-with(., "I50")]`)))
+	clearSDX()
+	e.run(chromedp.SendKeys(sdx, "J96.01"), chromedp.Sleep(800))
+	if hidden := eval(listJS + `.hidden`); hidden != true {
+		t.Error("the list stays open after a full code is typed")
+	}
+}

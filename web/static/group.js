@@ -12,20 +12,31 @@ const STATUSES = [[1, "01 home / self care"], [2, "02 short-term hospital"], [3,
 
 let uid = 0;
 
-// codeInput is a text field with title/level autocomplete from /v1/codes/search.
-function codeInput(kind, label, value = "") {
+// codeInput is a text field with title/level autocomplete from /v1/codes/search. pdxOf, when
+// given, returns the claim's principal diagnosis, against which each suggestion's CC/MCC
+// exclusion is shown. A heading (J18) is not a code: choosing it lists its codes. The list
+// closes once a full valid code is typed.
+function codeInput(kind, label, value = "", pdxOf = null) {
   const id = "code" + ++uid;
   const input = el("input", { id, value, autocomplete: "off", spellcheck: "false", role: "combobox", "aria-expanded": "false",
     "aria-autocomplete": "list", "aria-controls": id + "-list", placeholder: kind === "dx" ? "e.g. I50.23" : "e.g. 02703DZ" });
   const list = el("ul", { id: id + "-list", role: "listbox", hidden: true });
   let items = [], active = -1, timer;
   const close = () => { list.hidden = true; input.setAttribute("aria-expanded", "false"); active = -1; };
-  const choose = (it) => { input.value = it.code; close(); input.dispatchEvent(new Event("change")); };
+  const norm = (v) => v.trim().toUpperCase().replaceAll(".", "");
+  const choose = (it) => {
+    input.value = it.code;
+    if (it.heading) { input.dispatchEvent(new Event("input")); return; } // expand the heading
+    close();
+    input.dispatchEvent(new Event("change"));
+  };
   const show = () => {
     clear(list);
     items.forEach((it, i) => list.append(el("li", { role: "option", id: `${id}-o${i}`, "aria-selected": i === active ? "true" : "false",
       onmousedown: (e) => { e.preventDefault(); choose(it); } },
-      el("strong", {}, it.code), " ", it.title || "", it.level && it.level !== "NCC" ? [" ", levelBadge(it.level)] : "",
+      el("strong", {}, it.code), " ", it.title || "",
+      it.heading ? [" ", el("span", { class: "badge", title: "a category heading, not a code: choose it to list its codes" }, "heading")] : "",
+      it.level && it.level !== "NCC" ? [" ", it.excluded_by_pdx ? el("span", { class: "badge warn", title: "excluded as a CC/MCC by the principal diagnosis" }, `${it.level} excluded by PDX`) : levelBadge(it.level)] : "",
       it.index_term ? el("span", { class: "muted" }, ` — index: ${it.index_term}`) : "")));
     list.hidden = items.length === 0 || document.activeElement !== input;
     input.setAttribute("aria-expanded", list.hidden ? "false" : "true");
@@ -37,10 +48,12 @@ function codeInput(kind, label, value = "") {
     if (q.length < 2) { items = []; show(); return; }
     timer = setTimeout(async () => {
       try {
-        const res = await get("/v1/codes/search" + query({ q, type: kind, limit: 12 }));
+        const pdx = pdxOf ? pdxOf() : "";
+        const res = await get("/v1/codes/search" + query({ q, type: kind, limit: 12, pdx: pdx || undefined }));
         items = res.items || [];
       } catch { items = []; }
       active = -1;
+      if (items.some((it) => !it.heading && it.code === norm(input.value))) items = []; // a full code is typed
       show();
     }, 120);
   });
@@ -62,12 +75,12 @@ function poaSelect(label, value = "Y") {
 }
 
 // A list of code rows (SDX with POA, or procedures).
-function codeRows(kind, title, plural, withPOA) {
+function codeRows(kind, title, plural, withPOA, pdxOf = null) {
   const box = el("div");
   const rows = [];
   const add = (code = "", poa = "Y") => {
     const n = rows.length + 1;
-    const c = codeInput(kind, `${title} ${n}`, code);
+    const c = codeInput(kind, `${title} ${n}`, code, pdxOf);
     const p = withPOA ? poaSelect(`POA ${n}`, poa) : null;
     const row = { c, p };
     const rm = el("button", { type: "button", class: "secondary", "aria-label": `Remove ${title} ${n}`, onclick: () => {
@@ -146,7 +159,7 @@ export async function render(main) {
   const pdx = codeInput("dx", "Principal diagnosis");
   const pdxPOA = poaSelect("POA");
   const admit = codeInput("dx", "Admitting diagnosis (optional)");
-  const sdx = codeRows("dx", "Secondary diagnosis", "Secondary diagnoses", true);
+  const sdx = codeRows("dx", "Secondary diagnosis", "Secondary diagnoses", true, () => pdx.input.value.trim());
   const procs = codeRows("pr", "Procedure", "Procedures", false);
   sdx.add();
   procs.add();
