@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -384,6 +385,17 @@ func (e *env) apiCall(role store.Role, method, path string, body, out any) {
 	req, _ := http.NewRequest(method, e.URL+path, r)
 	req.Header.Set("Authorization", "Bearer "+e.tokens[role])
 	req.Header.Set("Content-Type", "application/json")
+	if method == "PATCH" || method == "PUT" || method == "DELETE" {
+		// an edit names the version it changes, as the UI does: the record's current ETag
+		g, _ := http.NewRequest("GET", e.URL+path, nil)
+		g.Header.Set("Authorization", "Bearer "+e.tokens[role])
+		if gr, err := http.DefaultClient.Do(g); err == nil {
+			gr.Body.Close()
+			if tag := gr.Header.Get("ETag"); tag != "" {
+				req.Header.Set("If-Match", tag)
+			}
+		}
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
@@ -463,8 +475,50 @@ func TestFinanceDashboard(t *testing.T) {
 	if decided != 2 {
 		t.Fatalf("suggestions %+v: want two secondary diagnoses to decide", cac.Suggestions)
 	}
+	// A CDI query answered with a DRG change: the CDI impact tables must show the API's numbers.
+	arf := e.createEncounter("01_arf_hypoxic_positive.json")
+	var rv struct {
+		Review struct {
+			Opportunities []struct{ ID string } `json:"opportunities"`
+		} `json:"review"`
+	}
+	e.apiCall(store.RoleCDI, "POST", "/v1/encounters/"+arf+"/review", nil, &rv)
+	var draft struct {
+		Query struct {
+			ID      string
+			Options []struct{ Codes []string }
+		}
+	}
+	e.apiCall(store.RoleCDI, "POST", "/v1/encounters/"+arf+"/queries", map[string]any{"opportunity_id": "rule:acute_respiratory_failure"}, &draft)
+	opt := slices.IndexFunc(draft.Query.Options, func(o struct{ Codes []string }) bool { return slices.Contains(o.Codes, "J9601") })
+	e.apiCall(store.RoleCDI, "POST", "/v1/queries/"+draft.Query.ID+"/send", nil, nil)
+	e.apiCall(store.RoleCDI, "POST", "/v1/queries/"+draft.Query.ID+"/answer", map[string]any{"outcome": "agree", "option": opt, "text": "Acute hypoxic respiratory failure."}, nil)
+	e.apiCall(store.RoleCoder, "PATCH", "/v1/encounters/"+arf, map[string]any{"discharge_date": "2026-06-10"}, nil)
+	e.apiCall(store.RoleCoder, "POST", "/v1/encounters/"+arf+"/finalize", map[string]any{}, nil)
+	var impact struct {
+		BySpecialist []struct {
+			Key             string  `json:"key"`
+			Encounters      int     `json:"encounters"`
+			AnsweredQueries int     `json:"answered_queries"`
+			WeightImpact    float64 `json:"weight_impact"`
+		} `json:"by_specialist"`
+	}
+	e.apiCall(store.RoleFinance, "GET", "/v1/reports/cdi-impact", nil, &impact)
+	if len(impact.BySpecialist) != 1 || impact.BySpecialist[0].AnsweredQueries != 1 || impact.BySpecialist[0].WeightImpact <= 0 {
+		t.Fatalf("API CDI impact by specialist %+v: want one answered query with a weight gain", impact.BySpecialist)
+	}
 	e.signIn(store.RoleFinance)
 	e.run(chromedp.Navigate(e.URL+"/ui/#/finance"), chromedp.WaitVisible(chromedp.CSS("#cmi-chart svg polyline")))
+	sp := impact.BySpecialist[0]
+	row := `//h3[text()="By CDI specialist"]/following-sibling::div[1]//tr[td[1][text()="` + sp.Key + `"]]`
+	e.run(chromedp.WaitVisible(chromedp.Search(row)))
+	got, err := chromedp.Run(e.ctx, chromedp.Evaluate[[]string](`[...document.evaluate('`+row+`', document, null, 9, null).singleNodeValue.cells].map((c) => c.textContent)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{sp.Key, fmt.Sprint(sp.Encounters), fmt.Sprint(sp.AnsweredQueries), fmt.Sprintf("%.4f", sp.WeightImpact)}; !slices.Equal(got[:min(len(got), 4)], want) {
+		t.Errorf("CDI impact row on the page %q, API %q", got, want)
+	}
 	e.run(chromedp.WaitVisible(chromedp.ID("cac-total")))
 	if got := e.text("#cac-total"); !strings.HasPrefix(got, "2 decisions: 1 accepted (50") {
 		t.Errorf("CAC acceptance %q, want 2 decisions, 1 accepted", got)

@@ -118,9 +118,11 @@ async function cdiSection(box, filter) {
   for (const [k, title] of by) {
     if (!r[k]) continue;
     box.append(el("h3", {}, title), table([
-      { key: "key", label: title.replace("By ", "") }, { key: "queries", label: "Answered queries", num: true },
-      { key: "impact", label: "Attributed weight", num: true, render: (x) => fmt(x.impact ?? x.attributed_impact, 4) },
-    ], r[k], { empty: "None." }));
+      { key: "key", label: title.replace("By ", "") }, { key: "encounters", label: "Encounters", num: true },
+      { key: "answered_queries", label: "Answered queries", num: true },
+      { key: "weight_impact", label: "Attributed weight", num: true, render: (x) => fmt(x.weight_impact, 4) },
+      ...(r.base_rate ? [{ key: "estimated_payment", label: "Estimated payment", num: true, render: (x) => fmt(x.estimated_payment, 0) }] : []),
+    ], r[k], { empty: "None.", caption: title }));
   }
 }
 
