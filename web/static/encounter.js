@@ -1,9 +1,10 @@
-// Encounter review: DRGs, codes, evidence timeline, opportunities with indicators and impact,
+// Encounter review: DRGs, the CAC workbench (cac.js), codes, evidence timeline, opportunities with indicators and impact,
 // clinical validation, denial risk, and the query composer with live compliance lint.
 
 import { get, post, patch, query } from "./api.js";
 import { el, clear, errorBox, table, fmt, levelBadge, empty, toast } from "./ui.js";
 import { riskBadges } from "./worklist.js";
+import { workbench } from "./cac.js";
 
 const KINDS = ["lab", "vital", "med", "order", "note", "documented_dx", "measurement"];
 
@@ -93,7 +94,14 @@ export async function render(main, params, ctx) {
     drawAll();
   }); composer.scrollIntoView(); };
 
-  main.append(head, el("div", { class: "cols" }, left, el("div", {}, right, composer, history)));
+  const cacBox = el("div");
+  const drawCAC = () => clear(cacBox).append(workbench(enc, async () => {
+    enc = await get(`/v1/encounters/${encodeURIComponent(id)}`);
+    drawHead();
+    clear(left).append(codesCard(enc), timeline(enc.evidence || []));
+  }));
+  main.append(head, cacBox, el("div", { class: "cols" }, left, el("div", {}, right, composer, history)));
+  drawCAC();
   clear(composer).append(el("h2", {}, "Query composer"), el("p", { class: "muted" }, "Draft a query from an opportunity to edit, lint and send it."));
   drawAll();
 }
