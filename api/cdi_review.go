@@ -66,6 +66,9 @@ type ValidationReport struct {
 	Contradicted int `json:"contradicted"`
 	Insufficient int `json:"insufficient"`
 	NoEvidence   int `json:"no_evidence"`
+	// Warnings say what the grouping left out (secondary diagnoses past the 24th, procedures
+	// past the 25th): those codes are not validated, as they do not count.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // ValidationFinding is the clinical validation of one coded diagnosis.
@@ -197,6 +200,12 @@ func (h *cdiService) validate(e *store.Encounter, enc *claim.Encounter, rev *cdi
 	}
 	rep.WorkingDRG = res.Final.DRG
 	rep.WorkingWeight, _ = weight(res.Final.DRG)
+	for _, w := range res.Warnings {
+		rep.Warnings = append(rep.Warnings, w.Message)
+	}
+	// res describes the claim as grouped: its diagnoses pair with the grouped claim's, and
+	// a code is weighed without changing what else the claim carries.
+	cl = cl.Grouped()
 	rules := h.eng.Rules().ForFacility(e.Facility)
 	results := map[string]*cdi.RuleResult{}
 	for i := range rev.Rules {

@@ -141,10 +141,17 @@ type Dependency struct {
 }
 
 // SingleCCMCCDependencies regroups the claim without each secondary diagnosis that counted as
-// CC or MCC for the final DRG and returns those whose removal changes the DRG.
+// CC or MCC for the final DRG and returns those whose removal changes the DRG. The claim is
+// read as it was grouped (claim.Grouped: its first 24 secondary diagnoses, the ones r
+// describes), as a payer regroups the claim it received without the code it denies: a code
+// past the 24th neither counted nor moves up.
 func SingleCCMCCDependencies(c *claim.Claim, r *grouper.Result, regroup func(*claim.Claim) (*grouper.Result, error)) ([]Dependency, error) {
 	var deps []Dependency
+	c = c.Grouped()
 	for i := range c.SDX {
+		if 1+i >= len(r.Dx) || r.Dx[1+i].Role != "sdx" {
+			return nil, fmt.Errorf("single CC/MCC dependencies: the grouping holds %d diagnoses, the claim %d", len(r.Dx), 1+len(c.SDX))
+		}
 		d := r.Dx[1+i]
 		if d.FinalSeverity != grouper.UsageMCC && d.FinalSeverity != grouper.UsageCC {
 			continue

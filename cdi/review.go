@@ -294,6 +294,9 @@ func (rc *reviewCtx) prepare(now time.Time) error {
 			return fmt.Errorf("cdi: review %s: group the working codes: %w", enc.Account, err)
 		}
 		rc.baseRes = res
+		for _, w := range res.Warnings {
+			rc.warn(w.Message) // codes past the claim's capacity, not grouped
+		}
 	}
 	return nil
 }

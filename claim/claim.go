@@ -47,6 +47,20 @@ const (
 	MaxProcedures = 25
 )
 
+// Grouped returns the claim as the CMS software reads it: its first MaxSDX secondary
+// diagnoses and first MaxProcedures procedures, the codes past them left out. It is c itself
+// when nothing is left out; otherwise a shallow copy sharing c's slices. Every stage that
+// pairs a claim's codes with its grouping (risk, validation, dependencies) works on it.
+func (c *Claim) Grouped() *Claim {
+	if len(c.SDX) <= MaxSDX && len(c.Procedures) <= MaxProcedures {
+		return c
+	}
+	cut := *c
+	cut.SDX = c.SDX[:min(len(c.SDX), MaxSDX):min(len(c.SDX), MaxSDX)]
+	cut.Procedures = c.Procedures[:min(len(c.Procedures), MaxProcedures):min(len(c.Procedures), MaxProcedures)]
+	return &cut
+}
+
 // Check reports the fields of the claim that no engine can read, all at once: a sex other
 // than M, F or U, an unknown hospital POA status. Everything else (unknown codes, invalid POA
 // letters or discharge statuses) is the engines' to judge the CMS way.

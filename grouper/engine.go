@@ -128,12 +128,7 @@ func (e *Engine) GroupInto(c *claim.Claim, opt Options, r *Result) error {
 	}
 	r.Warnings = r.Warnings[:0]
 	full := c
-	if len(c.SDX) > maxSDX || len(c.Procedures) > maxProcs {
-		cut := *c
-		cut.SDX = c.SDX[:min(len(c.SDX), maxSDX)]
-		cut.Procedures = c.Procedures[:min(len(c.Procedures), maxProcs)]
-		c = &cut
-	}
+	c = c.Grouped()
 	s := e.pool.Get().(*state)
 	s.reset(cv, opt)
 	if opt.Explain {

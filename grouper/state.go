@@ -1,13 +1,14 @@
 package grouper
 
 import (
+	"github.com/msdrg-cdi/drg/claim"
 	"github.com/msdrg-cdi/drg/tables"
 )
 
 // Limits of the per-claim workspace.
 const (
-	maxSDX      = 24
-	maxProcs    = 25
+	maxSDX      = claim.MaxSDX        // the claim's capacity (claim.Grouped)
+	maxProcs    = claim.MaxProcedures // idem
 	maxClusters = 64
 	maxHAC      = 3
 )
