@@ -79,7 +79,7 @@ async function signInPage(main, message) {
   const status = el("div");
   const sso = await ssoEnabled();
   const next = location.hash && location.hash !== "#/" ? "?next=" + encodeURIComponent(location.hash) : "";
-  const form = el("form", { class: "card", style: "max-width:480px" },
+  const form = el("form", { class: "card sign-in" },
     el("h1", {}, "Sign in"),
     message ? errorBox(message) : null,
     sso ? el("p", {}, el("a", { class: "button", id: "sso", href: "/auth/login" + next }, "Sign in with your organization account")) : null,
