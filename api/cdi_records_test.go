@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +16,9 @@ import (
 // Encounters written like the real de-identified admissions of issue 21 (lab names,
 // microbiology reports, medication administrations and the codes the hospital assigned), each
 // created and reviewed over HTTP as a CDI specialist would.
+
+// accountSeq numbers the accounts of the record encounters.
+var accountSeq atomic.Int64
 
 // recAdmit is the admission day of the record tests.
 var recAdmit = time.Date(2026, 5, 4, 0, 0, 0, 0, time.UTC)
@@ -76,6 +80,7 @@ func record(account, pdx string, sdx []string, evidence ...[]ev) map[string]any 
 // reviewRecord creates the encounter and reviews it over HTTP.
 func reviewRecord(t *testing.T, ts *testServer, enc map[string]any) *cdipkg.Review {
 	t.Helper()
+	enc["account"] = fmt.Sprintf("%v-%d", enc["account"], accountSeq.Add(1))
 	created := ts.do("POST", "/v1/encounters", cdi, enc).expect(t, 201).json(t)
 	rv := decode[api.CDIReview](t, ts.do("POST", "/v1/encounters/"+created["id"].(string)+"/review", cdi, nil).expect(t, 200))
 	return rv.Review
@@ -132,3 +137,101 @@ var _ = fmt.Sprintf
 var _ = json.Marshal
 var _ = slices.Contains[[]string]
 var _ = strings.Contains
+
+// septicPicture is SIRS with organ dysfunction and no infection of its own: temperature 38.6,
+// heart rate 112, WBC 14.6, lactate 3.0, MAP 62 and platelets 95 (SOFA 3). Whether sepsis is
+// queried depends on the infection the rest of the record shows.
+func septicPicture() []ev {
+	return []ev{
+		vital("Temperature", 38.6, "Cel", at(0, 4)), vital("Heart rate", 112, "/min", at(0, 4)),
+		vital("MAP", 62, "mmHg", at(0, 5)), lab("WBC", 14.6, "K/uL", at(0, 5)),
+		lab("Lactate", 3.0, "mmol/L", at(0, 5)), lab("Platelets", 95, "K/uL", at(0, 5)),
+	}
+}
+
+// course is an antimicrobial given every interval hours, n times, from the admission.
+func course(name, route, dose string, n int, every float64) []ev {
+	var out []ev
+	for i := range n {
+		out = append(out, med(name, route, dose, at(0, 6+float64(i)*every)))
+	}
+	return out
+}
+
+// TestSepsisFromCulturesAndProphylaxis: a culture is read as the microbiology laboratory
+// reports it, prophylaxis regimens are not treatment and antibiotics alone establish no
+// infection (issue 21 item 7). The positive rows show the same picture does raise the sepsis
+// query with a true infection.
+func TestSepsisFromCulturesAndProphylaxis(t *testing.T) {
+	ts := newTestServer(t)
+	ceftriaxone := course("Ceftriaxone", "IV", "1 g", 3, 24)
+	urine := func(report string) []ev { return []ev{micro("URINE CULTURE", "urine", report, at(0, 5))} }
+	for _, c := range []struct {
+		name     string
+		evidence []ev
+		fires    bool
+	}{
+		{"urine culture < 10,000 CFU/mL", slices.Concat(urine("<10,000 CFU/mL"), ceftriaxone), false},
+		{"urine culture 10,000-50,000 organisms/mL of E. coli", slices.Concat(urine("ESCHERICHIA COLI. 10,000-50,000 ORGANISMS/ML."), ceftriaxone), false},
+		{"urine culture no growth", slices.Concat(urine("NO GROWTH"), ceftriaxone), false},
+		{"yeast in urine", slices.Concat(urine("YEAST. >100,000 ORGANISMS/ML."), ceftriaxone), false},
+		{"mixed flora", slices.Concat(urine("MIXED BACTERIAL FLORA ( >= 3 COLONY TYPES), CONSISTENT WITH SKIN AND/OR GENITAL CONTAMINATION"), ceftriaxone), false},
+		{"one blood culture set of coagulase-negative staphylococci", slices.Concat([]ev{
+			micro("BLOOD CULTURE", "blood", "STAPHYLOCOCCUS, COAGULASE NEGATIVE", at(0, 5)),
+			micro("BLOOD CULTURE", "blood", "NO GROWTH", at(0, 5.2))}, course("Vancomycin", "IV", "1250 mg", 3, 12)), false},
+		{"once-daily single-strength TMP-SMX with a culture pending", slices.Concat([]ev{
+			micro("BLOOD CULTURE", "blood", "pending", at(0, 5))}, course("Sulfamethoxazole-trimethoprim SS", "PO", "1 tab", 4, 24)), false},
+		{"ciprofloxacin 500 mg daily in cirrhosis (SBP prophylaxis)", slices.Concat([]ev{dx("K7031"),
+			micro("BLOOD CULTURE", "blood", "pending", at(0, 5))}, course("Ciprofloxacin", "PO", "500 mg", 4, 24)), false},
+		{"antibiotics alone: IV vancomycin and cefepime without culture or documented infection", slices.Concat(
+			course("Vancomycin", "IV", "1 g", 4, 12), course("Cefepime", "IV", "2 g", 4, 12)), false},
+		{"E. coli > 100,000 CFU/mL treated", slices.Concat(urine("ESCHERICHIA COLI >100,000 CFU/mL"), ceftriaxone), true},
+		{"coagulase-negative staphylococci in two blood culture sets", slices.Concat([]ev{
+			micro("BLOOD CULTURE", "blood", "STAPHYLOCOCCUS, COAGULASE NEGATIVE", at(0, 5)),
+			micro("BLOOD CULTURE", "blood", "STAPHYLOCOCCUS, COAGULASE NEGATIVE", at(0, 5.2))}, course("Vancomycin", "IV", "1250 mg", 3, 12)), true},
+		{"TMP-SMX DS twice daily (treatment) with a culture pending", slices.Concat([]ev{
+			micro("BLOOD CULTURE", "blood", "pending", at(0, 5))}, course("Sulfamethoxazole-trimethoprim DS", "PO", "1 tab", 4, 12)), true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rev := reviewRecord(t, ts, record("SEP", "R4182", nil, septicPicture(), c.evidence))
+			status, explain := ruleStatus(rev, "sepsis_sofa")
+			if got := findOpp(rev, "rule:sepsis_sofa") != nil; got != c.fires {
+				t.Errorf("sepsis opportunity %v, want %v (%s: %s)", got, c.fires, status, explain)
+			}
+		})
+	}
+}
+
+// TestSOFAAgainstChronicBaseline: in cirrhosis with chronic thrombocytopenia and
+// hyperbilirubinemia the platelets and bilirubin of the stay are the patient's baseline;
+// only a worsening beyond them counts (issue 21 item 7).
+func TestSOFAAgainstChronicBaseline(t *testing.T) {
+	ts := newTestServer(t)
+	uti := []ev{dx("N390"), dx("K7030"), micro("URINE CULTURE", "urine", "ESCHERICHIA COLI >100,000 CFU/mL", at(0, 5)),
+		vital("Temperature", 38.4, "Cel", at(0, 4)), vital("Heart rate", 96, "/min", at(0, 4)), vital("MAP", 76, "mmHg", at(0, 4))}
+	uti = append(uti, course("Ceftriaxone", "IV", "1 g", 3, 24)...)
+	for _, c := range []struct {
+		name      string
+		platelets []float64
+		bilirubin []float64
+		fires     bool
+	}{
+		{"chronic thrombocytopenia and hyperbilirubinemia of cirrhosis", []float64{70, 62, 66}, []float64{2.6, 3.1, 2.8}, false},
+		{"platelets and bilirubin worse than the cirrhotic baseline", []float64{90, 60, 35}, []float64{2.4, 4.5, 7.2}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			evs := slices.Clone(uti)
+			for i, p := range c.platelets {
+				evs = append(evs, lab("Platelets", p, "K/uL", at(i, 6)))
+			}
+			for i, b := range c.bilirubin {
+				evs = append(evs, lab("Bilirubin, total", b, "mg/dL", at(i, 6)))
+			}
+			rev := reviewRecord(t, ts, record("CIRR", "N390", []string{"K7030"}, evs))
+			status, explain := ruleStatus(rev, "sepsis_sofa")
+			if got := findOpp(rev, "rule:sepsis_sofa") != nil; got != c.fires {
+				t.Errorf("sepsis opportunity %v, want %v (%s: %s)", got, c.fires, status, explain)
+			}
+		})
+	}
+}

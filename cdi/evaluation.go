@@ -19,6 +19,8 @@ type indicators struct {
 	points  map[string][]point
 	results map[string]*IndicatorResult
 	warn    func(string)
+	// prophylaxis: evidence index → prophylaxis regimen label (nil until computed).
+	prophylaxis map[int]string
 }
 
 func newIndicators(r *Rules, fs *facts, base *claim.Claim, orProcs map[string]bool, warn func(string)) *indicators {
@@ -139,8 +141,16 @@ func (s *indicators) pointsOf(id string) []point {
 			if !ok {
 				continue
 			}
+			if sel.ExcludeProphylaxis && f.ev.Kind == claim.KindMed {
+				if _, prophylactic := s.prophylactic()[f.idx]; prophylactic {
+					continue
+				}
+			}
 			p := pointOf(f)
 			p.excerpt = excerpt
+			if len(sel.Culture) > 0 {
+				p.context = withReading(p.context, f.culture)
+			}
 			if x, ok, why := sel.value(f); ok {
 				p.v, p.hasV = x, true
 			} else if why != "" {

@@ -30,6 +30,7 @@ type fact struct {
 	noteTyp  string
 	unit     string
 	prior    bool     // from a prior encounter (labelled, or dated before the admission)
+	culture  string   // reading of a lab result with a text, as a culture report (Culture…)
 	clauses  []clause // clauses of the note text or text value, built on demand
 }
 
@@ -91,6 +92,7 @@ func readFacts(enc *claim.Encounter, base *claim.Claim, r *Rules, nameOf func(st
 		fs.items[i] = f
 	}
 	fs.inheritSpecimens(r)
+	fs.readCultures(r)
 	fs.collectDocs(base, nameOf)
 	return fs
 }

@@ -82,6 +82,14 @@ type Rules struct {
 	Negations NegationConfig `json:"negations,omitempty"`
 	// Scores are organ-dysfunction scores (SOFA) that indicators can compare.
 	Scores map[string]*Score `json:"scores,omitempty"`
+	// Microbiology is the vocabulary culture and microbiology results are read with (no
+	// growth, insignificant growth, contaminant, colonisation, organism with count).
+	Microbiology *Microbiology `json:"microbiology,omitempty"`
+	// Prophylaxis are the antimicrobial regimens that prevent rather than treat infection,
+	// recognised by drug, dose and frequency.
+	Prophylaxis []ProphylaxisRegimen `json:"prophylaxis,omitempty"`
+	// ProphylaxisFrequency names once-daily and more frequent dosing in medication records.
+	ProphylaxisFrequency ProphylaxisFrequency `json:"prophylaxis_frequency,omitempty"`
 	// Facilities holds per-facility overrides as JSON merge patches (RFC 7386) of this
 	// document; see ForFacility.
 	Facilities map[string]json.RawMessage `json:"facilities,omitempty"`
@@ -335,6 +343,9 @@ func (r *Rules) compile() error {
 	if err := r.compileNames(); err != nil {
 		return err
 	}
+	if err := r.Microbiology.compile(r); err != nil {
+		return fmt.Errorf("microbiology: %w", err)
+	}
 	for _, id := range slices.Sorted(maps.Keys(r.Selectors)) {
 		s := r.Selectors[id]
 		if s == nil {
@@ -363,6 +374,11 @@ func (r *Rules) compile() error {
 		}
 		if err := r.Criteria[id].compile(r, 1); err != nil {
 			return fmt.Errorf("criteria.%s: %w", id, err)
+		}
+	}
+	for i := range r.Prophylaxis {
+		if err := r.Prophylaxis[i].compile(r); err != nil {
+			return fmt.Errorf("prophylaxis[%d]: %w", i, err)
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(r.Scores)) {

@@ -85,6 +85,13 @@ type Selector struct {
 	Plausible []float64 `json:"plausible,omitempty"`
 	// Derive computes values from other selectors instead of matching evidence.
 	Derive *Derive `json:"derive,omitempty"`
+	// Culture keeps the lab results whose reading as a culture report is one of these
+	// (significant, insignificant, no_growth, contaminant, colonization, pending, unread;
+	// see Rules.Microbiology).
+	Culture []string `json:"culture,omitempty"`
+	// ExcludeProphylaxis drops the medication administrations of a prophylaxis regimen
+	// (Rules.Prophylaxis).
+	ExcludeProphylaxis bool `json:"exclude_prophylaxis,omitempty"`
 	// Fallback is a selector used when this one matches nothing (a measured BMI, else one
 	// derived from weight and height).
 	Fallback string `json:"fallback,omitempty"`
@@ -233,6 +240,14 @@ func (s *Selector) compile(r *Rules) error {
 			return fmt.Errorf("specimens: unknown specimen %q", sp)
 		}
 	}
+	for _, c := range s.Culture {
+		if !slices.Contains(cultureReadings, c) {
+			return fmt.Errorf("culture: unknown reading %q (%s)", c, strings.Join(cultureReadings, ", "))
+		}
+	}
+	if len(s.Culture) > 0 && r.Microbiology == nil {
+		return errors.New("culture: the rules have no microbiology vocabulary")
+	}
 	if len(s.Plausible) != 0 && (len(s.Plausible) != 2 || s.Plausible[0] >= s.Plausible[1]) {
 		return errors.New("plausible: want [min, max]")
 	}
@@ -358,6 +373,9 @@ func (s *Selector) matches(f *fact, r *Rules) (string, bool) {
 		return "", false
 	}
 	if len(s.Codes) > 0 && f.ev.Kind == claim.KindDocumentedDx && !hasCodePrefix(normCode(f.ev.Code), s.Codes) {
+		return "", false
+	}
+	if len(s.Culture) > 0 && (f.ev.Kind != claim.KindLab || !slices.Contains(s.Culture, f.culture)) {
 		return "", false
 	}
 	if len(s.text) > 0 {
