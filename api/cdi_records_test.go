@@ -235,3 +235,161 @@ func TestSOFAAgainstChronicBaseline(t *testing.T) {
 		})
 	}
 }
+
+// utiSepsis is the encounter of issue 21 item 4: a urinary tract infection with
+// temperature 39.1, heart rate 118, respiratory rate 24, WBC 17.8, lactate 3.1, MAP 68, IV
+// piperacillin-tazobactam and an E. coli urine culture. SOFA rises one point only
+// (cardiovascular), so Sepsis-3's SOFA criterion alone would not query it.
+func utiSepsis(pdx string, extra ...ev) map[string]any {
+	evs := []ev{dx("N390"),
+		vital("Temperature", 39.1, "Cel", at(0, 3)), vital("Heart rate", 118, "/min", at(0, 3)),
+		vital("Respiratory rate", 24, "/min", at(0, 3)), vital("MAP", 68, "mmHg", at(0, 3)),
+		lab("WBC", 17.8, "K/uL", at(0, 4)), lab("Lactate", 3.1, "mmol/L", at(0, 4)),
+		micro("Urine culture", "urine", "Escherichia coli", at(0, 4))}
+	evs = append(evs, course("Piperacillin-tazobactam", "IV", "4.5 g", 4, 8)...)
+	return record("UTI", pdx, nil, evs, extra)
+}
+
+// rulesWithFacility returns the default rules with a facility on the given sepsis
+// definition.
+func rulesWithFacility(t *testing.T, facility, definition string) *cdipkg.Rules {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal(cdipkg.DefaultRulesJSON(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	doc["facilities"] = map[string]any{facility: map[string]any{"settings": map[string]any{"sepsis_definition": definition}}}
+	b, _ := json.Marshal(doc)
+	r, err := cdipkg.ParseRules(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestSepsisQueryUnderBothDefinitions: SIRS with a documented or treated infection and a
+// lactate > 2 or hypotension raises the sepsis clarification query under Sepsis-2 and
+// Sepsis-3, with options sepsis (severe sepsis as the record supports), localized infection
+// without sepsis, other and clinically undetermined; the query drafts and passes the linter.
+// No query for an infection without SIRS, nor (Sepsis-3) for SIRS without organ signs; the
+// facility's definition still validates a coded sepsis (issue 21 item 4).
+func TestSepsisQueryUnderBothDefinitions(t *testing.T) {
+	ts := startServer(t, func() time.Time { return fixedNow }, api.CDIConfig{Rules: rulesWithFacility(t, "SIRS", "sepsis-2")})
+	for _, facility := range []string{"MAIN", "SIRS"} {
+		t.Run(facility, func(t *testing.T) {
+			rule := map[string]string{"MAIN": "sepsis_sofa", "SIRS": "sepsis_sirs"}[facility]
+			enc := utiSepsis("N390")
+			enc["facility"] = facility
+			created := ts.do("POST", "/v1/encounters", cdi, enc).expect(t, 201).json(t)
+			id := created["id"].(string)
+			rev := decode[api.CDIReview](t, ts.do("POST", "/v1/encounters/"+id+"/review", cdi, nil).expect(t, 200)).Review
+			opp := findOpp(rev, "rule:"+rule)
+			if opp == nil {
+				status, explain := ruleStatus(rev, rule)
+				t.Fatalf("no sepsis query (%s: %s)", status, explain)
+			}
+			if !opp.Principal || opp.Candidates[0].Code != "A419" {
+				t.Errorf("sepsis with a UTI present on admission as the reason for admission: principal %v, candidates %+v", opp.Principal, opp.Candidates)
+			}
+			d := decode[api.QueryDraft](t, ts.do("POST", "/v1/encounters/"+id+"/queries", cdi, map[string]any{"opportunity_id": opp.ID}).expect(t, 201))
+			if !d.Lint.OK {
+				t.Errorf("draft not compliant: %+v", d.Lint)
+			}
+			var texts, kinds []string
+			for _, o := range d.Query.Options {
+				texts, kinds = append(texts, o.Text), append(kinds, o.Kind)
+			}
+			for _, want := range []string{"Sepsis", "Severe sepsis with acute organ dysfunction", "Localized infection without sepsis"} {
+				if !slices.Contains(texts, want) {
+					t.Errorf("options %q lack %q", texts, want)
+				}
+			}
+			for _, want := range []string{cdipkg.OptionOther, cdipkg.OptionUndetermined} {
+				if !slices.Contains(kinds, want) {
+					t.Errorf("option kinds %q lack %q", kinds, want)
+				}
+			}
+			for _, o := range d.Query.Options {
+				if o.Kind == cdipkg.OptionDiagnosis && len(o.Codes) > 0 && len(o.Indicators) == 0 {
+					t.Errorf("option %q cites no indicator", o.Text)
+				}
+			}
+		})
+	}
+
+	t.Run("no SIRS: an infection with a lactate of 3.1 only", func(t *testing.T) {
+		enc := record("NOSIRS", "N390", nil, []ev{dx("N390"), vital("Temperature", 37.2, "Cel", at(0, 3)), vital("Heart rate", 84, "/min", at(0, 3)),
+			lab("WBC", 9.1, "K/uL", at(0, 4)), lab("Lactate", 3.1, "mmol/L", at(0, 4)), micro("Urine culture", "urine", "Escherichia coli", at(0, 4))},
+			course("Ceftriaxone", "IV", "1 g", 3, 24))
+		for _, facility := range []string{"MAIN", "SIRS"} {
+			enc["facility"] = facility
+			rev := reviewRecord(t, ts, enc)
+			if findOpp(rev, "rule:sepsis_sofa") != nil || findOpp(rev, "rule:sepsis_sirs") != nil {
+				t.Errorf("%s: sepsis query without SIRS", facility)
+			}
+		}
+	})
+	t.Run("SIRS without organ signs (Sepsis-3)", func(t *testing.T) {
+		enc := record("NOORGAN", "N390", nil, []ev{dx("N390"), vital("Temperature", 38.9, "Cel", at(0, 3)), vital("Heart rate", 112, "/min", at(0, 3)),
+			vital("MAP", 84, "mmHg", at(0, 3)), lab("WBC", 15.2, "K/uL", at(0, 4)), lab("Lactate", 1.6, "mmol/L", at(0, 4)),
+			lab("Creatinine", 0.9, "mg/dL", at(0, 4)), micro("Urine culture", "urine", "Escherichia coli", at(0, 4))},
+			course("Ceftriaxone", "IV", "1 g", 3, 24))
+		if rev := reviewRecord(t, ts, enc); findOpp(rev, "rule:sepsis_sofa") != nil {
+			t.Error("sepsis query for SIRS without organ dysfunction")
+		}
+	})
+	t.Run("the facility's definition validates a coded sepsis", func(t *testing.T) {
+		enc := utiSepsis("A419", dx("A419"))
+		rev := reviewRecord(t, ts, enc) // Sepsis-3: SOFA rises one point only
+		if findOpp(rev, "cv:sepsis_sofa") == nil {
+			status, explain := ruleStatus(rev, "sepsis_sofa")
+			t.Errorf("coded sepsis with a SOFA rise of 1 not sent to clinical validation under Sepsis-3 (%s: %s)", status, explain)
+		}
+		enc = utiSepsis("A419", dx("A419"))
+		enc["facility"] = "SIRS"
+		if rev := reviewRecord(t, ts, enc); findOpp(rev, "cv:sepsis_sirs") != nil {
+			t.Error("coded sepsis meeting Sepsis-2 sent to clinical validation at a Sepsis-2 facility")
+		}
+	})
+}
+
+// TestSepsisPrincipalOnlyWhenReasonForAdmission: sepsis is proposed as principal diagnosis
+// only when its infection was present on admission and the reason for admission supports it
+// (ICD-10-CM I.C.1.d); otherwise it is a secondary diagnosis (issue 21 item 7).
+func TestSepsisPrincipalOnlyWhenReasonForAdmission(t *testing.T) {
+	ts := newTestServer(t)
+	late := record("LATE", "S72001A", nil, septicPicture()[:0], []ev{
+		vital("Temperature", 38.9, "Cel", at(4, 3)), vital("Heart rate", 121, "/min", at(4, 3)), vital("MAP", 61, "mmHg", at(4, 3)),
+		lab("WBC", 16.1, "K/uL", at(4, 4)), lab("Lactate", 3.4, "mmol/L", at(4, 4)), lab("Platelets", 88, "K/uL", at(4, 4)),
+		micro("Urine culture", "urine", "ESCHERICHIA COLI >100,000 CFU/mL", at(4, 4)),
+		med("Cefepime", "IV", "2 g", at(4, 6)), med("Cefepime", "IV", "2 g", at(5, 6)), med("Cefepime", "IV", "2 g", at(6, 6))})
+	pneumonia := record("PNA", "J189", nil, []ev{dx("J189"),
+		vital("Temperature", 37.4, "Cel", at(0, 3)), vital("Heart rate", 88, "/min", at(0, 3)), vital("MAP", 82, "mmHg", at(0, 3)),
+		lab("WBC", 11.2, "K/uL", at(0, 4)), lab("Lactate", 1.3, "mmol/L", at(0, 4)),
+		vital("Temperature", 39.0, "Cel", at(4, 3)), vital("Heart rate", 124, "/min", at(4, 3)), vital("MAP", 60, "mmHg", at(4, 3)),
+		lab("WBC", 19.4, "K/uL", at(4, 4)), lab("Lactate", 3.8, "mmol/L", at(4, 4))},
+		course("Ceftriaxone", "IV", "1 g", 6, 24))
+	for _, c := range []struct {
+		name      string
+		enc       map[string]any
+		principal bool
+	}{
+		{"pneumonia on admission, sepsis on day 4", pneumonia, false},
+		{"UTI admitted with sepsis present on admission", utiSepsis("N390"), true},
+		{"fever as the reason for admission, infection present on admission", utiSepsis("R509"), true},
+		{"admitted for a hip fracture, UTI present on admission", utiSepsis("S72001A"), false},
+		{"admitted for a hip fracture, urosepsis on day 4", late, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rev := reviewRecord(t, ts, c.enc)
+			opp := findOpp(rev, "rule:sepsis_sofa")
+			if opp == nil {
+				status, explain := ruleStatus(rev, "sepsis_sofa")
+				t.Fatalf("no sepsis query (%s: %s)", status, explain)
+			}
+			if opp.Principal != c.principal {
+				t.Errorf("principal %v, want %v (POA %s; impact %+v)", opp.Principal, c.principal, opp.POA, opp.Impact)
+			}
+		})
+	}
+}

@@ -72,6 +72,10 @@ func assessRule(id string, r *Rules, ind *indicators, fs *facts, valid func(stri
 	}
 	holds := rule.Criteria.eval(ind)
 	crit := rule.Criteria.explain(ind)
+	valid8, validCrit := holds, crit // the definition a documented diagnosis is validated by
+	if rule.Validation != nil {
+		valid8, validCrit = rule.Validation.eval(ind), rule.Validation.explain(ind)
+	}
 	for _, d := range fs.docs {
 		switch {
 		case !d.provider:
@@ -81,7 +85,7 @@ func assessRule(id string, r *Rules, ind *indicators, fs *facts, valid func(stri
 			c.specific = append(c.specific, d)
 		}
 	}
-	if len(c.specific) == 0 && !holds && rule.ClinicalValidation {
+	if len(c.specific) == 0 && !valid8 && rule.ClinicalValidation {
 		// An unspecified code that the rule itself would code (AKI N17.9, malnutrition E46)
 		// names the condition: without the criteria it needs clinical validation too.
 		cands := rule.candidateCodes()
@@ -93,13 +97,18 @@ func assessRule(id string, r *Rules, ind *indicators, fs *facts, valid func(stri
 	}
 	if len(c.specific) > 0 {
 		codes := docCodesList(c.specific)
-		if holds || !rule.ClinicalValidation {
+		if !rule.ClinicalValidation {
 			res.Status = StatusDocumented
 			res.Explain = fmt.Sprintf("already documented (%s); criteria %s", codes, crit)
 			return c
 		}
+		if valid8 {
+			res.Status = StatusDocumented
+			res.Explain = fmt.Sprintf("already documented (%s); criteria %s", codes, validCrit)
+			return c
+		}
 		res.Status, res.Kind, c.kind = StatusFired, KindClinicalValidation, KindClinicalValidation
-		res.Explain = fmt.Sprintf("documented (%s) but the indicators do not meet the criteria: %s", codes, crit)
+		res.Explain = fmt.Sprintf("documented (%s) but the indicators do not meet the criteria: %s", codes, validCrit)
 		return c
 	}
 	if !holds {
@@ -263,6 +272,7 @@ func (c *condition) optionTexts() string {
 // candidates, companions and query options.
 func (rule *Rule) indicators(r *Rules) []string {
 	ids := rule.Criteria.indicators(r, nil)
+	ids = rule.Validation.indicators(r, ids)
 	for _, l := range [][]Candidate{rule.Candidates, rule.Companions} {
 		for i := range l {
 			ids = l[i].When.indicators(r, ids)

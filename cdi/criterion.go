@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Criterion combines indicators. In JSON it is either an indicator id ("spo2_low") or an
@@ -17,6 +18,7 @@ import (
 //	{"at_least": n, "of": [c, …]} at least n hold
 //	{"not": c}                   c does not hold
 //	{"documented": ["J961", …]}  a provider-documented or working code has one of the prefixes
+//	{"principal": ["N390", …]}   the working principal diagnosis has one of the prefixes
 type Criterion struct {
 	Indicator  string
 	All        []Criterion
@@ -25,6 +27,9 @@ type Criterion struct {
 	Of         []Criterion
 	Not        *Criterion
 	Documented []string
+	// Principal holds when the working principal diagnosis (the reason for admission as
+	// coded) has one of the prefixes; never without a principal diagnosis.
+	Principal []string
 }
 
 type criterionJSON struct {
@@ -34,6 +39,7 @@ type criterionJSON struct {
 	Of         []Criterion `json:"of,omitempty"`
 	Not        *Criterion  `json:"not,omitempty"`
 	Documented []string    `json:"documented,omitempty"`
+	Principal  []string    `json:"principal,omitempty"`
 }
 
 // UnmarshalJSON reads an indicator id or a combinator object.
@@ -47,7 +53,7 @@ func (c *Criterion) UnmarshalJSON(b []byte) error {
 	if err := strictUnmarshal(b, &j); err != nil {
 		return fmt.Errorf("criterion: %w", err)
 	}
-	*c = Criterion{All: j.All, Any: j.Any, AtLeast: j.AtLeast, Of: j.Of, Not: j.Not, Documented: j.Documented}
+	*c = Criterion{All: j.All, Any: j.Any, AtLeast: j.AtLeast, Of: j.Of, Not: j.Not, Documented: j.Documented, Principal: j.Principal}
 	return nil
 }
 
@@ -56,7 +62,7 @@ func (c Criterion) MarshalJSON() ([]byte, error) {
 	if c.Indicator != "" {
 		return json.Marshal(c.Indicator)
 	}
-	return json.Marshal(criterionJSON{All: c.All, Any: c.Any, AtLeast: c.AtLeast, Of: c.Of, Not: c.Not, Documented: c.Documented})
+	return json.Marshal(criterionJSON{All: c.All, Any: c.Any, AtLeast: c.AtLeast, Of: c.Of, Not: c.Not, Documented: c.Documented, Principal: c.Principal})
 }
 
 // compile validates the criterion; a leaf names an indicator or a named criterion of the
@@ -97,8 +103,12 @@ func (c *Criterion) compile(r *Rules, depth int) error {
 		n++
 		normCodes(c.Documented)
 	}
+	if c.Principal != nil {
+		n++
+		normCodes(c.Principal)
+	}
 	if n != 1 {
-		return errors.New("a criterion is an indicator id or an object with exactly one of all, any, at_least/of, not, documented")
+		return errors.New("a criterion is an indicator id or an object with exactly one of all, any, at_least/of, not, documented, principal")
 	}
 	for _, l := range [][]Criterion{c.All, c.Any, c.Of} {
 		for i := range l {
@@ -119,6 +129,7 @@ const maxCriterionDepth = 8
 type criterionEnv interface {
 	met(indicator string) bool
 	documented(prefixes []string) bool
+	principal(prefixes []string) bool
 }
 
 // eval reports whether the criterion holds.
@@ -146,6 +157,8 @@ func (c *Criterion) eval(env criterionEnv) bool {
 		return !c.Not.eval(env)
 	case c.Documented != nil:
 		return env.documented(c.Documented)
+	case c.Principal != nil:
+		return env.principal(c.Principal)
 	}
 	return false
 }
@@ -203,6 +216,9 @@ func (c *Criterion) writeExplain(b *strings.Builder, env criterionEnv) {
 	case c.Documented != nil:
 		b.WriteString("documented(" + strings.Join(c.Documented, " ") + ")")
 		b.WriteString(mark(env.documented(c.Documented)))
+	case c.Principal != nil:
+		b.WriteString("principal(" + strings.Join(c.Principal, " ") + ")")
+		b.WriteString(mark(env.principal(c.Principal)))
 	}
 }
 
@@ -258,4 +274,53 @@ func strictUnmarshal(b []byte, v any) error {
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
 	return dec.Decode(v)
+}
+
+// onset returns when the criterion came to hold: an indicator at its earliest timed citation
+// of the stay, "all" at the latest onset of its parts (a condition exists once every part of
+// it does), "any" at the earliest of the parts that hold, "at least n" at the n-th earliest.
+// Documentation, the principal diagnosis and negations date nothing; ok is false when
+// nothing that holds is dated.
+func (c *Criterion) onset(r *Rules, s *indicators) (time.Time, bool) {
+	if c == nil || !c.eval(s) {
+		return time.Time{}, false
+	}
+	switch {
+	case c.Indicator != "":
+		if g := r.Criteria[c.Indicator]; g != nil && r.Indicators[c.Indicator] == nil {
+			return g.onset(r, s)
+		}
+		var first time.Time
+		for _, ct := range s.result(c.Indicator).Cited {
+			if !ct.Time.IsZero() && !ct.PriorEncounter && (first.IsZero() || ct.Time.Before(first)) {
+				first = ct.Time
+			}
+		}
+		return first, !first.IsZero()
+	case c.All != nil:
+		var last time.Time
+		for i := range c.All {
+			if t, ok := c.All[i].onset(r, s); ok && t.After(last) {
+				last = t
+			}
+		}
+		return last, !last.IsZero()
+	case c.Any != nil, c.Of != nil:
+		l, n := c.Any, 1
+		if c.Of != nil {
+			l, n = c.Of, c.AtLeast
+		}
+		var ts []time.Time
+		for i := range l {
+			if t, ok := l[i].onset(r, s); ok {
+				ts = append(ts, t)
+			}
+		}
+		if len(ts) == 0 {
+			return time.Time{}, false
+		}
+		slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
+		return ts[min(n, len(ts))-1], true
+	}
+	return time.Time{}, false
 }

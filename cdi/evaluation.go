@@ -42,6 +42,11 @@ func (s *indicators) met(id string) bool {
 // documented reports whether a provider-documented or working code has one of the prefixes.
 func (s *indicators) documented(prefixes []string) bool { return s.facts.documented(prefixes) }
 
+// principal reports whether the working principal diagnosis has one of the prefixes.
+func (s *indicators) principal(prefixes []string) bool {
+	return s.base.PDX != nil && s.base.PDX.Code != "" && hasCodePrefix(normCode(s.base.PDX.Code), prefixes)
+}
+
 // result evaluates an indicator once per review.
 func (s *indicators) result(id string) *IndicatorResult {
 	if r, ok := s.results[id]; ok {

@@ -57,7 +57,13 @@ func (rc *reviewCtx) ruleOpportunity(c *condition) *Opportunity {
 	}
 	// Onset is dated by the evidence of the condition, not by what selects the code.
 	o.POA = rc.assumePOA(c.support)
-	o.Principal = c.primary != nil && c.primary.Principal && o.POA == "Y"
+	if t, ok := rule.Criteria.onset(rc.rules, rc.ind); ok && o.POA == "Y" {
+		// The condition exists once every part of its criteria does: sepsis that develops
+		// on the fourth day of a pneumonia treated since admission is not present on
+		// admission.
+		o.POA = rc.assumePOA([]Cite{{Time: t}})
+	}
+	o.Principal = c.primary != nil && c.primary.Principal && o.POA == "Y" && rc.principalSupported(c.primary)
 	o.Query = planRule(c, o)
 	return o
 }
@@ -84,7 +90,11 @@ func (rc *reviewCtx) validationOpportunity(c *condition) *Opportunity {
 	// The closest values the criteria found tell the provider what the record shows.
 	against, some := false, false
 	var absent []string
-	for _, iid := range rule.Criteria.indicators(rc.rules, nil) {
+	def := &rule.Criteria
+	if rule.Validation != nil {
+		def = rule.Validation
+	}
+	for _, iid := range def.indicators(rc.rules, nil) {
 		r := rc.ind.result(iid)
 		clinical := false
 		for _, ct := range r.Cited {
@@ -189,4 +199,15 @@ func (rc *reviewCtx) absorb(opps []Opportunity, code string, cite Cite) bool {
 		}
 	}
 	return false
+}
+
+// principalSupported reports whether a principal candidate's principal_when holds with
+// evidence present on admission: the reason for admission supports the diagnosis and what it
+// rests on (the infection of a sepsis) was there at admission (ICD-10-CM I.C.1.d.4: sepsis that
+// develops after admission with a localized infection is sequenced after it).
+func (rc *reviewCtx) principalSupported(cand *Candidate) bool {
+	if cand.PrincipalWhen == nil {
+		return true
+	}
+	return cand.PrincipalWhen.eval(rc.ind) && rc.assumePOA(rc.ind.cites(cand.PrincipalWhen)) == "Y"
 }

@@ -157,6 +157,10 @@ type Rule struct {
 	Settings map[string][]string `json:"settings,omitempty"`
 	// Criteria decide whether the record supports the condition.
 	Criteria Criterion `json:"criteria"`
+	// Validation, when set, decides the clinical validation of a documented diagnosis instead
+	// of Criteria: the facility's definition of the condition (Sepsis-3: infection with a SOFA
+	// rise), while Criteria decide when a clarification query is warranted.
+	Validation *Criterion `json:"validation,omitempty"`
 	// Exclude, when it holds, makes the criteria inapplicable to this patient (KDIGO
 	// creatinine criteria in a dialysis-dependent patient): the rule does not fire and does
 	// not validate.
@@ -191,6 +195,10 @@ type Candidate struct {
 	// Principal sequences the first code as principal diagnosis when it is present on
 	// admission (sepsis with a localized infection: the infection becomes secondary).
 	Principal bool `json:"principal,omitempty"`
+	// PrincipalWhen further requires, for the principal sequencing, that this criterion
+	// holds with evidence dated within the POA window: the reason for admission supports the
+	// diagnosis and what it rests on was present on admission (ICD-10-CM I.C.1.d).
+	PrincipalWhen *Criterion `json:"principal_when,omitempty"`
 }
 
 // QueryTemplate describes the query generated from a rule's opportunity.
@@ -429,6 +437,14 @@ func (rule *Rule) compile(r *Rules) error {
 			return fmt.Errorf("exclude: %w", err)
 		}
 	}
+	if rule.Validation != nil {
+		if !rule.ClinicalValidation {
+			return errors.New("validation: applies with clinical_validation only")
+		}
+		if err := rule.Validation.compile(r, 0); err != nil {
+			return fmt.Errorf("validation: %w", err)
+		}
+	}
 	if len(rule.Candidates) == 0 {
 		return errors.New("at least one candidate is required")
 	}
@@ -444,6 +460,14 @@ func (rule *Rule) compile(r *Rules) error {
 			if c.When != nil {
 				if err := c.When.compile(r, 0); err != nil {
 					return fmt.Errorf("%s[%d].when: %w", name, i, err)
+				}
+			}
+			if c.PrincipalWhen != nil {
+				if !c.Principal {
+					return fmt.Errorf("%s[%d].principal_when: applies with principal only", name, i)
+				}
+				if err := c.PrincipalWhen.compile(r, 0); err != nil {
+					return fmt.Errorf("%s[%d].principal_when: %w", name, i, err)
 				}
 			}
 		}
