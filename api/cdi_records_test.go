@@ -393,3 +393,57 @@ func TestSepsisPrincipalOnlyWhenReasonForAdmission(t *testing.T) {
 		})
 	}
 }
+
+// TestCKDStageFromHistory: CKD documented without stage (N18.9) with an eGFR of 24 today
+// raises the stage opportunity when the record shows reduced eGFR for at least 3 months
+// (KDIGO) — from stored results at least 90 days apart or from a note stating the values over
+// the last year — citing the values with their dates; not when a normal value lies between
+// them or the values span less than 3 months (issue 21 item 5).
+func TestCKDStageFromHistory(t *testing.T) {
+	ts := newTestServer(t)
+	stored := func(v float64, date string) ev {
+		return ev{"kind": "lab", "name": "eGFR", "value": v, "unit": "mL/min/1.73m2", "time": date + "T09:00:00Z", "source": "outpatient lab"}
+	}
+	today := lab("eGFR", 24, "mL/min/1.73m2", at(0, 6))
+	note := ev{"kind": "note", "note_type": "progress note", "author_role": "physician", "time": at(1, 9),
+		"text": "A/P: Pneumonia improving on ceftriaxone. CKD - eGFR 22-26 over the last year per PCP records, Cr stable."}
+	for _, c := range []struct {
+		name     string
+		evidence []ev
+		dates    []string // dates the opportunity must cite (values of those days)
+	}{
+		{"stored values 6 and 3 months before", []ev{stored(28, "2025-11-10"), stored(26, "2026-02-02"), today}, []string{"2025-11-10", "2026-05-04"}},
+		{"a progress note's year of eGFR", []ev{today, note}, []string{"2025-05-"}},
+		{"a normal value between the reduced ones", []ev{stored(45, "2025-12-01"), stored(72, "2026-02-20"), today}, nil},
+		{"reduced values one month apart", []ev{stored(31, "2026-04-02"), today}, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rev := reviewRecord(t, ts, record("CKD", "J189", []string{"N189"}, c.evidence, []ev{dx("N189")}))
+			opp := findOpp(rev, "rule:chronic_kidney_disease_stage")
+			status, explain := ruleStatus(rev, "chronic_kidney_disease_stage")
+			if c.dates == nil {
+				if opp != nil {
+					t.Fatalf("stage opportunity without 3 months of reduced eGFR: %s", opp.Explain)
+				}
+				return
+			}
+			if opp == nil {
+				t.Fatalf("no stage opportunity (%s: %s)", status, explain)
+			}
+			if len(opp.Candidates) == 0 || opp.Candidates[0].Code != "N184" || !slices.Equal(opp.Replaces, []string{"N189"}) {
+				t.Errorf("candidates %+v replacing %v, want N184 replacing N189", opp.Candidates, opp.Replaces)
+			}
+			var cited []string
+			for _, ct := range opp.Indicators {
+				if ct.Indicator == "egfr_lt_60_3_months" && ct.Value.IsNum {
+					cited = append(cited, fmt.Sprintf("%s=%v", ct.Time.Format("2006-01-02"), ct.Value.Num))
+				}
+			}
+			for _, d := range c.dates {
+				if !slices.ContainsFunc(cited, func(s string) bool { return strings.HasPrefix(s, d) }) {
+					t.Errorf("the eGFR history cited %v lacks the value of %s", cited, d)
+				}
+			}
+		})
+	}
+}

@@ -63,6 +63,10 @@ type Indicator struct {
 	Latest bool `json:"latest,omitempty"`
 	// SpanDays requires matching values at least this many days apart (chronicity).
 	SpanDays float64 `json:"span_days,omitempty"`
+	// Persistent, with SpanDays or SpanHours, measures the span over the latest run of
+	// values that all meet the threshold: a value in between that does not breaks it (an
+	// eGFR of 72 between two below 60 is no reduced eGFR for 3 months, KDIGO).
+	Persistent bool `json:"persistent,omitempty"`
 	// AgeMin requires the patient to be at least this old.
 	AgeMin float64 `json:"age_min,omitempty"`
 	// Scale is the distance beyond the threshold that counts as full evidence strength
@@ -502,8 +506,11 @@ func (ind *Indicator) evalComparison(pts []point, r *IndicatorResult) {
 	}
 	var hits []point
 	for _, p := range vs {
-		if ind.compare(p.v) {
+		switch {
+		case ind.compare(p.v):
 			hits = append(hits, p)
+		case ind.Persistent && !p.t.IsZero():
+			hits = hits[:0] // the run of values meeting the threshold starts again
 		}
 	}
 	slices.SortStableFunc(hits, extreme)

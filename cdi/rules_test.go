@@ -213,6 +213,8 @@ func TestIndicatorKinds(t *testing.T) {
 		{"latest only", Indicator{Op: "<", Value: val(30), Latest: true}, pts(25, 0, 35, 9), nil, false},
 		{"span 90 days", Indicator{Op: "<", Value: val(60), SpanDays: 90}, pts(50, 0, 45, 24*91), nil, true},
 		{"span 30 days", Indicator{Op: "<", Value: val(60), SpanDays: 90}, pts(50, 0, 45, 24*30), nil, false},
+		{"persistent span broken by a normal value", Indicator{Op: "<", Value: val(60), SpanDays: 90, Persistent: true}, pts(45, 0, 72, 24*60, 50, 24*100), nil, false},
+		{"persistent span", Indicator{Op: "<", Value: val(60), SpanDays: 90, Persistent: true}, pts(72, 0, 45, 24*60, 50, 24*100, 48, 24*160), nil, true},
 		{"age unknown", Indicator{Op: "<", Value: val(20), AgeMin: 70}, pts(19, 0), nil, false},
 		{"age 70", Indicator{Op: "<", Value: val(20), AgeMin: 70}, pts(19, 0), ptr(70), true},
 		{"presence", Indicator{}, pts(1, 0), nil, true},
