@@ -75,3 +75,32 @@ func pagesWithoutConsoleErrors(t *testing.T, role store.Role) {
 func handled(url string) bool {
 	return strings.Contains(url, "/v1/") || strings.HasSuffix(url, "/auth/session")
 }
+
+// TestPhoneWidthEveryPage: at 390 px no page scrolls sideways (wide tables scroll inside their
+// card), including a grouping result with its tables, as the README claims.
+func TestPhoneWidthEveryPage(t *testing.T) {
+	e := newEnv(t)
+	e.finalCoded()
+	id := e.createEncounter("01_arf_hypoxic_positive.json")
+	e.signIn(store.RoleAdmin)
+	e.run(chromedp.EmulateViewport(390, 844))
+	check := func(page string) {
+		t.Helper()
+		wide, err := chromedp.Run(e.ctx, chromedp.Evaluate[string](`(() => { const w = window.innerWidth;
+			if (document.documentElement.scrollWidth <= w + 1) return "";
+			const el = [...document.querySelectorAll("#main *")].find((x) => x.getBoundingClientRect().right > w + 1 && !x.closest(".table-wrap, .scroll, pre"));
+			return document.documentElement.scrollWidth + " px, first wide element: " + (el ? el.tagName + "." + el.className + " " + (el.textContent || "").slice(0, 60) : "?"); })()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wide != "" {
+			t.Errorf("%s scrolls sideways at 390 px: %s", page, wide)
+		}
+	}
+	for _, p := range []string{"worklist", "queries", "audits", "finance", "admin", "encounters/" + id} {
+		e.run(chromedp.Navigate(e.URL+"/ui/#/"+p), chromedp.WaitVisible(chromedp.CSS("#main h1")), chromedp.Sleep(400))
+		check(p)
+	}
+	e.run(groupInWorkbench(e, "2026-05-01", "I50.23", "J96.01")...)
+	check("group result")
+}
