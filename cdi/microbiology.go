@@ -191,6 +191,9 @@ var countRe = regexp.MustCompile(`(?i)(<=|>=|<|>|≥|≤|less than|greater than|
 	`(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(\s*k\b|\s*(?:x|\*)\s*10\s*(?:\^|\*\*|e)?\s*\d+|\s*(?:\^|\*\*)\s*\d+|e\d+)?` +
 	`(?:\s*(?:-|–|to)\s*(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(\s*k\b|\s*(?:x|\*)\s*10\s*(?:\^|\*\*|e)?\s*\d+|\s*(?:\^|\*\*)\s*\d+|e\d+)?)?\s*$`)
 
+// bareCountRe reads a colony count written without its unit ("ESCHERICHIA COLI >100,000").
+var bareCountRe = regexp.MustCompile(strings.TrimSuffix(countRe.String(), `\s*$`) + `(?:\s|$|[.;,)])`)
+
 var expRe = regexp.MustCompile(`\d+$`)
 
 // countValue reads one number with its multiplier.
@@ -232,26 +235,40 @@ func (m *Microbiology) colonyCounts(text string) [][2]float64 {
 			if g == nil {
 				continue
 			}
-			a, ok := countValue(g[2], g[3])
-			if !ok {
-				continue
+			if r, ok := countRange(g); ok {
+				out = append(out, r)
 			}
-			r := [2]float64{a, a}
-			if g[4] != "" {
-				if b, ok := countValue(g[4], g[5]); ok {
-					r = [2]float64{math.Min(a, b), math.Max(a, b)}
-				}
+		}
+	}
+	if len(out) == 0 { // a count without its unit: a number of at least 1,000 in the report
+		for _, g := range bareCountRe.FindAllStringSubmatch(low, -1) {
+			if r, ok := countRange(g); ok && r[1] >= 1000 {
+				out = append(out, r)
 			}
-			switch strings.TrimSpace(g[1]) {
-			case "<", "<=", "≤", "less than", "fewer than", "up to":
-				r = [2]float64{0, r[1]}
-			case ">", ">=", "≥", "greater than", "more than":
-				r = [2]float64{r[0], math.Inf(1)}
-			}
-			out = append(out, r)
 		}
 	}
 	return out
+}
+
+// countRange reads a count match of countRe or bareCountRe as a [low, high] range.
+func countRange(g []string) ([2]float64, bool) {
+	a, ok := countValue(g[2], g[3])
+	if !ok {
+		return [2]float64{}, false
+	}
+	r := [2]float64{a, a}
+	if g[4] != "" {
+		if b, ok := countValue(g[4], g[5]); ok {
+			r = [2]float64{math.Min(a, b), math.Max(a, b)}
+		}
+	}
+	switch strings.TrimSpace(g[1]) {
+	case "<", "<=", "≤", "less than", "fewer than", "up to":
+		r = [2]float64{0, r[1]}
+	case ">", ">=", "≥", "greater than", "more than":
+		r = [2]float64{r[0], math.Inf(1)}
+	}
+	return r, true
 }
 
 // readCultures reads every lab result with a text of the encounter as a culture report.
@@ -267,12 +284,16 @@ func (fs *facts) readCultures(r *Rules) {
 	}
 	var growth []found // organisms found, for repeated blood cultures
 	orgs := make([][]string, len(fs.items))
+	texts := make([]string, len(fs.items))
 	for i := range fs.items {
 		f := &fs.items[i]
-		if f.ev.Kind != claim.KindLab || cultureText(f) == "" {
+		if f.ev.Kind != claim.KindLab {
 			continue
 		}
-		cl := f.textClauses()
+		if texts[i] = cultureText(f); texts[i] == "" {
+			continue
+		}
+		cl := splitClauses(texts[i])
 		for _, id := range m.orgIDs {
 			if _, ok := findPhrase(cl, m.Organisms[id].names, r); ok {
 				orgs[i] = append(orgs[i], id)
@@ -286,10 +307,10 @@ func (fs *facts) readCultures(r *Rules) {
 	}
 	for i := range fs.items {
 		f := &fs.items[i]
-		if f.ev.Kind != claim.KindLab || cultureText(f) == "" {
+		if texts[i] == "" {
 			continue
 		}
-		f.culture = m.read(f, orgs[i], r, func(org, spec string) bool {
+		f.culture = m.read(f, texts[i], orgs[i], r, func(org, spec string) bool {
 			n := 0
 			for _, g := range growth {
 				if g.org == org && r.specimens.within(g.spec, []string{spec}) &&
@@ -302,20 +323,34 @@ func (fs *facts) readCultures(r *Rules) {
 	}
 }
 
+// cultureText is the report a lab result gives as a culture: its name (which may name the
+// organism: "URINE CULTURE - ESCHERICHIA COLI") with its text, or with a count in a count
+// unit; "" when it gives none.
 func cultureText(f *fact) string {
-	if f.ev.Value.IsText {
-		return f.ev.Value.Text
+	v := f.ev.Text
+	switch {
+	case f.ev.Value.IsText:
+		v = f.ev.Value.Text
+	case f.ev.Value.IsNum && containsAny(strings.ToLower(f.ev.Unit), []string{"cfu", "col", "org"}):
+		v = f.ev.Value.String() + " " + f.ev.Unit
 	}
-	return f.ev.Text
+	if strings.TrimSpace(v) == "" {
+		return ""
+	}
+	if f.ev.Name == "" {
+		return v
+	}
+	return f.ev.Name + ". " + v
 }
 
-// read returns the reading of one result, given the organism classes it names; repeated
+// read returns the reading of one result (its culture text), given the organism classes it
+// names; repeated
 // reports whether the organism grew in two cultures of a specimen class near in time.
-func (m *Microbiology) read(f *fact, orgs []string, r *Rules, repeated func(org, specimen string) bool) string {
-	cl := f.textClauses()
+func (m *Microbiology) read(f *fact, text string, orgs []string, r *Rules, repeated func(org, specimen string) bool) string {
+	cl := splitClauses(text)
 	has := func(phrases []string) bool { _, ok := findPhrase(cl, phrases, r); return ok }
 	threshold, counted := m.threshold(f.specimen, r)
-	counts := m.colonyCounts(cultureText(f))
+	counts := m.colonyCounts(text)
 	amount := CultureSignificant // the growth reported, by its count
 	if counted && len(counts) > 0 {
 		amount = CultureInsignificant

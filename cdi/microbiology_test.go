@@ -36,6 +36,10 @@ func TestCultureReadings(t *testing.T) {
 		{"sputum culture", "respiratory", "Normal respiratory flora", nil, CultureContaminant},
 		{"sputum culture", "respiratory", "Pseudomonas aeruginosa, heavy growth", nil, CultureSignificant},
 		{"sputum culture", "respiratory", "Rare yeast", nil, CultureColonization},
+		{"URINE CULTURE - ESCHERICHIA COLI", "urine", ">100,000", nil, CultureSignificant},
+		{"URINE CULTURE - ESCHERICHIA COLI", "urine", "10,000-50,000", nil, CultureInsignificant},
+		{"URINE CULTURE - YEAST", "urine", ">100,000", nil, CultureColonization},
+		{"Blood culture", "blood", "ESCHERICHIA COLI (2 of 2 sets)", nil, CultureSignificant},
 	} {
 		enc := &claim.Encounter{Evidence: []claim.Evidence{{Kind: claim.KindLab, Name: c.name, Specimen: c.specimen, Value: claim.Text(c.report), Time: t0}}}
 		for i, a := range c.also {
