@@ -184,7 +184,16 @@ func edgeEncounters() map[string]any {
 	lab := func(name string, v any, unit string) map[string]any {
 		return map[string]any{"kind": "lab", "name": name, "value": v, "unit": unit, "time": at, "source": "LAB"}
 	}
+	many := []any{}
+	for i := 0; i < 30; i++ {
+		many = append(many, map[string]any{"code": []string{"J9601", "N179", "E43", "D62", "A419", "I5021", "E871", "G9341", "K219", "I10"}[i%10], "poa": "Y"})
+	}
 	return map[string]any{
+		"30 diagnoses": func() map[string]any {
+			e := cdiEncounter("edge-30", []string{"J189"}, []map[string]any{lab("Creatinine", 1.0, "mg/dL"), lab("Creatinine", 2.1, "mg/dL")})
+			e["sdx"] = many
+			return e
+		}(),
 		"empty evidence": cdiEncounter("edge-empty", []string{"J189", "J9601"}, nil),
 		"no codes":       map[string]any{"account": "edge-nocodes", "facility": "MAIN", "admit_date": "2026-05-04", "evidence": []any{lab("Creatinine", 2.5, "mg/dL")}},
 		"units missing": cdiEncounter("edge-units", []string{"J189", "J9601"}, []map[string]any{lab("Creatinine", 1.0, ""), lab("Creatinine", 3.0, ""),
