@@ -384,6 +384,9 @@ type FinalizeInput struct {
 	AdmitDx    *store.Code  `json:"admit_dx,omitempty"`
 	SDX        []store.Code `json:"sdx,omitempty" binding:"max=1000,dive"`        // store.MaxCodes
 	Procedures []store.Code `json:"procedures,omitempty" binding:"max=1000,dive"` // store.MaxCodes
+	// OverrideReason finalizes over blocking checks (GET …/finalize-check); the reason and the
+	// items overridden are audited (action finalize_override).
+	OverrideReason string `json:"override_reason,omitempty" binding:"max=1000"`
 }
 
 func (s *Server) handleFinalize(c *gin.Context) {
@@ -414,25 +417,82 @@ func (s *Server) handleFinalize(c *gin.Context) {
 		}
 	}
 	actor := ActorFrom(c)
+	ctx := c.Request.Context()
+	// The checks run on the codes to finalize, on the row version they were run on: a change in
+	// between is a 412, never a finalization of codes nobody checked.
+	cur, err := s.cfg.Store.GetEncounter(ctx, c.Param("id"))
+	if err != nil {
+		WriteError(c, err)
+		return
+	}
+	if rowVersion != 0 && cur.RowVersion != rowVersion {
+		WriteError(c, fmt.Errorf("%w: encounter is at row version %d, not %d", store.ErrVersionMismatch, cur.RowVersion, rowVersion))
+		return
+	}
+	rowVersion = cur.RowVersion
+	var override *finalizeOverride
+	if !cur.DischargeDate.IsZero() && (cur.PDX != nil || present["pdx"] != nil) {
+		cs := in.codesOver(cur.Codes, present)
+		if cs.PDX != nil {
+			chk, err := s.finalizeCheck(ctx, cur, &cs)
+			if err != nil {
+				WriteError(c, err)
+				return
+			}
+			if !chk.CanFinalize {
+				reason := strings.TrimSpace(in.OverrideReason)
+				if reason == "" {
+					blockingProblem(c, chk)
+					return
+				}
+				override = &finalizeOverride{Reason: reason, Blocking: chk.Blocking}
+			}
+		}
+	}
 	var result []byte
 	var note string
-	e, err := s.cfg.Store.UpdateEncounter(c.Request.Context(), actor, c.Param("id"), rowVersion, "finalize", func(e *store.Encounter) error {
+	var e *store.Encounter
+	err = s.cfg.Store.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		e, err = tx.UpdateEncounter(actor, c.Param("id"), rowVersion, "finalize", s.finalizeChange(&in, present, actor, forced, &result, &note))
+		if err != nil || override == nil {
+			return err
+		}
+		return tx.Audit(actor, "encounter", e.ID, "finalize_override", nil, override)
+	})
+	if err != nil {
+		WriteError(c, err)
+		return
+	}
+	c.Header("ETag", etag(e))
+	c.JSON(http.StatusOK, EncounterGrouping{Encounter: e, Result: result, Note: note})
+}
+
+// codesOver returns the code set cs with the fields present in the body replaced.
+func (in *FinalizeInput) codesOver(cs store.Codes, present map[string]json.RawMessage) store.Codes {
+	if _, ok := present["pdx"]; ok {
+		cs.PDX = in.PDX
+	}
+	if _, ok := present["admit_dx"]; ok {
+		cs.AdmitDx = in.AdmitDx
+	}
+	if _, ok := present["sdx"]; ok {
+		cs.SDX = in.SDX
+	}
+	if _, ok := present["procedures"]; ok {
+		cs.Procedures = in.Procedures
+	}
+	return cs
+}
+
+// finalizeChange is the change of the encounter a finalization makes.
+func (s *Server) finalizeChange(in *FinalizeInput, present map[string]json.RawMessage, actor store.Actor, forced tables.Version,
+	result *[]byte, note *string) func(e *store.Encounter) error {
+	return func(e *store.Encounter) error {
 		if e.DischargeDate.IsZero() {
 			return &claim.FieldError{Field: "discharge_date", Message: "required to finalize: the patient is still in house"}
 		}
-		cs := e.Codes
-		if _, ok := present["pdx"]; ok {
-			cs.PDX = in.PDX
-		}
-		if _, ok := present["admit_dx"]; ok {
-			cs.AdmitDx = in.AdmitDx
-		}
-		if _, ok := present["sdx"]; ok {
-			cs.SDX = in.SDX
-		}
-		if _, ok := present["procedures"]; ok {
-			cs.Procedures = in.Procedures
-		}
+		cs := in.codesOver(e.Codes, present)
 		cs.FillSources(e.Codes, defaultSource(actor.Role))
 		if cs.PDX == nil {
 			return &claim.FieldError{Field: "pdx", Message: "required to finalize"}
@@ -442,7 +502,7 @@ func (s *Server) handleFinalize(c *gin.Context) {
 			return err
 		}
 		d.GroupedAt = nowMicro(s.cfg.Now)
-		result, note = raw, n
+		*result, *note = raw, n
 		e.Codes = cs
 		final := cs
 		e.FinalCodes = &final
@@ -452,11 +512,5 @@ func (s *Server) handleFinalize(c *gin.Context) {
 		e.WorkingDRG, e.FinalDRG = d, d
 		e.Status = store.StatusFinal
 		return nil
-	})
-	if err != nil {
-		WriteError(c, err)
-		return
 	}
-	c.Header("ETag", etag(e))
-	c.JSON(http.StatusOK, EncounterGrouping{Encounter: e, Result: result, Note: note})
 }

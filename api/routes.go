@@ -117,7 +117,23 @@ func (s *Server) builtinRoutes() []Route {
 		{Method: http.MethodPost, Path: "/v1/encounters/{id}/finalize", Roles: FinalizeRoles, Tags: []string{"encounters"}, Summary: "Finalize coding: store the final codes and final DRG",
 			Description: "The optional body replaces working codes first. Requires a discharge date and a principal diagnosis.",
 			Params:      []Param{idParam, groupVersionParam, ifMatchParam}, Body: &Body{Content: JSON(Ref("FinalizeInput"))},
-			Responses: OK("the final encounter and grouping", Ref("EncounterGrouping")), Handler: s.handleFinalize},
+			Responses: map[int]Response{200: {Description: "the final encounter and grouping", Content: JSON(Ref("EncounterGrouping"))},
+				409: {Description: "blocking finalize checks (each named in errors with its field), and no override_reason", Content: problemContent},
+				412: {Description: "changed since read (If-Match)", Content: problemContent}},
+			Handler: s.handleFinalize},
+		{Method: http.MethodGet, Path: "/v1/encounters/{id}/finalize-check", Roles: CDIReadRoles, Tags: []string{"encounters"}, Summary: "The checks finalization runs on the working codes, without finalizing",
+			Description: "Blocking (finalize answers 409 unless the body has override_reason, audited as finalize_override): MCE edits that make the claim unprocessable (invalid code, sex/age conflict, unacceptable PDX, …), " +
+				"queries sent or escalated and not answered, DRG 998/999, no discharge date or principal diagnosis. Warnings: other MCE edits, draft queries, " +
+				"principal diagnosis and CC/MCCs the clinical validation finds unsupported, codes not grouped (beyond 24 SDX / 25 procedures).",
+			Params: []Param{idParam}, Responses: map[int]Response{200: {Description: "blocking items, warnings and the DRG the codes give", Content: JSON(Ref("FinalizeCheck")), Headers: etagHeader}},
+			Handler: s.handleFinalizeCheck},
+		{Method: http.MethodGet, Path: "/v1/coding/worklist", Roles: CDIReadRoles, Tags: []string{"encounters"}, Summary: "Coding worklist: discharged encounters not yet final, oldest discharge first",
+			Params: []Param{{Name: "facility", Schema: Schema{"type": "string"}}, {Name: "payer", Schema: Schema{"type": "string"}},
+				{Name: "service_line", Schema: Schema{"type": "string"}}, {Name: "drg", Schema: Schema{"type": "integer"}, Description: "working DRG"},
+				{Name: "query_open", Schema: Schema{"type": "boolean"}, Description: "true: only encounters with a CDI query sent or escalated and not answered; false: only those without"},
+				{Name: "discharged_from", Schema: Schema{"type": "string", "format": "date"}}, {Name: "discharged_to", Schema: Schema{"type": "string", "format": "date"}},
+				limitParam, cursorParam},
+			Responses: OK("a page of the worklist", Ref("CodingWorklist")), Handler: s.handleCodingWorklist},
 
 		// Users and audit.
 		{Method: http.MethodGet, Path: "/v1/me", Roles: AllRoles, Tags: []string{"users"}, Summary: "The calling user",
