@@ -26,6 +26,7 @@ export async function call(method, path, body, opts = {}) {
   if (token()) headers.Authorization = "Bearer " + token();
   else if (csrf && method !== "GET") headers["X-CSRF-Token"] = csrf;
   if (body !== undefined) headers["Content-Type"] = "application/json";
+  Object.assign(headers, opts.headers || {});
   let res;
   try {
     res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -46,9 +47,9 @@ export async function call(method, path, body, opts = {}) {
 }
 
 export const get = (path, opts) => call("GET", path, undefined, opts);
-export const post = (path, body) => call("POST", path, body);
+export const post = (path, body, opts) => call("POST", path, body, opts);
 export const put = (path, body) => call("PUT", path, body);
-export const patch = (path, body) => call("PATCH", path, body);
+export const patch = (path, body, opts) => call("PATCH", path, body, opts);
 export const del = (path) => call("DELETE", path);
 
 // query builds "?a=1&b=2" from an object, skipping empty values.

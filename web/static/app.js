@@ -6,6 +6,7 @@ import { el, clear, errorBox } from "./ui.js";
 // Pages: path pattern, title, roles allowed (empty: every signed-in user), module.
 const pages = [
   { path: "group", title: "Grouping", roles: [], load: () => import("./group.js") },
+  { path: "coding", title: "Coding worklist", roles: ["coder", "cdi", "admin"], load: () => import("./coding.js") },
   { path: "worklist", title: "CDI worklist", roles: ["cdi", "admin"], load: () => import("./worklist.js") },
   { path: "encounters/:id", title: "Encounter", roles: ["cdi", "coder", "admin"], load: () => import("./encounter.js"), hidden: true },
   { path: "queries", title: "Queries", roles: ["cdi", "coder", "admin"], load: () => import("./queries.js") },
@@ -140,6 +141,10 @@ async function route() {
     return;
   }
   drawNav(m.page);
+  if (!allowed(m.page) && m.page.path === "worklist" && user.role === "coder") {
+    location.replace("#/coding"); // coders work from the coding worklist
+    return;
+  }
   if (!allowed(m.page)) {
     clear(main).append(el("h1", {}, m.page.title), errorBox(new ApiError(403, { title: "Your role does not allow this page." })));
     return;

@@ -2,6 +2,7 @@
 // clinical validation, denial risk, and the query composer with live compliance lint.
 
 import { get, post, patch, query } from "./api.js";
+import { codesEditor, whatIf, finalizePanel } from "./coding_encounter.js";
 import { el, clear, errorBox, table, fmt, levelBadge, empty, toast } from "./ui.js";
 import { riskBadges } from "./worklist.js";
 import { workbench } from "./cac.js";
@@ -21,6 +22,10 @@ export async function render(main, params, ctx) {
   const composer = el("section", { class: "card", id: "composer", "aria-label": "Query composer" });
   const history = el("section", { class: "card", "aria-label": "Queries" });
 
+  const canFinalize = ["coder", "admin"].includes(ctx.user.role);
+  const whatIfBox = el("div", { id: "whatif", "aria-live": "polite" });
+  const finalizeBox = el("section", { id: "finalize", "aria-label": "Finalize" });
+  let previous = null; // the working DRG before the last change
   const drawHead = () => {
     clear(head).append(
       el("h1", {}, `Encounter ${enc.account || enc.id}`),
@@ -29,8 +34,31 @@ export async function render(main, params, ctx) {
       el("div", { class: "grid" }, ["baseline_drg", "working_drg", "final_drg"].map((k) => drgCard(k, enc[k]))),
       el("div", { class: "row" },
         canCDI ? el("div", { class: "btn-cell" }, el("button", { type: "button", id: "review-btn", onclick: review }, rev ? "Review again" : "Review now")) : null,
-        el("div", { class: "btn-cell" }, el("button", { type: "button", class: "secondary", onclick: regroup }, "Group working codes"))));
+        el("div", { class: "btn-cell" }, el("button", { type: "button", class: "secondary", onclick: regroup }, "Group working codes")),
+        canFinalize && enc.status !== "open" ? el("div", { class: "btn-cell" }, el("button", { type: "button", id: "finalize-btn", onclick: openFinalize },
+          enc.status === "final" ? "Finalize again…" : "Finalize…")) : null),
+      whatIfBox, finalizeBox);
+    clear(whatIfBox).append(whatIf(previous, enc.working_drg, enc.baseline_drg));
   };
+  const openFinalize = () => finalizePanel(finalizeBox, enc, async (r) => {
+    enc = r.encounter;
+    previous = null;
+    drawAll();
+    toast(`Finalized: DRG ${String(enc.final_drg.drg).padStart(3, "0")}`);
+  });
+  // changeCodes stores a code change (If-Match: the version read) and regroups; the what-if
+  // line compares the new working DRG with the previous one and with the baseline.
+  const changeCodes = async (patchBody) => {
+    const before = enc.working_drg;
+    enc = await patch(`/v1/encounters/${encodeURIComponent(id)}`, patchBody, { headers: { "If-Match": `"${enc.row_version}"` } });
+    const g = await post(`/v1/encounters/${encodeURIComponent(id)}/group`, {}, { headers: { "If-Match": `"${enc.row_version}"` } });
+    enc = g.encounter;
+    previous = before || null;
+    drawHead();
+    clear(left).append(codesEditor(enc, changeCodes, canEdit), timeline(enc.evidence || []));
+    toast("Regrouped");
+  };
+  const canEdit = ["coder", "cdi", "admin"].includes(ctx.user.role);
 
   const review = async () => {
     try {
@@ -42,8 +70,10 @@ export async function render(main, params, ctx) {
   };
   const regroup = async () => {
     try {
-      await post(`/v1/encounters/${encodeURIComponent(id)}/group`, {});
+      const before = enc.working_drg;
+      await post(`/v1/encounters/${encodeURIComponent(id)}/group`, {}, { headers: { "If-Match": `"${enc.row_version}"` } });
       enc = await get(`/v1/encounters/${encodeURIComponent(id)}`);
+      previous = before || null;
       drawHead();
       toast("Grouped");
     } catch (e) { clear(right).prepend(errorBox(e)); }
@@ -51,7 +81,7 @@ export async function render(main, params, ctx) {
 
   const drawAll = () => {
     drawHead();
-    clear(left).append(codesCard(enc), timeline(enc.evidence || []));
+    clear(left).append(codesEditor(enc, changeCodes, canEdit), timeline(enc.evidence || []));
     clear(right);
     if (!rev) {
       right.append(empty(canCDI ? "Not reviewed yet: choose Review now to find documentation opportunities." : "Not reviewed yet."));
@@ -96,9 +126,11 @@ export async function render(main, params, ctx) {
 
   const cacBox = el("div");
   const drawCAC = () => clear(cacBox).append(workbench(enc, async () => {
+    const before = enc.working_drg;
     enc = await get(`/v1/encounters/${encodeURIComponent(id)}`);
+    if (before && enc.working_drg && before.drg !== enc.working_drg.drg) previous = before;
     drawHead();
-    clear(left).append(codesCard(enc), timeline(enc.evidence || []));
+    clear(left).append(codesEditor(enc, changeCodes, canEdit), timeline(enc.evidence || []));
   }));
   main.append(head, cacBox, el("div", { class: "cols" }, left, el("div", {}, right, composer, history)));
   drawCAC();
@@ -111,17 +143,6 @@ function drgCard(kind, d) {
   return el("div", { class: "card" }, el("h3", {}, label),
     d ? el("div", {}, el("div", { class: "drg", id: kind.replace("_", "-") }, `DRG ${String(d.drg).padStart(3, "0")}`), el("div", {}, d.title || ""),
       el("div", { class: "muted" }, `weight ${fmt(d.weight)} · ${d.severity} · v${(d.version / 10).toFixed(1)}`)) : el("div", { class: "muted" }, "—"));
-}
-
-function codesCard(enc) {
-  const rows = [];
-  if (enc.pdx) rows.push({ role: "PDX", ...enc.pdx });
-  for (const d of enc.sdx || []) rows.push({ role: "SDX", ...d });
-  for (const p of enc.procedures || []) rows.push({ role: "Procedure", ...p });
-  return el("div", { class: "card" }, el("h2", {}, "Working codes"), table([
-    { key: "role", label: "Role" }, { key: "code", label: "Code", render: (c) => el("strong", {}, c.code) },
-    { key: "poa", label: "POA" }, { key: "source", label: "Source" },
-  ], rows, { empty: "No codes yet.", caption: "Working codes" }));
 }
 
 function timeline(evidence) {
