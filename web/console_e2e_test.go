@@ -59,7 +59,7 @@ func pagesWithoutConsoleErrors(t *testing.T, role store.Role) {
 		t.Fatal(err)
 	}
 	e.signIn(role)
-	for _, p := range []string{"group", "worklist", "queries", "audits", "finance", "admin", "encounters/" + id} {
+	for _, p := range []string{"group", "coding", "worklist", "queries", "audits", "finance", "admin", "encounters/" + id} {
 		e.run(chromedp.Navigate(e.URL+"/ui/#/"+p), chromedp.WaitVisible(chromedp.CSS("#main h1")), chromedp.Sleep(250))
 	}
 	e.run(chromedp.Navigate(e.URL+"/favicon.ico"), chromedp.Sleep(200))
@@ -97,7 +97,7 @@ func TestPhoneWidthEveryPage(t *testing.T) {
 			t.Errorf("%s scrolls sideways at 390 px: %s", page, wide)
 		}
 	}
-	for _, p := range []string{"worklist", "queries", "audits", "finance", "admin", "encounters/" + id} {
+	for _, p := range []string{"coding", "worklist", "queries", "audits", "finance", "admin", "encounters/" + id} {
 		e.run(chromedp.Navigate(e.URL+"/ui/#/"+p), chromedp.WaitVisible(chromedp.CSS("#main h1")), chromedp.Sleep(400))
 		check(p)
 	}
