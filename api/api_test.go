@@ -211,7 +211,7 @@ func TestGroup(t *testing.T) {
 func TestGroupMatchesBatch(t *testing.T) {
 	ts := newTestServer(t)
 	c, e := catalog(t)
-	p := &batch.GroupProcessor{Engine: e, Loaded: c.MSDRG.Versions, Weights: c.WeightsFor, Describe: c.DescribeInvalid}
+	p := &batch.GroupProcessor{Engine: e, Loaded: c.MSDRG.Versions, Weights: c, Describe: c.DescribeInvalid}
 	for _, line := range oracleJSONL(t, 40) {
 		cl, err := claim.ParseJSON([]byte(line))
 		if err != nil {

@@ -323,11 +323,7 @@ func (s *Server) groupEncounter(e *store.Encounter, cs *store.Codes, forced tabl
 		return nil, nil, "", err
 	}
 	batch.AddInvalidCodeWarnings(r, cl, s.cfg.Catalog.DescribeInvalid)
-	if w, ok := s.cfg.Catalog.WeightsFor(tables.Version(r.Version)); ok {
-		if row, ok := w.Get(r.Final.DRG); ok {
-			r.Weight, r.GMLOS, r.AMLOS = row.Weight, row.GMLOS, row.AMLOS
-		}
-	}
+	batch.Weigh(r, cl, s.cfg.Catalog)
 	s.proc.grouped.Inc()
 	d := &store.DRG{DRG: r.Final.DRG, MDC: r.Final.MDC, Type: r.Final.Type.String(), Severity: r.Final.Severity.String(),
 		GRC: r.Final.GRC.String(), Title: r.Final.DRGTitle, Weight: r.Weight, GMLOS: r.GMLOS, AMLOS: r.AMLOS,

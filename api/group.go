@@ -37,7 +37,7 @@ func (s *Server) initProcessors() error {
 	cat := s.cfg.Catalog
 	mk := func(explain bool) *batch.GroupProcessor {
 		return &batch.GroupProcessor{Engine: s.grouper, Options: grouper.Options{Explain: explain},
-			Loaded: cat.MSDRG.Versions, Weights: cat.WeightsFor, Describe: cat.DescribeInvalid}
+			Loaded: cat.MSDRG.Versions, Weights: cat, Describe: cat.DescribeInvalid}
 	}
 	p := &s.proc
 	p.plain, p.explain = mk(false), mk(true)

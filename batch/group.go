@@ -33,8 +33,9 @@ type GroupProcessor struct {
 	Version tables.Version
 	// Loaded is the list of loaded versions for date-based selection.
 	Loaded []tables.Version
-	// Weights returns Table 5 for a version's fiscal year (nil: no weights).
-	Weights func(v tables.Version) (*tables.Weights, bool)
+	// Weights gives the Table 5 weights and transfer flags that weigh each claim by the
+	// fiscal year of its discharge date (nil: no weights); see Weigh.
+	Weights WeightSource
 	// Describe, when set, explains each code the version does not recognize in the result's
 	// warnings (AddInvalidCodeWarnings).
 	Describe Describer
@@ -98,11 +99,7 @@ func (p *GroupProcessor) Process(c *claim.Claim, dst []byte) ([]byte, error) {
 		AddInvalidCodeWarnings(r, c, p.Describe)
 	}
 	if p.Weights != nil {
-		if w, ok := p.Weights(tables.Version(r.Version)); ok {
-			if row, ok := w.Get(r.Final.DRG); ok {
-				r.Weight, r.GMLOS, r.AMLOS = row.Weight, row.GMLOS, row.AMLOS
-			}
-		}
+		Weigh(r, c, p.Weights)
 	}
 	if p.Format == OutCSV {
 		return appendSummaryRow(dst, r), nil

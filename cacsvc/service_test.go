@@ -28,7 +28,7 @@ func service(t testing.TB) *Service {
 			svcErr = err
 			return
 		}
-		gp := &batch.GroupProcessor{Engine: grouper.New(cat.MSDRG), Loaded: cat.MSDRG.Versions, Weights: cat.WeightsFor}
+		gp := &batch.GroupProcessor{Engine: grouper.New(cat.MSDRG), Loaded: cat.MSDRG.Versions, Weights: cat}
 		svc, svcErr = New(cat, gp)
 	})
 	if svcErr != nil {

@@ -22,11 +22,14 @@ type Claim struct {
 	Age             *int   `json:"age,omitempty"`
 	Sex             string `json:"sex,omitempty"`
 	DischargeStatus *int   `json:"discharge_status,omitempty"`
-	HospitalStatus  string `json:"hospital_status,omitempty"`
-	PDX             *Dx    `json:"pdx,omitempty"`
-	AdmitDx         *Dx    `json:"admit_dx,omitempty"`
-	SDX             []Dx   `json:"sdx,omitempty"`
-	Procedures      []Proc `json:"procedures,omitempty"`
+	// ConditionCodes are the UB-04 condition codes of the claim (FL 18–28) that the payment
+	// reads: 42 and 43 make a discharge to home health no transfer.
+	ConditionCodes []string `json:"condition_codes,omitempty"`
+	HospitalStatus string   `json:"hospital_status,omitempty"`
+	PDX            *Dx      `json:"pdx,omitempty"`
+	AdmitDx        *Dx      `json:"admit_dx,omitempty"`
+	SDX            []Dx     `json:"sdx,omitempty"`
+	Procedures     []Proc   `json:"procedures,omitempty"`
 }
 
 // Dx is a diagnosis code with its present-on-admission indicator.

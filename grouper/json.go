@@ -1,6 +1,7 @@
 package grouper
 
 import (
+	"encoding/json"
 	"strconv"
 	"unicode/utf8"
 )
@@ -70,6 +71,18 @@ func (r *Result) AppendJSON(dst []byte) []byte {
 	if r.AMLOS != 0 {
 		b = append(b, `,"amlos":`...)
 		b = appendFloat(b, r.AMLOS)
+	}
+	if r.WeightYear != 0 {
+		b = append(b, `,"weight_year":`...)
+		b = strconv.AppendInt(b, int64(r.WeightYear), 10)
+	}
+	if r.Payment != nil {
+		b = append(b, `,"payment":`...)
+		pb, err := json.Marshal(r.Payment)
+		if err != nil { // a Payment has no value encoding/json cannot write
+			pb = []byte("null")
+		}
+		b = append(b, pb...)
 	}
 	if r.Explanation != "" {
 		b = append(b, `,"explanation":`...)

@@ -13,7 +13,7 @@ func (s *state) output(cl *claim.Claim, r *Result) {
 	r.ID = cl.ID
 	r.DischargeDate = cl.DischargeDate
 	r.Version = int(c.version)
-	r.Weight, r.GMLOS, r.AMLOS, r.Explanation = 0, 0, 0, ""
+	r.Weight, r.GMLOS, r.AMLOS, r.WeightYear, r.Payment, r.Explanation = 0, 0, 0, 0, nil, ""
 	ini, fin := &s.res[phaseInitial], &s.res[phaseFinal]
 	if ini.ungroupable {
 		r.Initial = s.ungroupable(ini.rc)

@@ -1,6 +1,9 @@
 package grouper
 
-import "github.com/msdrg-cdi/drg/claim"
+import (
+	"github.com/msdrg-cdi/drg/claim"
+	"github.com/msdrg-cdi/drg/payment"
+)
 
 // Result is the grouper output for one claim. Its JSON form uses the field names and values of
 // the CMS oracle records (see the README), plus titles and Table 5 figures.
@@ -18,7 +21,12 @@ type Result struct {
 	Weight        float64    `json:"weight,omitempty"`
 	GMLOS         float64    `json:"gmlos,omitempty"`
 	AMLOS         float64    `json:"amlos,omitempty"`
-	Explanation   string     `json:"explanation,omitempty"`
+	// WeightYear is the fiscal year of the Table 5 that gave Weight, GMLOS and AMLOS: that of
+	// the discharge date (else of the version).
+	WeightYear int `json:"weight_year,omitempty"`
+	// Payment is the transfer adjustment of the payment (set with the weight).
+	Payment     *payment.Payment `json:"payment,omitempty"`
+	Explanation string           `json:"explanation,omitempty"`
 	// Warnings are remarks the reader of the result must see: codes of the claim the grouping
 	// did not use, codes the version does not know (with their history when the caller adds it).
 	Warnings []Warning `json:"warnings,omitempty"`
@@ -31,6 +39,9 @@ const (
 	WarnNotGrouped = "not_grouped"
 	// WarnInvalidCode: a code the grouper version does not recognize.
 	WarnInvalidCode = "invalid_code"
+	// WarnNoWeight: the final DRG has no payment weight in the Table 5 of the discharge's
+	// fiscal year (a DRG deleted or created by that year's grouper, or a year not loaded).
+	WarnNoWeight = "no_weight"
 )
 
 // Warning is one remark on a grouping.

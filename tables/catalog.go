@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/msdrg-cdi/drg/claim"
+	"github.com/msdrg-cdi/drg/payment"
 )
 
 // Catalog is everything loaded from one data directory: the MS-DRG grouper tables (all
@@ -38,9 +39,13 @@ type Catalog struct {
 	Dir   string // the data directory
 	MSDRG *MSDRG // decoded msdrg/msdrg_combined.bin, all versions
 
-	Weights map[int]*Weights   // Table 5 by fiscal year
-	POA     map[int]*POAExempt // POA-exempt lists by fiscal year
-	HCC     map[int]*HCCMap    // CMS-HCC maps by payment year
+	Weights  map[int]*Weights       // Table 5 by fiscal year
+	Transfer map[int]*TransferFlags // Table 5 transfer flags by fiscal year
+	// Statuses is the discharge-status table of transfers (the data directory's
+	// transfer/transfer_statuses.json, else the built-in one).
+	Statuses *payment.StatusTable
+	POA      map[int]*POAExempt // POA-exempt lists by fiscal year
+	HCC      map[int]*HCCMap    // CMS-HCC maps by payment year
 
 	Files    []FileInfo // every data file found, sorted by path
 	Warnings []string   // missing optional sets, reported once by the caller
@@ -114,7 +119,7 @@ var ErrNotLoaded = errors.New("not in the data directory")
 // command runs with silently partial tables).
 func Load(dir string) (*Catalog, error) {
 	c := &Catalog{
-		Dir: dir, Weights: map[int]*Weights{}, POA: map[int]*POAExempt{}, HCC: map[int]*HCCMap{},
+		Dir: dir, Weights: map[int]*Weights{}, Transfer: map[int]*TransferFlags{}, POA: map[int]*POAExempt{}, HCC: map[int]*HCCMap{},
 		titles: map[titleKey]*lazyTitles{}, mce: &lazyMCE{}, invalid: &sync.Map{},
 	}
 	grouperPath := filepath.Join(dir, filepath.FromSlash(GrouperFile))
@@ -231,7 +236,7 @@ func looksLikeText(b []byte) bool {
 
 // loadOptional reads the optional sets and checksums their files.
 func (c *Catalog) loadOptional() error {
-	steps := []func() error{c.loadWeights, c.loadTitleIndex, c.loadIndexDirs, c.loadPOA, c.loadHCC, c.addMCE}
+	steps := []func() error{c.loadWeights, c.loadTransfer, c.loadTitleIndex, c.loadIndexDirs, c.loadPOA, c.loadHCC, c.addMCE}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return err

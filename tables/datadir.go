@@ -14,6 +14,7 @@ const (
 	GrouperFile = "msdrg/msdrg_combined.bin" // mandatory
 	MCEFile     = "mce/mce.bin"
 	Table5Dir   = "table5"
+	TransferDir = "transfer" // Table 5 transfer flags (msdrg_fyYYYY_transfer_flags.csv), optional status table
 	ICD10CMDir  = "icd10cm"
 	ICD10PCSDir = "icd10pcs"
 	POADir      = "poa"

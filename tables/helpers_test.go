@@ -82,7 +82,7 @@ func realWeights(tb testing.TB, dir string) map[int]int {
 func realDataFiles(tb testing.TB, dir string) []string {
 	tb.Helper()
 	var out []string
-	for _, pattern := range []string{GrouperFile, MCEFile, Table5Dir + "/*.csv", ICD10CMDir + "/*.zip", ICD10CMDir + "/index_*/ICD10CM_*.csv*",
+	for _, pattern := range []string{GrouperFile, MCEFile, Table5Dir + "/*.csv", TransferDir + "/*.csv", ICD10CMDir + "/*.zip", ICD10CMDir + "/index_*/ICD10CM_*.csv*",
 		ICD10PCSDir + "/*.zip", POADir + "/*.zip", HCCDir + "/ra_*.csv"} {
 		m, err := filepath.Glob(filepath.Join(dir, filepath.FromSlash(pattern)))
 		if err != nil {

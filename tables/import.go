@@ -22,6 +22,7 @@ const (
 	KindGrouper        = "msdrg"           // msdrg/msdrg_combined.bin
 	KindMCE            = "mce"             // mce/mce.bin
 	KindTable5         = "table5"          // table5/msdrg_fyYYYY_weights_los.csv
+	KindTransferFlags  = "transfer-flags"  // transfer/msdrg_fyYYYY_transfer_flags.csv
 	KindICD10CM        = "icd10cm"         // icd10cm/cms_YYYY_dx.zip
 	KindICD10PCS       = "icd10pcs"        // icd10pcs/cms_YYYY_pr.zip
 	KindPOA            = "poa"             // poa/POAexemptCodesFYyy.zip
@@ -367,6 +368,14 @@ func identifyCSV(source, name string, b, raw []byte) ([]candidate, error) {
 		}
 		dest := fmt.Sprintf("%s/msdrg_fy%d_weights_los.csv", Table5Dir, w.FiscalYear)
 		return []candidate{newCandidate(source, KindTable5, dest, fmt.Sprintf("Table 5 FY%d: %d DRGs", w.FiscalYear, w.Len()), b)}, nil
+	case strings.Join(transferHeader, ","):
+		f, err := ParseTransferFlags(source, b)
+		if err != nil {
+			return nil, fmt.Errorf("import: %w", err)
+		}
+		pa, sp := f.Counts()
+		dest := fmt.Sprintf("%s/msdrg_fy%d_transfer_flags.csv", TransferDir, f.FiscalYear)
+		return []candidate{newCandidate(source, KindTransferFlags, dest, fmt.Sprintf("transfer flags FY%d: %d DRGs, %d post-acute, %d special pay", f.FiscalYear, f.Len(), pa, sp), b)}, nil
 	case strings.Join(hccDxHeader, ","):
 		if err := needYear(KindHCCDxMap); err != nil {
 			return nil, err
@@ -391,7 +400,7 @@ func identifyCSV(source, name string, b, raw []byte) ([]candidate, error) {
 		dest := fmt.Sprintf("%s/%s_%d.csv", HCCDir, base, year)
 		return []candidate{newCandidate(source, kind, dest, fmt.Sprintf("CMS-HCC %d %s", year, strings.TrimPrefix(kind, "hcc-")), b)}, nil
 	}
-	return nil, fmt.Errorf("import %s: unrecognized text file (first line %q): want a Table 5 CSV (%s), a CMS-HCC CSV (%s, %s or %s) or an ICD-10-CM index CSV (%s)",
+	return nil, fmt.Errorf("import %s: unrecognized text file (first line %q): want a Table 5 CSV (%s), a transfer-flag CSV (msdrg,post_acute,special_pay), a CMS-HCC CSV (%s, %s or %s) or an ICD-10-CM index CSV (%s)",
 		source, header, strings.Join(table5Header, ","), strings.Join(hccDxHeader, ","), strings.Join(hccHierHeader, ","), strings.Join(hccLabelHeader, ","),
 		strings.Join(indexParts[0].header, ","))
 }

@@ -14,15 +14,17 @@ import (
 
 // InfoReport is what `drg tables info` prints: what a Catalog holds.
 type InfoReport struct {
-	Dir      string               `json:"dir"`
-	Grouper  []GrouperVersionInfo `json:"grouper"`
-	Weights  []WeightsInfo        `json:"weights"`
-	Titles   []TitlesInfo         `json:"titles"`
-	Index    []IndexInfo          `json:"index"`
-	POA      []POAInfo            `json:"poa"`
-	HCC      []HCCInfo            `json:"hcc"`
-	Files    []FileInfo           `json:"files"`
-	Warnings []string             `json:"warnings"`
+	Dir     string               `json:"dir"`
+	Grouper []GrouperVersionInfo `json:"grouper"`
+	Weights []WeightsInfo        `json:"weights"`
+	// TransferStatuses names the discharge-status table of transfers in use.
+	TransferStatuses string       `json:"transfer_statuses,omitempty"`
+	Titles           []TitlesInfo `json:"titles"`
+	Index            []IndexInfo  `json:"index"`
+	POA              []POAInfo    `json:"poa"`
+	HCC              []HCCInfo    `json:"hcc"`
+	Files            []FileInfo   `json:"files"`
+	Warnings         []string     `json:"warnings"`
 }
 
 // GrouperVersionInfo describes one grouper version of the loaded data.
@@ -35,10 +37,15 @@ type GrouperVersionInfo struct {
 	DRGs    int        `json:"drgs"`     // DRGs with a title in the version
 }
 
-// WeightsInfo describes one Table 5.
+// WeightsInfo describes one Table 5 and, when loaded, the transfer flags of its year.
 type WeightsInfo struct {
 	FiscalYear int `json:"fiscal_year"`
 	DRGs       int `json:"drgs"`
+	// TransferFlags is whether the year's transfer flags are loaded; PostAcute and SpecialPay
+	// count the flagged DRGs.
+	TransferFlags bool `json:"transfer_flags"`
+	PostAcute     int  `json:"post_acute_drgs,omitempty"`
+	SpecialPay    int  `json:"special_pay_drgs,omitempty"`
 }
 
 // TitlesInfo describes one year of code titles.
@@ -95,8 +102,26 @@ func Info(c *Catalog) InfoReport {
 		}
 		r.Grouper = append(r.Grouper, GrouperVersionInfo{Version: v, From: from, To: to, DxCodes: dx, PrCodes: pr, DRGs: drgs})
 	}
-	for _, fy := range slices.Sorted(maps.Keys(c.Weights)) {
-		r.Weights = append(r.Weights, WeightsInfo{FiscalYear: fy, DRGs: c.Weights[fy].Len()})
+	years := slices.Collect(maps.Keys(c.Weights))
+	for fy := range c.Transfer {
+		if c.Weights[fy] == nil {
+			years = append(years, fy)
+		}
+	}
+	slices.Sort(years)
+	for _, fy := range years {
+		wi := WeightsInfo{FiscalYear: fy}
+		if w := c.Weights[fy]; w != nil {
+			wi.DRGs = w.Len()
+		}
+		if t := c.Transfer[fy]; t != nil {
+			wi.TransferFlags = true
+			wi.PostAcute, wi.SpecialPay = t.Counts()
+		}
+		r.Weights = append(r.Weights, wi)
+	}
+	if c.Statuses != nil {
+		r.TransferStatuses = c.Statuses.Name()
 	}
 	_ = c.PreloadTitles() // errors are reported per year below
 	for _, k := range []TitleKind{ICD10CM, ICD10PCS} {
@@ -155,12 +180,23 @@ func (r InfoReport) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "  v%s\t%s\t%s\t%d\t%d\t%d\n", g.Version, g.From, g.To, g.DxCodes, g.PrCodes, g.DRGs)
 	}
 
-	section("Table 5 weights (" + Table5Dir + "/)")
+	section("Table 5 weights (" + Table5Dir + "/) and transfer flags (" + TransferDir + "/)")
 	if len(r.Weights) == 0 {
 		fmt.Fprintln(tw, "  none")
 	}
 	for _, x := range r.Weights {
-		fmt.Fprintf(tw, "  FY%d\t%d DRGs\n", x.FiscalYear, x.DRGs)
+		weights := "no weights"
+		if x.DRGs > 0 {
+			weights = fmt.Sprintf("%d DRGs", x.DRGs)
+		}
+		flags := "no transfer flags"
+		if x.TransferFlags {
+			flags = fmt.Sprintf("transfer flags: %d post-acute, %d special-pay DRGs", x.PostAcute, x.SpecialPay)
+		}
+		fmt.Fprintf(tw, "  FY%d\t%s\t%s\n", x.FiscalYear, weights, flags)
+	}
+	if r.TransferStatuses != "" {
+		fmt.Fprintf(tw, "  transfer discharge statuses: %s\n", r.TransferStatuses)
 	}
 
 	section("Code titles (" + ICD10CMDir + "/, " + ICD10PCSDir + "/)")

@@ -46,11 +46,29 @@ func TestInfoReal(t *testing.T) {
 	}
 	var wantWeights []WeightsInfo
 	for fy, n := range realWeights(t, c.Dir) {
-		wantWeights = append(wantWeights, WeightsInfo{fy, n})
+		wantWeights = append(wantWeights, WeightsInfo{FiscalYear: fy, DRGs: n})
 	}
 	slices.SortFunc(wantWeights, func(a, b WeightsInfo) int { return a.FiscalYear - b.FiscalYear })
-	if !slices.Equal(r.Weights, wantWeights) || !slices.Contains(r.Weights, WeightsInfo{2026, 770}) {
-		t.Errorf("Weights = %+v, want %+v (FY2026 with 770 DRGs among them)", r.Weights, wantWeights)
+	// Transfer flags of FY2026 and FY2027 (counts from the files' first lines).
+	flags := map[int][2]int{2026: {285, 49}, 2027: {294, 63}}
+	for i := range wantWeights {
+		if f, ok := flags[wantWeights[i].FiscalYear]; ok {
+			wantWeights[i].TransferFlags, wantWeights[i].PostAcute, wantWeights[i].SpecialPay = true, f[0], f[1]
+		}
+	}
+	if !slices.Equal(r.Weights, wantWeights) || !slices.Contains(r.Weights, WeightsInfo{FiscalYear: 2026, DRGs: 770, TransferFlags: true, PostAcute: 285, SpecialPay: 49}) ||
+		!slices.Contains(r.Weights, WeightsInfo{FiscalYear: 2027, DRGs: 766, TransferFlags: true, PostAcute: 294, SpecialPay: 63}) {
+		t.Errorf("Weights = %+v, want %+v (FY2026 with 770 DRGs and FY2027 with 766, both with transfer flags, among them)", r.Weights, wantWeights)
+	}
+	var text strings.Builder
+	if err := r.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"FY2023  765 DRGs  no transfer flags", "FY2026  770 DRGs  transfer flags: 285 post-acute, 49 special-pay DRGs",
+		"FY2027  766 DRGs  transfer flags: 294 post-acute, 63 special-pay DRGs", "transfer discharge statuses: payment/transfer_statuses.json (built in)"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("tables info text lacks %q", want)
+		}
 	}
 	if len(r.Titles) != 8 || r.Titles[3] != (TitlesInfo{Kind: ICD10CM, FiscalYear: 2026, Codes: 98186, Valid: 74719}) ||
 		r.Titles[7] != (TitlesInfo{Kind: ICD10PCS, FiscalYear: 2026, Codes: 80029, Valid: 79115}) {

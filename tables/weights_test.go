@@ -1,6 +1,7 @@
 package tables
 
 import (
+	"math"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -91,5 +92,62 @@ func TestParseWeights(t *testing.T) {
 				t.Errorf("All() not sorted: %+v", w.All())
 			}
 		})
+	}
+}
+
+// TestPaymentWeightsCapped: the weight column of FY2024 onwards is the payment weight, with
+// the 10 % cap on a decrease from the previous year applied: no DRG of a year weighs less than
+// 0.9 × its previous-year payment weight (rounded to 4 places). DRG 010 in FY2026 is one of
+// the capped DRGs: 7.1757 = 0.9 × FY2025's 7.9730 (its weight before the cap was 3.0699).
+func TestPaymentWeightsCapped(t *testing.T) {
+	cms := sharedCMS(t)
+	c, err := Load(cms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := c.Weights[2026].Get(10); !ok || r.Weight != 7.1757 {
+		t.Errorf("FY2026 DRG 010 = %+v, %v; want the payment weight 7.1757", r, ok)
+	}
+	for _, fy := range []int{2024, 2025, 2026, 2027} {
+		cur, prev := c.Weights[fy], c.Weights[fy-1]
+		if cur == nil || prev == nil {
+			t.Errorf("FY%d or FY%d weights not loaded", fy, fy-1)
+			continue
+		}
+		for _, r := range cur.All() {
+			p, ok := prev.Get(r.DRG)
+			if !ok {
+				continue
+			}
+			if floor := math.Round(0.9*p.Weight*1e4) / 1e4; r.Weight < floor {
+				t.Errorf("FY%d DRG %03d weight %.4f < 0.9 × FY%d %.4f = %.4f: not a payment weight", fy, r.DRG, r.Weight, fy-1, p.Weight, floor)
+			}
+		}
+	}
+}
+
+func TestParseTransferFlags(t *testing.T) {
+	f, err := ParseTransferFlags("msdrg_fy2026_transfer_flags.csv", []byte("# c\nmsdrg,post_acute,special_pay\n023,Y,Y\n291,Y,N\n010,N,N\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, ok := f.Get(23); !ok || !g.PostAcute || !g.SpecialPay || f.FiscalYear != 2026 || f.Len() != 3 {
+		t.Errorf("023: %+v %v FY%d", g, ok, f.FiscalYear)
+	}
+	if g, ok := f.Get(10); !ok || g.PostAcute {
+		t.Errorf("010: %+v %v", g, ok)
+	}
+	if _, ok := f.Get(11); ok {
+		t.Error("011 listed")
+	}
+	for _, tt := range []struct{ content, err string }{
+		{"msdrg,post_acute,special_pay\n023,X,N\n", `fy2026.csv:2: post_acute "X": want Y or N`},
+		{"msdrg,post_acute,special_pay\n023,N,Y\n", "fy2026.csv:2: MS-DRG 023 is special pay but not post-acute"},
+		{"msdrg,post_acute,special_pay\n023,Y,Y\n23,Y,Y\n", "fy2026.csv:3: MS-DRG 023 listed twice"},
+		{"msdrg,post_acute\n023,Y\n", `fy2026.csv:1: header "msdrg,post_acute"`},
+		{"msdrg,post_acute,special_pay\n", "fy2026.csv: no MS-DRG rows"},
+	} {
+		_, err := ParseTransferFlags("fy2026.csv", []byte(tt.content))
+		wantError(t, err, tt.err)
 	}
 }

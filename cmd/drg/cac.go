@@ -28,7 +28,7 @@ func newCACService(e *env, data string) (*cacsvc.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	gp := &batch.GroupProcessor{Engine: grouper.New(cat.MSDRG), Loaded: cat.MSDRG.Versions, Weights: cat.WeightsFor, Describe: cat.DescribeInvalid}
+	gp := &batch.GroupProcessor{Engine: grouper.New(cat.MSDRG), Loaded: cat.MSDRG.Versions, Weights: cat, Describe: cat.DescribeInvalid}
 	return cacsvc.New(cat, gp)
 }
 

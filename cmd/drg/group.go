@@ -105,7 +105,7 @@ func runGroup(e *env) int {
 	}
 	p := &batch.GroupProcessor{
 		Engine: grouper.New(cat.MSDRG), Options: opt, Version: forced, Loaded: cat.MSDRG.Versions,
-		Weights: cat.WeightsFor, Format: outFormat, Describe: cat.DescribeInvalid,
+		Weights: cat, Format: outFormat, Describe: cat.DescribeInvalid,
 	}
 	if *withMCE {
 		ed, err := newEditor(cat)
