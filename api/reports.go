@@ -145,7 +145,7 @@ func (s *Server) reportRequest(c *gin.Context, allowed []string) (*reportReq, *q
 	if err := r.filter.Validate(); err != nil {
 		q.fail(pTo, err.Error())
 	}
-	r.weights = casemix.Weights{Tables: s.cfg.Catalog.Weights}
+	r.weights = casemix.Weights{Tables: s.cfg.Catalog.Weights, Transfer: s.cfg.Catalog.Transfer}
 	if slices.Contains(allowed, pWeightsYear) {
 		r.weights.Year = q.int(pWeightsYear, 0, 1990, 2100)
 		if q.err == nil {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+
+	pay "github.com/msdrg-cdi/drg/payment"
 )
 
 // CMIOptions configure the case mix index report.
@@ -43,15 +45,27 @@ type CMIGrouping struct {
 
 // CMIRow is the CMI of one group of discharges. Discharges counts the weighted discharges
 // (the CMI's denominator); Excluded those of the group without weight.
+//
+// Beside the plain CMI (Σ weights ÷ discharges) the row carries the transfer-adjusted one as
+// CMS computes it (../shared/spec/transfer_payment.md): each discharge paid as a transfer
+// counts as its fraction of a case (TransferAdjustedCases = Σ fractions, 1 for every other
+// discharge) and weighs fraction × weight (TransferAdjustedWeight, each discharge's adjusted
+// weight rounded to 4 decimals as its grouping record shows it); TransferAdjustedCMI =
+// TransferAdjustedWeight ÷ TransferAdjustedCases. EstimatedPayment is the transfer-adjusted
+// total weight × the base rate: what the DRGs pay, transfers reduced.
 type CMIRow struct {
-	Key              string   `json:"key,omitempty"`
-	Discharges       int      `json:"discharges"`
-	TotalWeight      float64  `json:"total_weight"`
-	CMI              float64  `json:"cmi"`
-	Medical          CMISplit `json:"medical"`
-	Surgical         CMISplit `json:"surgical"`
-	Excluded         int      `json:"excluded"`
-	EstimatedPayment float64  `json:"estimated_payment,omitempty"`
+	Key                    string   `json:"key,omitempty"`
+	Discharges             int      `json:"discharges"`
+	TotalWeight            float64  `json:"total_weight"`
+	CMI                    float64  `json:"cmi"`
+	Transfers              int      `json:"transfers"` // discharges paid as transfers (per-diem fraction)
+	TransferAdjustedCases  float64  `json:"transfer_adjusted_cases"`
+	TransferAdjustedWeight float64  `json:"transfer_adjusted_weight"`
+	TransferAdjustedCMI    float64  `json:"transfer_adjusted_cmi"`
+	Medical                CMISplit `json:"medical"`
+	Surgical               CMISplit `json:"surgical"`
+	Excluded               int      `json:"excluded"`
+	EstimatedPayment       float64  `json:"estimated_payment,omitempty"`
 }
 
 // CMISplit is the part of a group whose final DRG is medical (or surgical).
@@ -108,6 +122,7 @@ func (b *CMIBuilder) Add(d *Discharge) {
 		return
 	}
 	c := cellOf(b.opt.Weights, d)
+	c.tr, c.pdd = parseTransfer(d.Payment.StatusTransfer), int16(min(max(d.Payment.PerDiemDays, 0), 9999))
 	b.overall[c]++
 	for i, dim := range b.opt.By {
 		k := b.keys.key(dim, d)
@@ -164,7 +179,7 @@ func (b *CMIBuilder) Report() *CMIReport {
 func (b *CMIBuilder) row(key string, cells map[cell]int, exc *Exclusions) CMIRow {
 	g := weigher{b.opt.Weights, exc}
 	row := CMIRow{Key: key}
-	var total, med, surg float64
+	var total, med, surg, cases, adjusted float64
 	for _, c := range sortedCells(cells) {
 		n := cells[c]
 		w, ok := g.weight(c, n)
@@ -174,6 +189,12 @@ func (b *CMIBuilder) row(key string, cells map[cell]int, exc *Exclusions) CMIRow
 		}
 		row.Discharges += n
 		total += w * float64(n)
+		fr, isTransfer := b.opt.Weights.fraction(c)
+		if isTransfer {
+			row.Transfers += n
+		}
+		cases += fr * float64(n)
+		adjusted += pay.AdjustedWeight(fr, w) * float64(n)
 		switch c.typ {
 		case typeMedical:
 			row.Medical.Discharges += n
@@ -186,7 +207,11 @@ func (b *CMIBuilder) row(key string, cells map[cell]int, exc *Exclusions) CMIRow
 	row.TotalWeight, row.CMI = round(total, 4), round(ratio(total, row.Discharges), 4)
 	row.Medical.TotalWeight, row.Medical.CMI = round(med, 4), round(ratio(med, row.Medical.Discharges), 4)
 	row.Surgical.TotalWeight, row.Surgical.CMI = round(surg, 4), round(ratio(surg, row.Surgical.Discharges), 4)
-	row.EstimatedPayment = payment(total, b.opt.BaseRate)
+	row.TransferAdjustedCases, row.TransferAdjustedWeight = round(cases, 4), round(adjusted, 4)
+	if cases > 0 {
+		row.TransferAdjustedCMI = round(adjusted/cases, 4)
+	}
+	row.EstimatedPayment = payment(adjusted, b.opt.BaseRate)
 	return row
 }
 
@@ -202,7 +227,13 @@ func sortedCells(m map[cell]int) []cell {
 		if a.drg != b.drg {
 			return int(a.drg) - int(b.drg)
 		}
-		return int(a.typ) - int(b.typ)
+		if a.typ != b.typ {
+			return int(a.typ) - int(b.typ)
+		}
+		if a.tr != b.tr {
+			return int(a.tr) - int(b.tr)
+		}
+		return int(a.pdd) - int(b.pdd)
 	})
 	return cs
 }
@@ -221,8 +252,16 @@ func (r *CMIReport) Summary() string {
 	return fmt.Sprintf("CMI %.4f over %d discharges", r.Overall.CMI, r.Overall.Discharges)
 }
 
+// TransferSummary is the transfer-adjusted result, "transfer-adjusted CMI 1.2000 over
+// 998.4567 transfer-adjusted cases (12 transfers)".
+func (r *CMIReport) TransferSummary() string {
+	return fmt.Sprintf("transfer-adjusted CMI %.4f over %.4f transfer-adjusted cases (%d transfers)",
+		r.Overall.TransferAdjustedCMI, r.Overall.TransferAdjustedCases, r.Overall.Transfers)
+}
+
 // cmiCSVHeader is the header of the CMI report's CSV export.
 var cmiCSVHeader = []string{"group_by", "key", "discharges", "total_weight", "cmi",
+	"transfers", "transfer_adjusted_cases", "transfer_adjusted_weight", "transfer_adjusted_cmi",
 	"medical_discharges", "medical_total_weight", "medical_cmi",
 	"surgical_discharges", "surgical_total_weight", "surgical_cmi", "excluded", "estimated_payment"}
 
@@ -232,6 +271,7 @@ func (r *CMIReport) WriteCSV(w io.Writer) error {
 	cw := newCSV(w, cmiCSVHeader)
 	add := func(by string, x *CMIRow) {
 		cw.row(by, x.Key, itoa(x.Discharges), f4(x.TotalWeight), f4(x.CMI),
+			itoa(x.Transfers), f4(x.TransferAdjustedCases), f4(x.TransferAdjustedWeight), f4(x.TransferAdjustedCMI),
 			itoa(x.Medical.Discharges), f4(x.Medical.TotalWeight), f4(x.Medical.CMI),
 			itoa(x.Surgical.Discharges), f4(x.Surgical.TotalWeight), f4(x.Surgical.CMI),
 			itoa(x.Excluded), money(x.EstimatedPayment, r.BaseRate))
@@ -250,14 +290,16 @@ func (r *CMIReport) WriteText(w io.Writer) error {
 	t := newText(w)
 	t.line("Case mix index — discharges %s; weights: %s", filterText(&r.Filter), r.Weights)
 	if r.BaseRate > 0 {
-		t.line("Expected payment = total weight × base rate %s (estimate: no wage index, outlier, transfer or other adjustment)", moneyText(r.BaseRate))
+		t.line("Expected payment = transfer-adjusted total weight × base rate %s (estimate: no wage index, outlier or other adjustment)", moneyText(r.BaseRate))
 	}
-	cols := []string{"key", "discharges", "total weight", "CMI", "medical", "med CMI", "surgical", "surg CMI", "excluded"}
+	t.line("Transfer-adjusted: a transfer counts as its per-diem fraction of a case and weighs fraction × weight (42 CFR 412.4; CMS IPPS Pricer)")
+	cols := []string{"key", "discharges", "total weight", "CMI", "transfers", "adj. cases", "adj. weight", "adj. CMI", "medical", "med CMI", "surgical", "surg CMI", "excluded"}
 	if r.BaseRate > 0 {
 		cols = append(cols, "est. payment")
 	}
 	cells := func(x *CMIRow) []string {
-		c := []string{x.Key, itoa(x.Discharges), f4(x.TotalWeight), f4(x.CMI), itoa(x.Medical.Discharges), f4(x.Medical.CMI),
+		c := []string{x.Key, itoa(x.Discharges), f4(x.TotalWeight), f4(x.CMI), itoa(x.Transfers), f4(x.TransferAdjustedCases),
+			f4(x.TransferAdjustedWeight), f4(x.TransferAdjustedCMI), itoa(x.Medical.Discharges), f4(x.Medical.CMI),
 			itoa(x.Surgical.Discharges), f4(x.Surgical.CMI), itoa(x.Excluded)}
 		if r.BaseRate > 0 {
 			c = append(c, moneyText(x.EstimatedPayment))
@@ -286,6 +328,7 @@ func (r *CMIReport) WriteText(w io.Writer) error {
 	if r.ErrorRecords > 0 {
 		t.line("%d error records of the input skipped (claims that could not be grouped)", r.ErrorRecords)
 	}
+	t.line("%s", r.TransferSummary())
 	t.line("%s", r.Summary())
 	return t.err
 }

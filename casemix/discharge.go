@@ -35,9 +35,23 @@ type Discharge struct {
 	FinalCoding   *Coding     `json:"final_coding,omitempty"`   // the codes behind Final
 	Queries       []Query     `json:"queries,omitempty"`
 
+	// Payment is the transfer status of the discharge, as the grouping record's payment block
+	// gives it; zero: not a transfer as far as known.
+	Payment PaymentFacts `json:"payment,omitzero"`
+
 	// CCMCCCount is the number of secondary diagnoses that counted as CC or MCC for the final
 	// DRG (CountCCMCC of its grouping); nil when unknown. Only the distribution report uses it.
 	CCMCCCount *int `json:"cc_mcc_count,omitempty"`
+}
+
+// PaymentFacts are the parts of a grouping record's payment block (package payment) that
+// weigh a transfer: the transfer kind of the discharge status (acute, post_acute, none) and
+// the per-diem days (max(LOS, 1) + 1; 0 when the length of stay is unknown). Whether a
+// post-acute status is paid as a transfer, and the fraction, come from the flags and GMLOS of
+// the Table 5 that weighs the discharge.
+type PaymentFacts struct {
+	StatusTransfer string `json:"status_transfer,omitempty"`
+	PerDiemDays    int    `json:"per_diem_days,omitempty"`
 }
 
 // Assignment is one DRG assignment: a final grouping outcome, or a CDI baseline or working

@@ -32,8 +32,8 @@ const chunkSize = 4 << 20
 // for one worker; d is reused after fn returns, so fn must copy what it keeps. workers ≤ 0
 // means GOMAXPROCS.
 //
-// A record is the output of `drg group` — only id, version, discharge_date and final
-// {drg, mdc, type, severity} are decoded; dx, pr, titles and the rest are skipped without
+// A record is the output of `drg group` — only id, version, discharge_date, final
+// {drg, mdc, type, severity} and payment {status_transfer, per_diem_days} are decoded; dx, pr, titles and the rest are skipped without
 // being decoded — optionally extended with the encounter fields facility, payer,
 // service_line, attending_provider ({"id": …} or a string) and the CDI fields baseline,
 // working, working_coding, final_coding and queries (Discharge's JSON names). Error records
@@ -261,6 +261,21 @@ func (p *parser) record(line []byte) error {
 			return p.raw(&p.d.FinalCoding)
 		case "queries":
 			return p.raw(&p.d.Queries)
+		case "payment":
+			if s.peek() == 'n' {
+				return s.skip()
+			}
+			return s.object(func(k []byte) error {
+				switch string(k) {
+				case "status_transfer":
+					return p.attr(&p.d.Payment.StatusTransfer)
+				case "per_diem_days":
+					n, err := s.int()
+					p.d.Payment.PerDiemDays = n
+					return err
+				}
+				return s.skip()
+			})
 		}
 		return s.skip()
 	})

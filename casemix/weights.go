@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/msdrg-cdi/drg/claim"
+	pay "github.com/msdrg-cdi/drg/payment"
 	"github.com/msdrg-cdi/drg/tables"
 )
 
@@ -17,6 +18,10 @@ import (
 type Weights struct {
 	Tables map[int]*tables.Weights // by fiscal year, as tables.Catalog.Weights
 	Year   int                     // when non-zero, the fiscal year used for every discharge
+	// Transfer are the transfer flags by fiscal year (tables.Catalog.Transfer): a discharge
+	// whose status is a post-acute transfer is weighed as one when its DRG is post-acute in
+	// the flags of the year that weighs it. A year without flags pays such discharges in full.
+	Transfer map[int]*tables.TransferFlags
 }
 
 // Validate checks that a forced year is loaded.
@@ -75,6 +80,58 @@ type cell struct {
 	fy  int32
 	drg int16
 	typ drgType
+	tr  transferKind // transfer kind of the discharge status (CMI only)
+	pdd int16        // per-diem days of a transfer status (0: unknown LOS)
+}
+
+// transferKind is the transfer kind of a discharge status (pay.Kind).
+type transferKind uint8
+
+const (
+	transferNone transferKind = iota
+	transferAcute
+	transferPostAcute
+)
+
+func parseTransfer(s string) transferKind {
+	switch pay.Kind(s) {
+	case pay.Acute:
+		return transferAcute
+	case pay.PostAcute:
+		return transferPostAcute
+	}
+	return transferNone
+}
+
+// fraction returns the transfer fraction of cell c (1 when not paid as a transfer, or the
+// length of stay or GMLOS is unknown) and whether the discharges are paid as transfers.
+func (w Weights) fraction(c cell) (float64, bool) {
+	if c.tr == transferNone || c.pdd <= 0 {
+		return 1, false
+	}
+	kind := pay.Acute
+	var flags pay.Flags
+	if c.tr == transferPostAcute {
+		kind = pay.PostAcute
+		t := w.Transfer[int(c.fy)]
+		if t == nil {
+			return 1, false
+		}
+		flags, _ = t.Get(int(c.drg))
+	}
+	paid, m := pay.PaidAs(kind, flags)
+	if paid == pay.None {
+		return 1, false
+	}
+	t := w.Tables[int(c.fy)]
+	if t == nil {
+		return 1, false
+	}
+	row, ok := t.Get(int(c.drg))
+	if !ok || row.GMLOS <= 0 {
+		return 1, false
+	}
+	return pay.Fraction(m, int(c.pdd), row.GMLOS), true
 }
 
 // drgType is the medical/surgical class of a final DRG.

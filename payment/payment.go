@@ -243,6 +243,11 @@ func (t *StatusTable) Compute(in Input) Payment {
 		p.Formula += "; full DRG payment"
 		return p
 	}
+	if in.LOS != nil {
+		// Shown for every transfer status, so that a report can weigh it with another
+		// year's flags and GMLOS.
+		p.PerDiemDays = PerDiemDays(*in.LOS)
+	}
 	if kind == PostAcute && in.Flags == nil {
 		p.Formula = fmt.Sprintf("discharge status %02d is a post-acute transfer (%s, %s) but the FY%d transfer flags are not loaded; full DRG payment shown", st, row.Setting, row.Rule, in.FiscalYear)
 		p.Unknown = fmt.Sprintf("FY%d transfer flags", in.FiscalYear)
@@ -268,7 +273,7 @@ func (t *StatusTable) Compute(in Input) Payment {
 		p.Unknown = "gmlos"
 		return p
 	}
-	p.PerDiemDays, p.GMLOS = PerDiemDays(*in.LOS), in.GMLOS
+	p.GMLOS = in.GMLOS
 	fr := Fraction(m, p.PerDiemDays, in.GMLOS)
 	p.Fraction, p.AdjustedWeight = fr, AdjustedWeight(fr, in.Weight)
 	los := fmt.Sprintf("per-diem days = max(LOS %d, 1) + 1 = %d", *in.LOS, p.PerDiemDays)

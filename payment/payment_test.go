@@ -12,11 +12,11 @@ func ip(n int) *int { return &n }
 // Table 5 rows of FY2026 (../shared/cms/table5/msdrg_fy2026_weights_los.csv and
 // ../shared/cms/transfer/msdrg_fy2026_transfer_flags.csv) used by the worked cases.
 var (
-	drg010 = Input{FiscalYear: 2026, Weight: 7.1757, GMLOS: 5.9, Flags: &Flags{}}                                 // not post-acute
-	drg291 = Input{FiscalYear: 2026, Weight: 1.2838, GMLOS: 3.8, Flags: &Flags{PostAcute: true}}                  // post-acute
+	drg010 = Input{FiscalYear: 2026, Weight: 7.1757, GMLOS: 5.9, Flags: &Flags{}}                                  // not post-acute
+	drg291 = Input{FiscalYear: 2026, Weight: 1.2838, GMLOS: 3.8, Flags: &Flags{PostAcute: true}}                   // post-acute
 	drg023 = Input{FiscalYear: 2026, Weight: 5.7303, GMLOS: 7.1, Flags: &Flags{PostAcute: true, SpecialPay: true}} // special pay
 	drg024 = Input{FiscalYear: 2026, Weight: 3.9119, GMLOS: 3.7, Flags: &Flags{PostAcute: true, SpecialPay: true}} // special pay
-	drg981 = Input{FiscalYear: 2026, Weight: 4.6918, GMLOS: 8.4, Flags: &Flags{PostAcute: true}}                  // post-acute
+	drg981 = Input{FiscalYear: 2026, Weight: 4.6918, GMLOS: 8.4, Flags: &Flags{PostAcute: true}}                   // post-acute
 )
 
 func with(base Input, status, los int, cc ...string) Input {
@@ -80,7 +80,7 @@ func TestComputeWorkedCases(t *testing.T) {
 		// 02 IPPS hospital, special-pay DRG 023, LOS 1: an acute transfer is per diem whatever the DRG: 2 / 7.1 = 0.28169 → 0.2817; 5.7303 × 0.2817 = 1.61423 → 1.6142.
 		{"acute transfer of a special-pay DRG is per diem", with(drg023, 2, 1), Acute, Acute, PerDiem, 2, 0.2817, 1.6142, "fraction = min(1, 2 / GMLOS 7.1)"},
 		// 03 SNF, DRG 010 (not post-acute): no transfer payment, full 7.1757.
-		{"non-flagged DRG to a SNF", with(drg010, 3, 1), PostAcute, None, "", 0, 1, 7.1757, "not a post-acute DRG in FY2026"},
+		{"non-flagged DRG to a SNF", with(drg010, 3, 1), PostAcute, None, "", 2, 1, 7.1757, "not a post-acute DRG in FY2026"},
 		// 01 home: never a transfer.
 		{"discharged home", with(drg291, 1, 1), None, None, "", 0, 1, 1.2838, "not a transfer: discharge status 01"},
 		// 64 Medicaid-only nursing facility: not a transfer.

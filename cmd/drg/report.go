@@ -156,7 +156,7 @@ func reportSetup(e *env, kind, synopsis string, args []string, extra func(fs *fl
 	if err != nil {
 		return nil, flt, nil, w, fail(e, "%v", err), false
 	}
-	w = casemix.Weights{Tables: cat.Weights, Year: rf.weightsYear}
+	w = casemix.Weights{Tables: cat.Weights, Year: rf.weightsYear, Transfer: cat.Transfer}
 	if err := w.Validate(); err != nil {
 		return nil, flt, nil, w, usageError(e, "report %s: --weights-year: %v", kind, err), false
 	}
