@@ -13,6 +13,7 @@ import (
 	"github.com/msdrg-cdi/drg/claim"
 	"github.com/msdrg-cdi/drg/grouper"
 	"github.com/msdrg-cdi/drg/mce"
+	"github.com/msdrg-cdi/drg/payment"
 	"github.com/msdrg-cdi/drg/store"
 	"github.com/msdrg-cdi/drg/tables"
 )
@@ -64,6 +65,7 @@ func (s *Server) scanDischarges(ctx context.Context, flt casemix.Filter, span ca
 				continue
 			}
 			d := dischargeOf(e)
+			d.Payment = s.paymentFacts(e)
 			if needs.cdi {
 				if err := cdiReview(e, changes[e.ID], &d); err != nil {
 					return err
@@ -99,6 +101,25 @@ func storeFilter(flt casemix.Filter, span casemix.Period) store.EncounterFilter 
 	}
 	return store.EncounterFilter{DischargedFrom: span.From, DischargedTo: span.To, Facility: one(flt.Facilities),
 		Payer: one(flt.Payers), ServiceLine: one(flt.ServiceLines), Attending: one(flt.Providers)}
+}
+
+// paymentFacts returns the transfer facts of a discharged encounter for the CMI: the transfer
+// kind of its discharge status (the catalog's status table) and the per-diem days of its
+// length of stay (from length_of_stay, else admit and discharge dates).
+func (s *Server) paymentFacts(e *store.Encounter) casemix.PaymentFacts {
+	st := s.cfg.Catalog.Statuses
+	if st == nil || e.DischargeStatus == nil {
+		return casemix.PaymentFacts{}
+	}
+	kind, _, _ := st.Classify(*e.DischargeStatus, nil, e.DischargeDate)
+	if kind == payment.None {
+		return casemix.PaymentFacts{}
+	}
+	f := casemix.PaymentFacts{StatusTransfer: string(kind)}
+	if los := e.Claim(&store.Codes{}).LengthOfStay; los != nil {
+		f.PerDiemDays = payment.PerDiemDays(*los)
+	}
+	return f
 }
 
 // dischargeOf returns the report view of a final-coded encounter.

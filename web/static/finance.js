@@ -67,11 +67,15 @@ async function cmiSection(box, filter) {
   const rows = (r.groups && r.groups[0] && r.groups[0].rows) || [];
   box.append(el("p", {}, "Overall CMI ", el("strong", { id: "cmi-overall" }, fmt(r.overall.cmi, 4)), ` over ${r.overall.discharges} discharges`,
     ` (medical ${fmt(r.overall.medical.cmi, 4)}, surgical ${fmt(r.overall.surgical.cmi, 4)})`,
-    r.overall.estimated_payment ? `, estimated payment $${r.overall.estimated_payment.toLocaleString()}` : ""));
+    "; transfer-adjusted CMI ", el("strong", { id: "cmi-transfer-adjusted" }, fmt(r.overall.transfer_adjusted_cmi, 4)),
+    ` over ${fmt(r.overall.transfer_adjusted_cases, 4)} transfer-adjusted cases (${r.overall.transfers} transfers)`,
+    r.overall.estimated_payment ? `, expected payment (transfer-adjusted weight × base rate) $${r.overall.estimated_payment.toLocaleString()}` : ""));
   const tbl = table([
     { key: "key", label: "Month" }, { key: "discharges", label: "Discharges", num: true },
     { key: "total_weight", label: "Total weight", num: true, render: (x) => fmt(x.total_weight, 4) },
     { key: "cmi", label: "CMI", num: true, render: (x) => fmt(x.cmi, 4) },
+    { key: "transfer_adjusted_cmi", label: "Transfer-adj. CMI", num: true, render: (x) => fmt(x.transfer_adjusted_cmi, 4) },
+    { key: "transfer_adjusted_cases", label: "Transfer-adj. cases", num: true, render: (x) => fmt(x.transfer_adjusted_cases, 4) },
     { key: "med", label: "Medical CMI", num: true, sortValue: (x) => x.medical.cmi, render: (x) => fmt(x.medical.cmi, 4) },
     { key: "surg", label: "Surgical CMI", num: true, sortValue: (x) => x.surgical.cmi, render: (x) => fmt(x.surgical.cmi, 4) },
   ], rows, { empty: "No final-coded discharges in the period.", caption: "CMI by month" });

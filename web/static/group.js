@@ -244,8 +244,21 @@ function outcome(o, r) {
       el("dt", {}, "Type"), el("dd", {}, o.type),
       el("dt", {}, "Severity"), el("dd", {}, o.severity),
       el("dt", {}, "Return code"), el("dd", {}, o.grc === "OK" ? el("span", { class: "badge ok" }, "OK") : el("span", { class: "badge bad" }, o.grc)),
-      r ? [el("dt", {}, "Relative weight"), el("dd", {}, fmt(r.weight)),
-        el("dt", {}, "GMLOS / AMLOS"), el("dd", {}, `${fmt(r.gmlos, 1)} / ${fmt(r.amlos, 1)} days`)] : null));
+      r ? [el("dt", {}, "Relative weight"), el("dd", {}, fmt(r.weight), r.weight_year ? el("span", { class: "muted" }, ` (Table 5 FY${r.weight_year})`) : ""),
+        el("dt", {}, "GMLOS / AMLOS"), el("dd", {}, `${fmt(r.gmlos, 1)} / ${fmt(r.amlos, 1)} days`)] : null,
+      r && r.payment ? paymentRows(r.payment) : null));
+}
+
+// paymentRows shows the transfer adjustment of the grouping record's payment block.
+function paymentRows(p) {
+  const kind = { acute: "acute transfer", post_acute: "post-acute transfer", none: "not a transfer" }[p.transfer] || p.transfer;
+  return [
+    el("dt", {}, "Transfer"), el("dd", { id: "payment-transfer" }, kind + (p.setting && p.transfer !== "none" ? ` (${p.setting})` : "")),
+    el("dt", {}, "Payment fraction"), el("dd", { id: "payment-fraction" }, fmt(p.fraction, 4),
+      p.per_diem_days && p.transfer !== "none" ? el("span", { class: "muted" }, ` (${p.per_diem_days} per-diem days / GMLOS ${fmt(p.gmlos, 1)})`) : ""),
+    el("dt", {}, "Adjusted weight"), el("dd", { id: "payment-adjusted" }, fmt(p.adjusted_weight, 4)),
+    el("dd", { class: "muted", id: "payment-formula" }, p.formula),
+  ];
 }
 
 function usageBadge(u) {
