@@ -207,6 +207,11 @@ func TestGroupClaim(t *testing.T) {
 	if ex := e.text("#explanation"); !strings.Contains(ex, "J9601 (POA Y): is an MCC") {
 		t.Errorf("explanation %q", ex)
 	}
+	// Discharged home (the default status): no transfer, the full FY2026 weight of DRG 291.
+	if tr, adj, f := e.text("#payment-transfer"), e.text("#payment-adjusted"), e.text("#payment-formula"); tr != "not a transfer" || adj != "1.2838" ||
+		!strings.Contains(f, "not a transfer: discharge status 01") {
+		t.Errorf("payment: transfer %q, adjusted weight %q, formula %q", tr, adj, f)
+	}
 	e.screenshot("02-group-291")
 	// One click to compare with another version.
 	e.run(
@@ -522,6 +527,9 @@ func TestFinanceDashboard(t *testing.T) {
 	e.run(chromedp.WaitVisible(chromedp.ID("cac-total")))
 	if got := e.text("#cac-total"); !strings.HasPrefix(got, "2 decisions: 1 accepted (50") {
 		t.Errorf("CAC acceptance %q, want 2 decisions, 1 accepted", got)
+	}
+	if cmi := e.text("#cmi-transfer-adjusted"); cmi == "" || cmi == "—" {
+		t.Errorf("transfer-adjusted CMI %q", cmi)
 	}
 	if cmi := e.text("#cmi-overall"); cmi == "" || cmi == "—" {
 		t.Errorf("overall CMI %q", cmi)
