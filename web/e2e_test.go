@@ -498,7 +498,7 @@ func TestFinanceDashboard(t *testing.T) {
 	opt := slices.IndexFunc(draft.Query.Options, func(o struct{ Codes []string }) bool { return slices.Contains(o.Codes, "J9601") })
 	e.apiCall(store.RoleCDI, "POST", "/v1/queries/"+draft.Query.ID+"/send", nil, nil)
 	e.apiCall(store.RoleCDI, "POST", "/v1/queries/"+draft.Query.ID+"/answer", map[string]any{"outcome": "agree", "option": opt, "text": "Acute hypoxic respiratory failure."}, nil)
-	e.apiCall(store.RoleCoder, "PATCH", "/v1/encounters/"+arf, map[string]any{"discharge_date": "2026-06-10"}, nil)
+	e.apiCall(store.RoleCoder, "PATCH", "/v1/encounters/"+arf, map[string]any{"discharge_date": "2026-06-10", "discharge_status": 1}, nil)
 	e.apiCall(store.RoleCoder, "POST", "/v1/encounters/"+arf+"/finalize", map[string]any{}, nil)
 	var impact struct {
 		BySpecialist []struct {
