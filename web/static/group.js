@@ -257,7 +257,7 @@ function paymentRows(p) {
     el("dt", {}, "Payment fraction"), el("dd", { id: "payment-fraction" }, fmt(p.fraction, 4),
       p.per_diem_days && p.transfer !== "none" ? el("span", { class: "muted" }, ` (${p.per_diem_days} per-diem days / GMLOS ${fmt(p.gmlos, 1)})`) : ""),
     el("dt", {}, "Adjusted weight"), el("dd", { id: "payment-adjusted" }, fmt(p.adjusted_weight, 4)),
-    el("dd", { class: "muted", id: "payment-formula" }, p.formula),
+    el("dd", { class: "muted span-all", id: "payment-formula" }, p.formula),
   ];
 }
 
