@@ -59,6 +59,10 @@ func parseBundle(c *gin.Context) (*claim.Encounter, []ItemError, bool) {
 		WriteProblem(c, http.StatusBadRequest, KindMalformed, "empty request body: a FHIR R4 Bundle is required")
 		return nil, nil, false
 	}
+	if t := bytes.TrimSpace(b); t[0] != '{' && json.Valid(t) {
+		WriteProblem(c, http.StatusBadRequest, KindMalformed, "the body must be a FHIR R4 Bundle (a JSON object), not "+jsonKindOf(t))
+		return nil, nil, false
+	}
 	enc, errs, err := cdi.ParseFHIRBundle(b)
 	if err != nil {
 		if !json.Valid(b) {
@@ -96,11 +100,8 @@ func (h *cdiService) handleCreateFromFHIR(c *gin.Context) {
 		in.Procedures = append(in.Procedures, store.Code{Code: p.Code, Date: p.Date})
 	}
 	in.Codes.Normalize()
-	if !Validate(c, &in) {
-		return
-	}
-	if fe := in.check(true); len(fe) > 0 {
-		WriteValidation(c, fe...)
+	if fes := claim.Errors(in.check(true)).Merge(validateErr(&in)); len(fes) > 0 {
+		WriteValidation(c, fes...) // every field at fault at once
 		return
 	}
 	actor := ActorFrom(c)

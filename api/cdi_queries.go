@@ -673,6 +673,14 @@ type EscalationRun struct {
 }
 
 func (h *cdiService) handleEscalateOverdue(c *gin.Context) {
+	body, ok := ReadBody(c)
+	if !ok {
+		return
+	}
+	var none struct{} // no body, or an empty JSON object
+	if len(bytes.TrimSpace(body)) > 0 && !decodeStrict(c, body, &none) {
+		return
+	}
 	out, err := h.escalateOverdue(c.Request.Context(), ActorFrom(c))
 	if err != nil {
 		WriteError(c, err)

@@ -23,13 +23,14 @@ import (
 // EncounterInput is the body of POST /v1/encounters and, field by field, of PATCH: the
 // claim's fields and the encounter fields of the wire conventions, codes with their source.
 type EncounterInput struct {
-	Version         int        `json:"version,omitempty" binding:"omitempty,min=400,max=999"`
-	DischargeDate   claim.Date `json:"discharge_date,omitzero"`
-	LengthOfStay    *int       `json:"length_of_stay,omitempty" binding:"omitempty,min=0,max=36500"`
-	Age             *int       `json:"age,omitempty" binding:"omitempty,min=0,max=124"`
-	Sex             string     `json:"sex,omitempty" binding:"omitempty,oneof=M F U"`
-	DischargeStatus *int       `json:"discharge_status,omitempty" binding:"omitempty,min=0,max=99"`
-	HospitalStatus  string     `json:"hospital_status,omitempty" binding:"omitempty,oneof=NON_EXEMPT EXEMPT UNKNOWN"`
+	Version       int        `json:"version,omitempty" binding:"omitempty,min=400,max=999"`
+	DischargeDate claim.Date `json:"discharge_date,omitzero"`
+	// The claim's own fields are checked by claim.Check, as on every route taking a claim.
+	LengthOfStay    *int   `json:"length_of_stay,omitempty"`
+	Age             *int   `json:"age,omitempty"`
+	Sex             string `json:"sex,omitempty"`
+	DischargeStatus *int   `json:"discharge_status,omitempty"`
+	HospitalStatus  string `json:"hospital_status,omitempty"`
 	store.Codes
 
 	Account           string           `json:"account" binding:"required,max=64"`
@@ -64,10 +65,28 @@ func (in *EncounterInput) apply(e *store.Encounter) {
 	e.AttendingProvider, e.Evidence = in.AttendingProvider, in.Evidence
 }
 
-// check validates what struct tags cannot: dates in order and, with evidence, usable
+// claimFields returns the claim the input's claim fields and codes make, for claim.Check.
+func (in *EncounterInput) claimFields() *claim.Claim {
+	c := &claim.Claim{LengthOfStay: in.LengthOfStay, Age: in.Age, Sex: in.Sex, DischargeStatus: in.DischargeStatus,
+		HospitalStatus: in.HospitalStatus}
+	dx := func(sc *store.Code) *claim.Dx {
+		if sc == nil {
+			return nil
+		}
+		return &claim.Dx{Code: sc.Code, POA: sc.POA}
+	}
+	c.PDX, c.AdmitDx = dx(in.PDX), dx(in.AdmitDx)
+	for i := range in.SDX {
+		c.SDX = append(c.SDX, *dx(&in.SDX[i]))
+	}
+	return c
+}
+
+// check validates what struct tags cannot: the claim's fields (claim.Check, the one
+// validation of every route taking a claim), dates in order and, with evidence, usable
 // evidence items (claim.Evidence.Check, the rule of POST /v1/encounters/{id}/evidence too).
 func (in *EncounterInput) check(evidence bool) []*FieldError {
-	var errs []*FieldError
+	errs := []*FieldError(in.claimFields().Check())
 	if !in.AdmitDate.IsZero() && !in.DischargeDate.IsZero() && in.DischargeDate.Before(in.AdmitDate) {
 		errs = append(errs, &FieldError{Field: "discharge_date", Message: "before admit_date"})
 	}
@@ -98,7 +117,7 @@ func (s *Server) decodeEncounter(ctx context.Context, body []byte, evidence bool
 		return in, fmt.Errorf("time zone of the encounter's facility: %w", zl.err)
 	}
 	in.Codes.Normalize()
-	fes = fes.Merge(validateErr(&in), claim.Errors(in.check(evidence)))
+	fes = fes.Merge(claim.Errors(in.check(evidence)), validateErr(&in))
 	if len(fes) > 0 {
 		return in, validation(fes...)
 	}

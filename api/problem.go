@@ -136,6 +136,26 @@ func ReadBody(c *gin.Context) ([]byte, bool) {
 	return b, true
 }
 
+// jsonKindOf names the JSON type of a valid JSON value b (null, an array, a number…), for
+// messages saying what a body is instead of what is expected.
+func jsonKindOf(b []byte) string {
+	switch t := bytes.TrimSpace(b); {
+	case len(t) == 0:
+		return "empty"
+	case t[0] == 'n':
+		return "null"
+	case t[0] == '[':
+		return "an array"
+	case t[0] == '"':
+		return "a string"
+	case t[0] == 't' || t[0] == 'f':
+		return "a boolean"
+	case t[0] == '{':
+		return "an object"
+	}
+	return "a number"
+}
+
 // DecodeJSON reads the request body as one JSON value into v, rejecting unknown fields, then
 // validates v with its `binding` struct tags (go-playground/validator). On failure it has
 // written the problem (400 malformed JSON, 413 too large, 422 with the fields at fault) and

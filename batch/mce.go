@@ -50,8 +50,15 @@ func (p *MCEProcessor) Record(c *claim.Claim) MCERecord {
 	return MCERecord{OracleRecord: r.Record(c.ID), Messages: r.Messages()}
 }
 
-// Process implements Processor.
+// Check implements Checker: the claim fields no editing can read (claim.Check).
+func (p *MCEProcessor) Check(c *claim.Claim) error { return c.Check().Err() }
+
+// Process implements Processor. A claim with a field no editing can read (claim.Check) is
+// not edited: the error names every such field.
 func (p *MCEProcessor) Process(c *claim.Claim, dst []byte) ([]byte, error) {
+	if err := p.Check(c); err != nil {
+		return dst, err
+	}
 	rec := p.Record(c)
 	if p.Format == OutCSV {
 		dst = AppendCSVField(dst, rec.ID)

@@ -78,6 +78,10 @@ func ParseRequest(b []byte) (*Request, claim.Errors) {
 		fail("body", "empty: a request object with notes is required")
 		return nil, errs
 	}
+	if b[0] != '{' && json.Valid(b) { // null would decode as an empty object
+		fail("body", "must be a JSON object with notes, not %s", string(b[:min(len(b), 20)]))
+		return nil, errs
+	}
 	var raw rawRequest
 	if err := json.Unmarshal(b, &raw); err != nil {
 		fail("body", "not a JSON object: %s", jsonMessage(err))

@@ -2,13 +2,16 @@
 // files and the grouping engines, and parses it from the wire formats (oracle TSV, JSON).
 //
 // Field names follow the project's wire conventions (snake_case, codes without dots). Parsing
-// normalizes only what the conventions allow (a dot inside a code is removed); everything else
-// (letter case, unknown codes, invalid POA letters) is handed to the engines unchanged, because
-// the CMS grouper and MCE define their own outcomes for such input.
+// normalizes only what the conventions allow (a dot inside a code is removed, a POA letter is
+// upper-cased); Claim.Check refuses what no claim can carry (a sex, POA or patient status
+// outside the conventions), and everything else (letter case of codes, unknown codes) is
+// handed to the engines unchanged, because the CMS grouper and MCE define their own outcomes
+// for such input.
 package claim
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -64,9 +67,26 @@ func (c *Claim) Grouped() *Claim {
 	return &cut
 }
 
-// Check reports the fields of the claim that no engine can read, all at once: a sex other
-// than M, F or U, an unknown hospital POA status. Everything else (unknown codes, invalid POA
-// letters or discharge statuses) is the engines' to judge the CMS way.
+// POA indicator values of the wire conventions ("" is a POA not reported).
+var POAValues = []string{"Y", "N", "U", "W", "1"}
+
+// Bounds of the claim's numbers: a UB-04 patient status is two digits (a number the CMS
+// software does not know, 0 or 99, is grouped and edited the CMS way; one past two digits
+// cannot be on a claim); an age the MCE accepts; a length of stay of at most a hundred years.
+const (
+	MaxDischargeStatus = 99
+	MaxAge             = 124
+	MaxLengthOfStay    = 36500
+)
+
+// Check is the one validation of a claim's fields, run by every route that takes a claim
+// (group, batch, MCE, the CLI, encounters): it reports every field no engine can read, all
+// at once, each named by its wire path — a sex other than M, F or U; a POA indicator other
+// than Y, N, U, W, 1 or empty (pdx.poa, sdx[3].poa, admit_dx.poa); a discharge status that
+// is not a two-digit patient status code; an age outside 0–124 or a negative length of stay;
+// an unknown hospital POA status. A claim with any of them is never grouped or edited.
+// Unknown codes, and patient status codes the CMS tables do not list, are the engines' to
+// judge the CMS way.
 func (c *Claim) Check() Errors {
 	var errs Errors
 	switch c.Sex {
@@ -74,10 +94,30 @@ func (c *Claim) Check() Errors {
 	default:
 		errs = append(errs, &FieldError{Field: "sex", Message: "must be one of M F U"})
 	}
+	if c.Age != nil && (*c.Age < 0 || *c.Age > MaxAge) {
+		errs = append(errs, &FieldError{Field: "age", Message: fmt.Sprintf("must be 0–%d years, not %d", MaxAge, *c.Age)})
+	}
+	if c.LengthOfStay != nil && (*c.LengthOfStay < 0 || *c.LengthOfStay > MaxLengthOfStay) {
+		errs = append(errs, &FieldError{Field: "length_of_stay", Message: fmt.Sprintf("must be 0–%d days, not %d", MaxLengthOfStay, *c.LengthOfStay)})
+	}
+	if c.DischargeStatus != nil && (*c.DischargeStatus < 0 || *c.DischargeStatus > MaxDischargeStatus) {
+		errs = append(errs, &FieldError{Field: "discharge_status",
+			Message: fmt.Sprintf("must be a two-digit UB-04 patient status code (0–%d, e.g. 1 home, 20 expired), not %d", MaxDischargeStatus, *c.DischargeStatus)})
+	}
 	switch c.HospitalStatus {
 	case "", HospitalNonExempt, HospitalExempt, HospitalUnknown:
 	default:
 		errs = append(errs, &FieldError{Field: "hospital_status", Message: "must be one of NON_EXEMPT EXEMPT UNKNOWN"})
+	}
+	poa := func(field string, d *Dx) {
+		if d != nil && d.POA != "" && !slices.Contains(POAValues, d.POA) {
+			errs = append(errs, &FieldError{Field: field, Message: "must be one of " + strings.Join(POAValues, " ") + " (or empty)"})
+		}
+	}
+	poa("pdx.poa", c.PDX)
+	poa("admit_dx.poa", c.AdmitDx)
+	for i := range c.SDX {
+		poa(fmt.Sprintf("sdx[%d].poa", i), &c.SDX[i])
 	}
 	return errs
 }
@@ -165,6 +205,15 @@ func (d *Date) UnmarshalText(b []byte) error {
 	return nil
 }
 
+// NormalizePOA writes a POA indicator in upper case without surrounding spaces ("y " → "Y").
+func NormalizePOA(poa string) string {
+	t := strings.TrimSpace(poa)
+	if len(t) == 1 && t[0] >= 'a' && t[0] <= 'z' {
+		return strings.ToUpper(t)
+	}
+	return t
+}
+
 // NormalizeCode removes the decimal point of an ICD-10 code written with one (I50.23 → I5023).
 // Letter case and any other character are kept: the engines decide what an unknown code means.
 func NormalizeCode(code string) string {
@@ -174,16 +223,17 @@ func NormalizeCode(code string) string {
 	return strings.ReplaceAll(code, ".", "")
 }
 
-// Normalize applies NormalizeCode to every code of the claim, in place.
+// Normalize applies NormalizeCode to every code of the claim and NormalizePOA to every POA
+// indicator, in place.
 func (c *Claim) Normalize() {
 	if c.PDX != nil {
-		c.PDX.Code = NormalizeCode(c.PDX.Code)
+		c.PDX.Code, c.PDX.POA = NormalizeCode(c.PDX.Code), NormalizePOA(c.PDX.POA)
 	}
 	if c.AdmitDx != nil {
-		c.AdmitDx.Code = NormalizeCode(c.AdmitDx.Code)
+		c.AdmitDx.Code, c.AdmitDx.POA = NormalizeCode(c.AdmitDx.Code), NormalizePOA(c.AdmitDx.POA)
 	}
 	for i := range c.SDX {
-		c.SDX[i].Code = NormalizeCode(c.SDX[i].Code)
+		c.SDX[i].Code, c.SDX[i].POA = NormalizeCode(c.SDX[i].Code), NormalizePOA(c.SDX[i].POA)
 	}
 	for i := range c.Procedures {
 		c.Procedures[i].Code = NormalizeCode(c.Procedures[i].Code)

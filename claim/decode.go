@@ -44,6 +44,10 @@ type DecodeOptions struct {
 // Well-formed input takes the standard decoder's path; only input it rejects is examined
 // field by field.
 func Decode(b []byte, v any, opt DecodeOptions) error {
+	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) && isStructPointer(v) {
+		// the standard decoder takes null as "nothing to set": an empty object
+		return &MalformedError{"the body must be a JSON object, not null"}
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
@@ -90,6 +94,12 @@ func Decode(b []byte, v any, opt DecodeOptions) error {
 		return nil
 	}
 	return w.errs
+}
+
+// isStructPointer reports whether v is a pointer to a struct.
+func isStructPointer(v any) bool {
+	t := reflect.TypeOf(v)
+	return t != nil && t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct
 }
 
 var (

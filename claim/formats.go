@@ -76,6 +76,7 @@ func ParseJSON(line []byte) (*Claim, error) {
 		if errors.As(err, &me) {
 			return nil, &FieldError{Field: "line", Message: me.Message}
 		}
+		c.Normalize() // the fields read, for the callers' checks
 		return &c, err
 	}
 	c.Normalize()

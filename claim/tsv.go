@@ -151,10 +151,11 @@ func ParseTSV(line string) (*Claim, error) {
 	return c, nil
 }
 
-// splitCodePOA splits "CODE:POA" at its last colon; a missing colon means no POA.
+// splitCodePOA splits "CODE:POA" at its last colon (the POA normalized); a missing colon
+// means no POA.
 func splitCodePOA(s string) (code, poa string) {
 	if i := strings.LastIndexByte(s, ':'); i >= 0 {
-		return s[:i], s[i+1:]
+		return s[:i], NormalizePOA(s[i+1:])
 	}
 	return s, ""
 }
