@@ -292,6 +292,9 @@ func (h *cdiService) handlePatchQuery(c *gin.Context) {
 		if err != nil {
 			return err
 		}
+		if fes := content.Check(); len(fes) > 0 {
+			return validation(fes...) // e.g. an indicator without a known kind
+		}
 		if n, err = cdi.Edit(q, content, actor.Name, h.now()); err != nil {
 			return cdiProblem(err)
 		}
@@ -326,8 +329,20 @@ type LintAnswer struct {
 }
 
 func (h *cdiService) handleLint(c *gin.Context) {
+	body, ok := ReadBody(c)
+	if !ok {
+		return
+	}
 	var in QueryLintInput
-	if !DecodeJSON(c, &in) {
+	fes, err := decodeFields(body, &in, nil)
+	if err != nil {
+		WriteError(c, err)
+		return
+	}
+	// content the rules cannot read (an indicator without a known kind) is a 422 naming
+	// the field, with every other field at fault, not a compliance finding
+	if fes = fes.Merge(validateErr(&in), in.QueryContent.Check().Err()); len(fes) > 0 {
+		WriteValidation(c, fes...)
 		return
 	}
 	actor := ActorFrom(c)

@@ -1,10 +1,12 @@
 package api
 
+import "github.com/msdrg-cdi/drg/cdi"
+
 // cdiSchemas are the OpenAPI components of the CDI endpoints.
 func cdiSchemas() map[string]Schema {
-	cite := obj([]string{"indicator", "name"}, Schema{"indicator": tString, "label": tString,
-		"kind": Schema{"enum": []string{"lab", "vital", "med", "order", "note", "measurement", "procedure", "calculated", "documented_dx", "working_code"},
-			"description": "what the fact is; documented_dx and working_code are documentation of a diagnosis and never support an option"},
+	cite := obj([]string{"indicator", "name", "kind"}, Schema{"indicator": tString, "label": tString,
+		"kind": Schema{"enum": cdi.CiteKinds(),
+			"description": "what the fact is (required): imaging (echo ejection fraction, chest X-ray, CT…), pathology and procedure reports are clinical findings like labs; documented_dx and working_code are documentation of a diagnosis and never support an option"},
 		"evidence": Schema{"type": "array", "items": tInt, "description": "indexes into the encounter's evidence"},
 		"name":     tString, "value": Schema{"type": []string{"number", "string"}}, "unit": tString, "time": tTime, "source": tString,
 		"context": tString, "author_role": tString, "detail": tString, "code": tString, "prior_encounter": tBool})

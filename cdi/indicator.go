@@ -289,8 +289,8 @@ type IndicatorResult struct {
 type Cite struct {
 	Indicator string `json:"indicator"`
 	// Kind is what the fact is: an evidence kind (lab, vital, med, order, note, measurement,
-	// documented_dx), CiteProcedure, CiteCalculated or CiteWorkingCode. Only clinical kinds
-	// support a diagnosis (see Clinical).
+	// documented_dx), CiteImaging, CitePathology, CiteProcedure, CiteCalculated or
+	// CiteWorkingCode (CiteKinds). Only clinical kinds support a diagnosis (see Clinical).
 	Kind     string      `json:"kind"`
 	Label    string      `json:"label"`
 	Evidence []int       `json:"evidence,omitempty"` // indexes into Encounter.Evidence
@@ -312,20 +312,25 @@ type Cite struct {
 
 // Cite kinds beyond the evidence kinds of claim.Evidence.
 const (
-	CiteProcedure   = "procedure"    // a working ICD-10-PCS code
+	CiteProcedure   = "procedure"    // a working ICD-10-PCS code, or a procedure report (catheterization, endoscopy)
 	CiteCalculated  = "calculated"   // computed from two facts (P/F ratio, MAP, BMI)
 	CiteWorkingCode = "working_code" // a diagnosis code of the working codes
+	// CiteImaging is an imaging result: echocardiogram (ejection fraction), chest X-ray, CT,
+	// ultrasound, MRI — a finding of the study, cited as a lab result is.
+	CiteImaging = "imaging"
+	// CitePathology is a pathology or cytology report's finding.
+	CitePathology = "pathology"
 )
 
 // clinicalKinds are the cite kinds that are clinical indicators: facts about the patient, not
 // documentation of a diagnosis.
 var clinicalKinds = []string{claim.KindLab, claim.KindVital, claim.KindMed, claim.KindOrder, claim.KindNote,
-	claim.KindMeasurement, CiteProcedure, CiteCalculated}
+	claim.KindMeasurement, CiteImaging, CitePathology, CiteProcedure, CiteCalculated}
 
 // Clinical reports whether the cite is a clinical indicator (a lab, vital sign, medication,
-// order, note finding, measurement, procedure or calculated value) rather than the
-// documentation of a diagnosis: a documented or working diagnosis never supports a query
-// option by itself.
+// order, note finding, measurement, imaging or pathology finding, procedure or calculated
+// value) rather than the documentation of a diagnosis: a documented or working diagnosis
+// never supports a query option by itself.
 func (c *Cite) Clinical() bool {
 	return slices.Contains(clinicalKinds, c.Kind) && (c.Code == "" || c.Kind == CiteProcedure)
 }

@@ -67,6 +67,36 @@ var (
 	citeKinds = append(slices.Clone(clinicalKinds), claim.KindDocumentedDx, CiteWorkingCode)
 )
 
+// CiteKinds returns the kinds a cited indicator may have: the clinical kinds (lab, vital,
+// med, order, note, measurement, imaging, pathology, procedure, calculated) and the
+// documentation of diagnoses (documented_dx, working_code).
+func CiteKinds() []string { return slices.Clone(citeKinds) }
+
+// checkKind reports a cite whose kind is missing or not one of CiteKinds (field "kind"): its
+// support cannot be weighed, so it is refused as such, never taken for documentation.
+func (c *Cite) checkKind() *claim.FieldError {
+	switch {
+	case c.Kind == "":
+		return &claim.FieldError{Field: "kind", Message: "required, one of " + strings.Join(citeKinds, ", ")}
+	case !slices.Contains(citeKinds, c.Kind):
+		return &claim.FieldError{Field: "kind", Message: fmt.Sprintf("%q is not a citation kind: one of %s", c.Kind, strings.Join(citeKinds, ", "))}
+	}
+	return nil
+}
+
+// Check reports what makes query content unreadable rather than non-compliant, each error
+// named by its path: an indicator whose kind is missing or unknown ("indicators[2].kind").
+// The API refuses such content with a 422 before linting it.
+func (qc *QueryContent) Check() claim.Errors {
+	var errs claim.Errors
+	for i := range qc.Indicators {
+		if fe := qc.Indicators[i].checkKind(); fe != nil {
+			errs = append(errs, &claim.FieldError{Field: fmt.Sprintf("indicators[%d].%s", i, fe.Field), Message: fe.Message})
+		}
+	}
+	return errs
+}
+
 // linter accumulates violations, each (rule, field, message) once.
 type linter struct {
 	v    []Violation
@@ -129,8 +159,8 @@ func (l *linter) q1(q *Query) {
 		if !q.AdmitDate.IsZero() && !c.Time.IsZero() && c.Time.Before(q.AdmitDate.Time().Add(-24*time.Hour)) && !c.PriorEncounter {
 			l.add("Q1", f, "indicator %q predates this admission and is not labelled as from a prior encounter", c.Name)
 		}
-		if c.Kind != "" && !slices.Contains(citeKinds, c.Kind) {
-			l.add("Q1", f, "indicator %q: indicator kind unknown (%q is not one of %s)", c.Name, c.Kind, strings.Join(citeKinds, ", "))
+		if fe := c.checkKind(); fe != nil {
+			l.add("Q1", f+"."+fe.Field, "indicator %q: %s", c.Name, fe.Message)
 		}
 	}
 }
@@ -330,7 +360,7 @@ func diagnosisTerms(q *Query) [][]string {
 // option's diagnosis does not count.
 func (l *linter) q5(q *Query) {
 	diag := diagnosisTerms(q)
-	dxOptions, supported := 0, 0
+	dxOptions, supported, unweighed := 0, 0, 0
 	for i, o := range q.Options {
 		f := fmt.Sprintf("options[%d]", i)
 		valid := 0
@@ -353,21 +383,31 @@ func (l *linter) q5(q *Query) {
 			refs = allIndexes(q.Indicators) // a documented diagnosis is weighed against every cite
 		}
 		head, dx := optionTerms(o.Text, diag)
-		ok := false
+		ok, unknown := false, false
 		for _, r := range refs {
-			if r >= 0 && r < len(q.Indicators) && q.supports(&q.Indicators[r], head, dx) {
+			if r < 0 || r >= len(q.Indicators) {
+				continue
+			}
+			if q.Indicators[r].checkKind() != nil {
+				unknown = true // Q1 reports it; its support cannot be weighed
+				continue
+			}
+			if q.supports(&q.Indicators[r], head, dx) {
 				ok = true
 				break
 			}
 		}
-		if ok {
+		switch {
+		case ok:
 			supported++
-		} else if !o.Documented && valid > 0 {
+		case unknown:
+			unweighed++
+		case !o.Documented && valid > 0:
 			l.add("Q5", f, "option %q is supported only by documentation (self-citation): none of its indicators is a clinical finding other than a statement of the diagnosis itself (documented diagnoses, working codes and note excerpts naming the diagnosis do not count)", o.Text)
 		}
 	}
-	if dxOptions > 0 && supported == 0 && len(q.Indicators) > 0 && q.Purpose != PurposeClinicalValidation {
-		l.add("Q5", "options", "every diagnosis option is supported only by documentation: the query cites no clinical indicator (lab, vital sign, medication, order, note finding, measurement, procedure or calculated value) for its options")
+	if dxOptions > 0 && supported == 0 && unweighed == 0 && len(q.Indicators) > 0 && q.Purpose != PurposeClinicalValidation {
+		l.add("Q5", "options", "every diagnosis option is supported only by documentation: the query cites no clinical indicator (lab, vital sign, medication, order, note finding, measurement, imaging or pathology finding, procedure or calculated value) for its options")
 	}
 }
 

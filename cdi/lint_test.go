@@ -486,12 +486,17 @@ var leadingCases = []lintCase{
 		q.Options[0].Documented, q.Options[1].Documented = true, true
 		q.Options[0].Indicators, q.Options[1].Indicators = nil, nil
 	}},
-	{"indicators without a kind", "", []string{"Q5 options[0]", "Q5 options[1]", "Q5 options"}, func(q *Query) {
+	// A cite without a known kind cannot be weighed: Q1 names its kind, it is not taken for
+	// documentation (Q5 self-citation) (issue 21 item 2).
+	{"indicators without a kind", "", []string{"Q1 indicators[0].kind", "Q1 indicators[1].kind", "Q1 indicators[2].kind"}, func(q *Query) {
 		for i := range q.Indicators {
 			q.Indicators[i].Kind = ""
 		}
 	}},
-	{"unknown indicator kind", "", []string{"Q1 indicators[0]"}, func(q *Query) { q.Indicators[0].Kind = "hearsay" }},
+	{"unknown indicator kind", "", []string{"Q1 indicators[0].kind"}, func(q *Query) { q.Indicators[0].Kind = "hearsay" }},
+	{"an imaging report without its source", "", []string{"Q1 indicators[0]"}, func(q *Query) {
+		q.Indicators[0].Kind, q.Indicators[0].Source = CiteImaging, ""
+	}},
 }
 
 // TestLintAccepts: compliant clinical queries whose texts contain words that resemble the
