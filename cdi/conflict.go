@@ -153,7 +153,11 @@ func ruleCovers(rule *Rule, code string) bool {
 // and that its category holds more specific codes. It is read from the code titles alone
 // (never from CC/MCC levels) and it is not a query: a query needs evidence.
 type CodingHint struct {
+	// Kind: invalid_code (a working code the version does not recognize: the invalid
+	// principal diagnosis first of all, as the claim groups to DRG 999) or specificity.
+	Kind  string `json:"kind"`
 	Code  string `json:"code"`
+	Role  string `json:"role,omitempty"` // for invalid_code: pdx or sdx
 	Title string `json:"title,omitempty"`
 	// MoreSpecific are codes of the same category naming the same condition more
 	// specifically (at most Rules.Specificity.MaxOptions, in code order); Count is how many
@@ -161,6 +165,49 @@ type CodingHint struct {
 	MoreSpecific []CandidateCode `json:"more_specific"`
 	Count        int             `json:"count"`
 	Message      string          `json:"message"`
+}
+
+// Coding hint kinds.
+const (
+	HintInvalidCode = "invalid_code"
+	HintSpecificity = "specificity"
+)
+
+// invalidCodeHints lists the working diagnosis codes the review's grouper version does not
+// recognize, the principal diagnosis first: a coder's first item, since an invalid principal
+// diagnosis groups the claim to DRG 999 and no CDI impact can be measured until it is fixed.
+// MoreSpecific holds the valid codes that may replace it (derived from the code files; to be
+// confirmed in the Tabular List).
+func (rc *reviewCtx) invalidCodeHints() []CodingHint {
+	var out []CodingHint
+	add := func(role, code, what string) {
+		if strings.TrimSpace(code) == "" || rc.valid(code) || slices.ContainsFunc(out, func(h CodingHint) bool { return h.Code == code }) {
+			return
+		}
+		ic := rc.e.cat.DescribeInvalid(tables.ICD10CM, code, rc.v)
+		h := CodingHint{Kind: HintInvalidCode, Code: code, Role: role, Count: len(ic.Replacements) + ic.More}
+		for _, r := range ic.Replacements[:min(len(ic.Replacements), rc.rules.Specificity.MaxOptions)] {
+			h.MoreSpecific = append(h.MoreSpecific, CandidateCode{Code: r, Title: rc.title(r)})
+		}
+		h.Message = fmt.Sprintf("%s %s is not a valid ICD-10-CM code in grouper version %s", what, code, rc.v)
+		if ic.Reason != "" {
+			h.Message += " (" + ic.Reason + ")"
+		}
+		if role == "pdx" {
+			h.Message += ": the claim groups to DRG 999 (ungroupable) until a valid principal diagnosis is coded"
+		}
+		if len(h.MoreSpecific) > 0 {
+			h.Message += fmt.Sprintf("; valid codes that may replace it (confirm in the Tabular List): %s", strings.Join(codesOf(h.MoreSpecific), ", "))
+		}
+		out = append(out, h)
+	}
+	if p := rc.base.PDX; p != nil {
+		add("pdx", p.Code, "the principal diagnosis")
+	}
+	for _, d := range rc.base.SDX {
+		add("sdx", d.Code, "secondary diagnosis")
+	}
+	return out
 }
 
 // hints lists the documented codes whose title says "unspecified" and whose category has
@@ -187,7 +234,7 @@ func (rc *reviewCtx) hints(opps []Opportunity) []CodingHint {
 		if len(sibs) == 0 {
 			continue
 		}
-		h := CodingHint{Code: d.code, Title: title, Count: len(sibs)}
+		h := CodingHint{Kind: HintSpecificity, Code: d.code, Title: title, Count: len(sibs)}
 		for _, s := range sibs[:min(len(sibs), rc.rules.Specificity.MaxOptions)] {
 			h.MoreSpecific = append(h.MoreSpecific, CandidateCode{Code: s, Title: rc.title(s)})
 		}

@@ -95,8 +95,10 @@ type Review struct {
 	Working       *WorkingDRG   `json:"working,omitempty"`
 	Opportunities []Opportunity `json:"opportunities"`
 	Rules         []RuleResult  `json:"rules"`
-	// Hints tell coders that a documented code has more specific codes in its category. They
-	// are not opportunities: no query is drawn from the code tables alone.
+	// Hints are the coder's items: first the working codes the version does not recognize (an
+	// invalid principal diagnosis first of all), then documented codes with more specific
+	// codes in their category. They are not opportunities: no query is drawn from the code
+	// tables alone.
 	Hints []CodingHint `json:"hints,omitempty"`
 	// Warnings report evidence the engine could not use (unknown units…).
 	Warnings []string `json:"warnings,omitempty"`
@@ -235,7 +237,7 @@ func (e *Engine) Review(enc *claim.Encounter, opt ReviewOptions) (*Review, error
 		rev.Rules = append(rev.Rules, conds[i].result)
 	}
 	rev.Opportunities = append(rev.Opportunities, opps...)
-	rev.Hints = rc.hints(opps)
+	rev.Hints = append(rc.invalidCodeHints(), rc.hints(opps)...) // an invalid PDX first
 	rev.Warnings = rc.warnings
 	return rev, nil
 }
