@@ -170,9 +170,10 @@ func notGrouped(cv *compiled, c *claim.Claim, r *Result) {
 	}
 }
 
-// Validate checks what the CMS grouper cannot represent (claim.Check, and a version is
-// needed); everything else (unknown codes, invalid POA letters or discharge statuses) is
-// grouped and reported the CMS way. Lists longer than a claim carries are grouped in part
+// Validate checks what no claim can carry (claim.Check: a sex, POA indicator or patient
+// status outside the wire conventions…) and that a version is given; everything else
+// (unknown codes, two-digit patient statuses the CMS tables do not list) is grouped and
+// reported the CMS way. Lists longer than a claim carries are grouped in part
 // (see GroupInto).
 func Validate(c *claim.Claim) error {
 	var errs claim.Errors
