@@ -63,6 +63,8 @@ type env struct {
 	tokens map[store.Role]string
 	ctx    context.Context
 	shots  string
+	// browser is the browser's context without the test's deadline (restart).
+	browser context.Context
 }
 
 // newEnv starts the service (with the routes that more adds) and a browser.
@@ -128,8 +130,15 @@ func newEnv(t *testing.T, more ...func(*api.Server) []api.Route) *env {
 	}
 	ctx, cancelT := context.WithTimeout(bctx, 90*time.Second)
 	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
-	e.ctx = ctx
+	e.ctx, e.browser = ctx, bctx
 	return e
+}
+
+// restartClock gives the browser steps that follow a fresh 90 s, after a long set-up.
+func (e *env) restartClock() {
+	ctx, cancel := context.WithTimeout(e.browser, 90*time.Second)
+	e.t.Cleanup(cancel)
+	e.ctx = ctx
 }
 
 // run executes browser actions, failing the test with a screenshot on error.
