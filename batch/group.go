@@ -2,6 +2,7 @@ package batch
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -25,6 +26,9 @@ var SummaryColumns = []string{"id", "version", "final_drg", "mdc", "type", "seve
 // Editor runs the Medicare Code Editor on a claim and appends its result as a JSON object.
 type Editor func(c *claim.Claim, dst []byte) ([]byte, error)
 
+// CSVEditor runs the Medicare Code Editor on a claim and appends its MCEColumns as CSV fields.
+type CSVEditor func(c *claim.Claim, dst []byte) []byte
+
 // GroupProcessor groups claims for Run.
 type GroupProcessor struct {
 	Engine  *grouper.Engine
@@ -39,8 +43,10 @@ type GroupProcessor struct {
 	// Describe, when set, explains each code the version does not recognize in the result's
 	// warnings (AddInvalidCodeWarnings).
 	Describe Describer
-	// MCE, when set, runs the code editor and adds its result as "mce" (JSONL output only).
+	// MCE, when set, runs the code editor and adds its result as "mce" (JSONL output);
+	// MCECSV adds it as the MCEColumns of the CSV summary.
 	MCE    Editor
+	MCECSV CSVEditor
 	Format OutputFormat
 
 	pool sync.Pool
@@ -49,6 +55,9 @@ type GroupProcessor struct {
 // Encoder returns the encoder matching the processor's output format.
 func (p *GroupProcessor) Encoder() Encoder {
 	if p.Format == OutCSV {
+		if p.MCECSV != nil {
+			return CSVEncoder{Columns: append(slices.Clone(SummaryColumns), MCEColumns...)}
+		}
 		return CSVEncoder{Columns: SummaryColumns}
 	}
 	return JSONLEncoder{}
@@ -102,7 +111,12 @@ func (p *GroupProcessor) Process(c *claim.Claim, dst []byte) ([]byte, error) {
 		Weigh(r, c, p.Weights)
 	}
 	if p.Format == OutCSV {
-		return appendSummaryRow(dst, r), nil
+		dst = appendSummaryRow(dst, r)
+		if p.MCECSV != nil {
+			dst = append(dst, ',')
+			dst = p.MCECSV(c, dst)
+		}
+		return append(dst, ",,\n"...), nil // line and error columns stay empty
 	}
 	dst = r.AppendJSON(dst)
 	if p.MCE != nil {
@@ -136,6 +150,5 @@ func appendSummaryRow(dst []byte, r *grouper.Result) []byte {
 	dst = append(dst, ',')
 	dst = append(dst, r.Final.GRC.String()...)
 	dst = append(dst, ',')
-	dst = AppendCSVField(dst, r.Final.DRGTitle)
-	return append(dst, ",,\n"...) // line and error columns stay empty
+	return AppendCSVField(dst, r.Final.DRGTitle)
 }

@@ -47,7 +47,11 @@ func (p *MCEProcessor) Record(c *claim.Claim) MCERecord {
 	}
 	defer p.pool.Put(r)
 	r.Edit(p.Data, c, p.Options)
-	return MCERecord{OracleRecord: r.Record(c.ID), Messages: r.Messages()}
+	msgs := r.Messages()
+	if msgs == nil {
+		msgs = []mce.Message{} // "messages": [], never null
+	}
+	return MCERecord{OracleRecord: r.Record(c.ID), Messages: msgs}
 }
 
 // Check implements Checker: the claim fields no editing can read (claim.Check).
@@ -63,21 +67,34 @@ func (p *MCEProcessor) Process(c *claim.Claim, dst []byte) ([]byte, error) {
 	if p.Format == OutCSV {
 		dst = AppendCSVField(dst, rec.ID)
 		dst = append(dst, ',')
-		dst = append(dst, rec.EditType...)
-		dst = append(dst, ',')
-		var edits, msgs []string
-		for _, e := range rec.Edits {
-			edits = append(edits, e.Edit.String()+":"+strconv.Itoa(e.Count))
-		}
-		for _, m := range rec.Messages {
-			msgs = append(msgs, m.Text)
-		}
-		dst = AppendCSVField(dst, strings.Join(edits, ";"))
-		dst = append(dst, ',')
-		dst = AppendCSVField(dst, strings.Join(msgs, "; "))
+		dst = appendMCEFields(dst, rec)
 		return append(dst, ",,\n"...), nil
 	}
 	return appendJSON(dst, rec)
+}
+
+// appendMCEFields appends the edit_type, edits (EDIT:count;…) and messages CSV fields of rec.
+func appendMCEFields(dst []byte, rec MCERecord) []byte {
+	dst = append(dst, rec.EditType...)
+	dst = append(dst, ',')
+	var edits, msgs []string
+	for _, e := range rec.Edits {
+		edits = append(edits, e.Edit.String()+":"+strconv.Itoa(e.Count))
+	}
+	for _, m := range rec.Messages {
+		msgs = append(msgs, m.Text)
+	}
+	dst = AppendCSVField(dst, strings.Join(edits, ";"))
+	dst = append(dst, ',')
+	return AppendCSVField(dst, strings.Join(msgs, "; "))
+}
+
+// MCEColumns are the columns drg group --mce adds to the CSV summary.
+var MCEColumns = []string{"mce_edit_type", "mce_edits", "mce_messages"}
+
+// MCECSVEditor returns a CSVEditor for GroupProcessor that appends the MCE columns of a claim.
+func (p *MCEProcessor) MCECSVEditor() CSVEditor {
+	return func(c *claim.Claim, dst []byte) []byte { return appendMCEFields(dst, p.Record(c)) }
 }
 
 // MCEEditor returns an Editor for GroupProcessor that adds the MCE record to each result.

@@ -88,11 +88,22 @@ type CSVHeader struct {
 	cols []string
 }
 
-// csvColumns are the accepted CSV column names.
-var csvColumns = map[string]bool{
-	"id": true, "version": true, "discharge_date": true, "length_of_stay": true, "age": true, "sex": true,
-	"discharge_status": true, "hospital_status": true, "pdx": true, "pdx_poa": true, "admit_dx": true,
-	"sdx": true, "procedures": true,
+// CSVColumns are the accepted CSV column names, in the order of the documentation.
+var CSVColumns = []string{"id", "version", "discharge_date", "length_of_stay", "age", "sex",
+	"discharge_status", "hospital_status", "pdx", "pdx_poa", "admit_dx", "sdx", "procedures"}
+
+// csvColumns holds CSVColumns.
+var csvColumns = func() map[string]bool {
+	m := map[string]bool{}
+	for _, c := range CSVColumns {
+		m[c] = true
+	}
+	return m
+}()
+
+// expectedColumns completes a header error with the columns a CSV claim file may have.
+func expectedColumns(msg string) string {
+	return msg + " (the columns are " + strings.Join(CSVColumns, ", ") + "; pdx is required)"
 }
 
 // ParseCSVHeader reads the header row of a CSV claim file. Columns are named as in the API
@@ -105,7 +116,7 @@ func ParseCSVHeader(line []byte) (*CSVHeader, error) {
 	for _, c := range cols {
 		c = strings.ToLower(strings.TrimSpace(c))
 		if !csvColumns[c] {
-			return nil, &FieldError{Field: "header", Message: fmt.Sprintf("unknown column %q", c)}
+			return nil, &FieldError{Field: "header", Message: expectedColumns(fmt.Sprintf("unknown column %q", c))}
 		}
 		if seen[c] {
 			return nil, &FieldError{Field: "header", Message: fmt.Sprintf("duplicate column %q", c)}
@@ -114,7 +125,7 @@ func ParseCSVHeader(line []byte) (*CSVHeader, error) {
 		h.cols = append(h.cols, c)
 	}
 	if !seen["pdx"] {
-		return nil, &FieldError{Field: "header", Message: "missing column \"pdx\""}
+		return nil, &FieldError{Field: "header", Message: expectedColumns("missing column \"pdx\"")}
 	}
 	return h, nil
 }

@@ -80,7 +80,7 @@ func runGroup(e *env) int {
 	var bf batchFlags
 	bf.register(fs)
 	explain := fs.Bool("explain", false, "add the explanation of each grouping to the JSON output")
-	withMCE := fs.Bool("mce", false, "run the Medicare Code Editor first and add its edits to each record (JSON output)")
+	withMCE := fs.Bool("mce", false, "run the Medicare Code Editor first and add its edits to each record (JSON: an mce object; CSV: mce_edit_type, mce_edits and mce_messages columns)")
 	codeOrder := fs.Bool("code-order", false, "CMS tie-breaker CODE_ORDER instead of CLINICAL_SIGNIFICANCE")
 	if st, ok := parseFlags(fs, e.args); !ok {
 		return st
@@ -108,11 +108,11 @@ func runGroup(e *env) int {
 		Weights: cat, Format: outFormat, Describe: cat.DescribeInvalid,
 	}
 	if *withMCE {
-		ed, err := newEditor(cat)
+		ed, csvEd, err := newEditor(cat)
 		if err != nil {
 			return fail(e, "%v", err)
 		}
-		p.MCE = ed
+		p.MCE, p.MCECSV = ed, csvEd
 	}
 	return runBatch(e, bf, inFormat, p, p.Encoder())
 }
@@ -144,6 +144,14 @@ func runBatch(e *env, bf batchFlags, inFormat claim.Format, p batch.Processor, e
 	sum, runErr := batch.Run(e.ctx, in, w, p, enc, opt)
 	flushErr := w.Flush()
 	closeErr := out.Close()
+	if runErr != nil && !errors.Is(runErr, batch.ErrInterrupted) {
+		// the cause first (a header error lists the expected columns), then the summary
+		fmt.Fprintf(e.stderr, "drg: %v\n", runErr)
+		if !bf.quiet {
+			fmt.Fprintln(e.stderr, "drg: "+sum.String())
+		}
+		return exitFailure
+	}
 	if !bf.quiet {
 		fmt.Fprintln(e.stderr, "drg: "+sum.String())
 	}
@@ -154,12 +162,16 @@ func runBatch(e *env, bf batchFlags, inFormat claim.Format, p batch.Processor, e
 		}
 		fmt.Fprintf(e.stderr, "drg: interrupted after %d claims; the output holds them, in order\n", sum.Lines)
 		return exitInterrupted
-	case runErr != nil:
-		return fail(e, "%v", runErr)
 	case flushErr != nil:
 		return fail(e, "write output: %v", flushErr)
 	case closeErr != nil:
 		return fail(e, "write output: %v", closeErr)
+	case sum.Lines == 0:
+		fmt.Fprintln(e.stderr, "drg: warning: the input holds no claims: nothing was processed")
+		return exitFailure
+	case sum.Grouped == 0:
+		fmt.Fprintf(e.stderr, "drg: no claim was processed: all %d input lines are error records (each record's error names the field)\n", sum.Lines)
+		return exitFailure
 	}
 	return exitOK
 }

@@ -39,13 +39,14 @@ func runMCE(e *env) int {
 	return runBatch(e, bf, inFormat, p, p.Encoder())
 }
 
-// newEditor returns the editor that drg group --mce adds to each record.
-func newEditor(cat *tables.Catalog) (batch.Editor, error) {
+// newEditor returns the editors that drg group --mce adds to each record (JSON and CSV).
+func newEditor(cat *tables.Catalog) (batch.Editor, batch.CSVEditor, error) {
 	data, err := cat.MCE()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return (&batch.MCEProcessor{Data: data}).MCEEditor(), nil
+	p := &batch.MCEProcessor{Data: data}
+	return p.MCEEditor(), p.MCECSVEditor(), nil
 }
 
 // newMCEParity returns the MCE comparison for drg parity --mce.
