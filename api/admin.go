@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"strconv"
@@ -15,6 +16,30 @@ import (
 type UserInput struct {
 	Name string `json:"name" binding:"required,max=200"`
 	Role string `json:"role" binding:"required,oneof=coder cdi finance admin"`
+	TokenExpiry
+}
+
+// TokenExpiry is the optional expiry of a new API token: a time, or a number of days from now
+// (not both). Without either the token does not expire.
+type TokenExpiry struct {
+	ExpiresAt     *time.Time `json:"expires_at,omitempty"`
+	ExpiresInDays int        `json:"expires_in_days,omitempty" binding:"omitempty,min=1,max=3650"`
+}
+
+// options returns the token options, or a field error.
+func (e TokenExpiry) options(now time.Time) (store.TokenOptions, *FieldError) {
+	switch {
+	case e.ExpiresAt != nil && e.ExpiresInDays != 0:
+		return store.TokenOptions{}, &FieldError{Field: "expires_at", Message: "give expires_at or expires_in_days, not both"}
+	case e.ExpiresAt != nil:
+		if !e.ExpiresAt.After(now) {
+			return store.TokenOptions{}, &FieldError{Field: "expires_at", Message: "must be in the future"}
+		}
+		return store.TokenOptions{ExpiresAt: *e.ExpiresAt}, nil
+	case e.ExpiresInDays != 0:
+		return store.TokenOptions{ExpiresAt: now.Add(time.Duration(e.ExpiresInDays) * 24 * time.Hour)}, nil
+	}
+	return store.TokenOptions{}, nil
 }
 
 // UserPatch is the body of PATCH /v1/users/{id}.
@@ -34,13 +59,72 @@ func (s *Server) handleCreateUser(c *gin.Context) {
 	if !DecodeJSON(c, &in) {
 		return
 	}
-	u, tok, err := s.cfg.Store.CreateUser(c.Request.Context(), ActorFrom(c), in.Name, store.Role(in.Role))
+	opt, fe := in.options(time.Now())
+	if fe != nil {
+		WriteValidation(c, fe)
+		return
+	}
+	u, tok, err := s.cfg.Store.CreateUser(c.Request.Context(), ActorFrom(c), in.Name, store.Role(in.Role), opt)
 	if err != nil {
 		WriteError(c, err)
 		return
 	}
 	c.Header("Cache-Control", "no-store")
+	c.Header("ETag", versionTag(u.Version))
 	c.JSON(http.StatusCreated, NewToken{User: u, Token: tok})
+}
+
+func (s *Server) handleGetUser(c *gin.Context) {
+	id, ok := userID(c)
+	if !ok {
+		return
+	}
+	u, err := s.cfg.Store.GetUser(c.Request.Context(), id)
+	if err != nil {
+		WriteError(c, err)
+		return
+	}
+	writeUser(c, u)
+}
+
+func writeUser(c *gin.Context, u store.User) {
+	c.Header("ETag", versionTag(u.Version))
+	c.JSON(http.StatusOK, u)
+}
+
+func (s *Server) handleListTokens(c *gin.Context) {
+	id, ok := userID(c)
+	if !ok {
+		return
+	}
+	ts, err := s.cfg.Store.ListTokens(c.Request.Context(), id)
+	if err != nil {
+		WriteError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"items": ts, "next_cursor": ""})
+}
+
+func (s *Server) handleRevokeToken(c *gin.Context) {
+	id, ok := userID(c)
+	if !ok {
+		return
+	}
+	tid, err := strconv.ParseInt(c.Param("token_id"), 10, 64)
+	if err != nil || tid <= 0 {
+		WriteProblem(c, http.StatusNotFound, KindNotFound, "token: not found")
+		return
+	}
+	v, ok := requireVersion(c, "user")
+	if !ok {
+		return
+	}
+	u, err := s.cfg.Store.RevokeToken(c.Request.Context(), ActorFrom(c), id, tid, v)
+	if err != nil {
+		WriteError(c, err)
+		return
+	}
+	writeUser(c, u)
 }
 
 func (s *Server) handleListUsers(c *gin.Context) {
@@ -66,11 +150,15 @@ func (s *Server) handlePatchUser(c *gin.Context) {
 	if !ok {
 		return
 	}
+	v, ok := requireVersion(c, "user")
+	if !ok {
+		return
+	}
 	var in UserPatch
 	if !DecodeJSON(c, &in) {
 		return
 	}
-	ch := store.UserChange{Disabled: in.Disabled}
+	ch := store.UserChange{Disabled: in.Disabled, IfVersion: v}
 	if in.Role != nil {
 		r := store.Role(*in.Role)
 		ch.Role = &r
@@ -80,7 +168,7 @@ func (s *Server) handlePatchUser(c *gin.Context) {
 		WriteError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, u)
+	writeUser(c, u)
 }
 
 func (s *Server) handleIssueToken(c *gin.Context) {
@@ -88,17 +176,30 @@ func (s *Server) handleIssueToken(c *gin.Context) {
 	if !ok {
 		return
 	}
-	tok, err := s.cfg.Store.IssueToken(c.Request.Context(), ActorFrom(c), id)
-	if err != nil {
-		WriteError(c, err)
+	v, ok := requireVersion(c, "user")
+	if !ok {
 		return
 	}
-	u, err := s.cfg.Store.GetUser(c.Request.Context(), id)
+	var in TokenExpiry
+	if body, ok := ReadBody(c); !ok {
+		return
+	} else if len(bytes.TrimSpace(body)) > 0 && !decodeStrict(c, body, &in) {
+		return
+	} else if !Validate(c, &in) {
+		return
+	}
+	opt, fe := in.options(time.Now())
+	if fe != nil {
+		WriteValidation(c, fe)
+		return
+	}
+	u, tok, err := s.cfg.Store.IssueToken(c.Request.Context(), ActorFrom(c), id, v, opt)
 	if err != nil {
 		WriteError(c, err)
 		return
 	}
 	c.Header("Cache-Control", "no-store")
+	c.Header("ETag", versionTag(u.Version))
 	c.JSON(http.StatusCreated, NewToken{User: u, Token: tok})
 }
 
@@ -107,12 +208,16 @@ func (s *Server) handleRevokeTokens(c *gin.Context) {
 	if !ok {
 		return
 	}
-	u, err := s.cfg.Store.UpdateUser(c.Request.Context(), ActorFrom(c), id, store.UserChange{RevokeTokens: true})
+	v, ok := requireVersion(c, "user")
+	if !ok {
+		return
+	}
+	u, err := s.cfg.Store.UpdateUser(c.Request.Context(), ActorFrom(c), id, store.UserChange{RevokeTokens: true, IfVersion: v})
 	if err != nil {
 		WriteError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, u)
+	writeUser(c, u)
 }
 
 func (s *Server) handleMe(c *gin.Context) {

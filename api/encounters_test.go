@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/msdrg-cdi/drg/api"
+	"github.com/msdrg-cdi/drg/store"
 )
 
 // encounterBody is a discharged heart failure encounter with PHI-like fields.
@@ -245,22 +249,31 @@ func TestUsersAPI(t *testing.T) {
 		t.Errorf("%d users", n)
 	}
 	uid := fmt.Sprint(nt.User.ID)
-	if m := ts.do("PATCH", "/v1/users/"+uid, admin, `{"role":"coder"}`).expect(t, 200).json(t); m["role"] != "coder" {
-		t.Errorf("role change %v", m)
+	u := "/v1/users/" + uid
+	// Every change of a user needs its ETag: none is 428, a stale one 412.
+	ts.do("PATCH", u, admin, `{"role":"coder"}`).expect(t, 428).problem(t)
+	ts.do("PATCH", u, admin, `{"role":"coder"}`, "If-Match", `""`).expect(t, 428)
+	tag := ts.etag(u, admin)
+	r = ts.do("PATCH", u, admin, `{"role":"coder"}`, "If-Match", tag).expect(t, 200)
+	if m := r.json(t); m["role"] != "coder" || r.Header.Get("ETag") == tag {
+		t.Errorf("role change %v, ETag %q (was %q)", m, r.Header.Get("ETag"), tag)
 	}
+	ts.do("PATCH", u, admin, `{"disabled":true}`, "If-Match", tag).expect(t, 412).problem(t)
 	ts.do("POST", "/v1/encounters/x/finalize", "nina", nil).expect(t, 404) // a coder now
-	ts.do("PATCH", "/v1/users/"+uid, admin, `{"disabled":true}`).expect(t, 200)
+	ts.do("PATCH", u, admin, `{"disabled":true}`, "If-Match", ts.etag(u, admin)).expect(t, 200)
 	ts.do("GET", "/v1/me", "nina", nil).expect(t, 401)
-	ts.do("PATCH", "/v1/users/"+uid, admin, `{"disabled":false}`).expect(t, 200)
-	r = ts.do("POST", "/v1/users/"+uid+"/tokens", admin, nil).expect(t, 201)
+	ts.do("PATCH", u, admin, `{"disabled":false}`, "If-Match", ts.etag(u, admin)).expect(t, 200)
+	ts.do("POST", u+"/tokens", admin, nil).expect(t, 428)
+	r = ts.do("POST", u+"/tokens", admin, nil, "If-Match", ts.etag(u, admin)).expect(t, 201)
 	json.Unmarshal(r.body, &nt)
 	ts.tokens["nina2"] = nt.Token
 	ts.do("GET", "/v1/me", "nina2", nil).expect(t, 200)
-	ts.do("DELETE", "/v1/users/"+uid+"/tokens", admin, nil).expect(t, 200)
+	ts.do("DELETE", u+"/tokens", admin, nil).expect(t, 428)
+	ts.do("DELETE", u+"/tokens", admin, nil, "If-Match", ts.etag(u, admin)).expect(t, 200)
 	ts.do("GET", "/v1/me", "nina", nil).expect(t, 401)
 	ts.do("GET", "/v1/me", "nina2", nil).expect(t, 401)
-	ts.do("PATCH", "/v1/users/999", admin, `{"disabled":true}`).expect(t, 404)
-	ts.do("PATCH", "/v1/users/abc", admin, `{"disabled":true}`).expect(t, 404)
+	ts.do("PATCH", "/v1/users/999", admin, `{"disabled":true}`, "If-Match", `"1"`).expect(t, 404)
+	ts.do("PATCH", "/v1/users/abc", admin, `{"disabled":true}`, "If-Match", `"1"`).expect(t, 404)
 	a := ts.do("GET", "/v1/audit?entity=user&entity_id="+uid, admin, nil).expect(t, 200).json(t)
 	if n := len(a["items"].([]any)); n != 6 {
 		t.Errorf("%d audit rows for the user, want 6: %v", n, a)
@@ -272,3 +285,37 @@ func TestUsersAPI(t *testing.T) {
 
 // String returns the body as text.
 func (r reply) String() string { return string(r.body) }
+
+// TestTokensAPI: tokens get an optional expiry (days or a time), are listed without their
+// secrets, and one can be revoked on its own.
+func TestTokensAPI(t *testing.T) {
+	ts := newTestServer(t)
+	ts.do("POST", "/v1/users", admin, `{"name":"exp","role":"coder","expires_in_days":0}`).expect(t, 201) // 0: no expiry
+	r := ts.do("POST", "/v1/users", admin, `{"name":"tmp","role":"coder","expires_in_days":30}`).expect(t, 201)
+	var nt api.NewToken
+	json.Unmarshal(r.body, &nt)
+	ts.tokens["tmp"] = nt.Token
+	u := fmt.Sprintf("/v1/users/%d", nt.User.ID)
+	for _, bad := range []string{`{"name":"x","role":"coder","expires_in_days":-1}`, `{"name":"x","role":"coder","expires_at":"2001-01-01T00:00:00Z"}`,
+		`{"name":"x","role":"coder","expires_in_days":5,"expires_at":"2099-01-01T00:00:00Z"}`} {
+		ts.do("POST", "/v1/users", admin, bad).expect(t, 422).problem(t)
+	}
+	r = ts.do("POST", u+"/tokens", admin, `{"expires_at":"2099-01-01T00:00:00Z"}`, "If-Match", ts.etag(u, admin)).expect(t, 201)
+	json.Unmarshal(r.body, &nt)
+	ts.tokens["tmp2"] = nt.Token
+	list := ts.do("GET", u+"/tokens", admin, nil).expect(t, 200)
+	if strings.Contains(list.String(), nt.Token) || strings.Contains(list.String(), store.HashToken(nt.Token)) {
+		t.Fatal("the token list shows a secret or a full hash")
+	}
+	var page struct{ Items []store.Token }
+	json.Unmarshal(list.body, &page)
+	if len(page.Items) != 2 || page.Items[0].ExpiresAt == nil || page.Items[1].ExpiresAt == nil ||
+		page.Items[1].ExpiresAt.Year() != 2099 || time.Until(*page.Items[0].ExpiresAt) < 29*24*time.Hour {
+		t.Fatalf("tokens %s", list.body)
+	}
+	ts.do("DELETE", fmt.Sprintf("%s/tokens/%d", u, page.Items[0].ID), admin, nil).expect(t, 428)
+	ts.do("DELETE", fmt.Sprintf("%s/tokens/%d", u, page.Items[0].ID), admin, nil, "If-Match", ts.etag(u, admin)).expect(t, 200)
+	ts.do("GET", "/v1/me", "tmp", nil).expect(t, 401)
+	ts.do("GET", "/v1/me", "tmp2", nil).expect(t, 200)
+	ts.do("DELETE", u+"/tokens/999", admin, nil, "If-Match", ts.etag(u, admin)).expect(t, 404)
+}

@@ -326,3 +326,14 @@ func errorFields(p api.Problem) []string {
 	}
 	return out
 }
+
+// etag reads path as role and returns its ETag header (failing the test without one).
+func (ts *testServer) etag(path string, role store.Role) string {
+	ts.t.Helper()
+	r := ts.do("GET", path, role, nil).expect(ts.t.(*testing.T), http.StatusOK)
+	tag := r.Header.Get("ETag")
+	if tag == "" {
+		ts.t.Fatalf("GET %s: no ETag", path)
+	}
+	return tag
+}

@@ -48,6 +48,8 @@ const (
 	KindMethod          = "method-not-allowed"
 	KindConflict        = "conflict"            // 409
 	KindPrecondition    = "precondition-failed" // 412
+	// KindPreconditionRequired is 428: a change of an existing record sent without If-Match.
+	KindPreconditionRequired = "precondition-required"
 	KindUnsupported     = "unsupported-media-type"
 	KindUnavailable     = "unavailable" // 503: data or dependency missing
 	KindInternal        = "internal"    // 500: a bug; logged
@@ -107,7 +109,7 @@ func WriteError(c *gin.Context, err error) {
 	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrFinal):
 		WriteProblem(c, http.StatusConflict, KindConflict, err.Error())
 	case errors.Is(err, store.ErrVersionMismatch):
-		WriteProblem(c, http.StatusPreconditionFailed, KindPrecondition, err.Error()+": read the encounter again and retry")
+		WriteProblem(c, http.StatusPreconditionFailed, KindPrecondition, err.Error()+": read it again (its ETag) and retry")
 	case errors.Is(err, store.ErrInvalid):
 		WriteProblem(c, http.StatusUnprocessableEntity, KindValidation, err.Error())
 	case errors.Is(err, context.Canceled):

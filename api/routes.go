@@ -19,6 +19,25 @@ var (
 	ifMatchParam = Param{Name: "If-Match", In: "header", Description: "ETag (row version) of the encounter read: the change is refused with 412 if it changed since", Schema: Schema{"type": "string"}}
 )
 
+// userIfMatch is the precondition of every change of a user.
+var userIfMatch = Param{Name: "If-Match", In: "header", Required: true, Description: "ETag (version) of the user read: required (428 without); 412 if the user changed since", Schema: Schema{"type": "string"}}
+
+// userETag documents the ETag header of a user answer.
+var userETag = map[string]string{"ETag": "version of the user, for If-Match"}
+
+// userChange adds the precondition answers (412, 428) to the responses of a change.
+func userChange(r map[int]Response) map[int]Response { return withPreconditions(r) }
+
+// withPreconditions adds the answers of a change of an existing record sent with a stale
+// If-Match (412) or none (428).
+func withPreconditions(r map[int]Response) map[int]Response {
+	if _, ok := r[412]; !ok {
+		r[412] = Response{Description: "the record changed since it was read (If-Match is not its current ETag)", Content: problemContent}
+	}
+	r[428] = Response{Description: "If-Match is missing: send the ETag of the record read", Content: problemContent}
+	return r
+}
+
 func str(q string) Schema { return Schema{"type": "string", "description": q} }
 
 func listOf(item string) Schema {
@@ -144,13 +163,21 @@ func (s *Server) builtinRoutes() []Route {
 			Body:      &Body{Required: true, Content: JSON(Ref("UserInput"))},
 			Responses: map[int]Response{201: {Description: "the user and its token", Content: JSON(Ref("NewToken"))}, 409: {Description: "the name is taken", Content: problemContent}},
 			Handler:   s.handleCreateUser},
+		{Method: http.MethodGet, Path: "/v1/users/{id}", Roles: AdminOnly, Tags: []string{"users"}, Summary: "Read a user (ETag: its version, for If-Match)",
+			Params: []Param{userIDParam}, Responses: map[int]Response{200: {Description: "the user", Content: JSON(Ref("User")), Headers: userETag}}, Handler: s.handleGetUser},
 		{Method: http.MethodPatch, Path: "/v1/users/{id}", Roles: AdminOnly, Tags: []string{"users"}, Summary: "Change a user's role or disable it",
-			Params: []Param{userIDParam}, Body: &Body{Required: true, Content: JSON(Ref("UserPatch"))},
-			Responses: OK("the user", Ref("User")), Handler: s.handlePatchUser},
-		{Method: http.MethodPost, Path: "/v1/users/{id}/tokens", Roles: AdminOnly, Tags: []string{"users"}, Summary: "Issue another API token (shown once)",
-			Params: []Param{userIDParam}, Responses: map[int]Response{201: {Description: "the token", Content: JSON(Ref("NewToken"))}}, Handler: s.handleIssueToken},
+			Params: []Param{userIDParam, userIfMatch}, Body: &Body{Required: true, Content: JSON(Ref("UserPatch"))},
+			Responses: userChange(OK("the user", Ref("User"))), Handler: s.handlePatchUser},
+		{Method: http.MethodGet, Path: "/v1/users/{id}/tokens", Roles: AdminOnly, Tags: []string{"users"}, Summary: "List a user's API tokens (never their secrets)",
+			Params: []Param{userIDParam}, Responses: OK("the tokens: id, hash prefix, created, expiry", listOf("Token")), Handler: s.handleListTokens},
+		{Method: http.MethodPost, Path: "/v1/users/{id}/tokens", Roles: AdminOnly, Tags: []string{"users"}, Summary: "Issue another API token (shown once), optionally expiring",
+			Params: []Param{userIDParam, userIfMatch}, Body: &Body{Content: JSON(Ref("TokenExpiry"))},
+			Responses: userChange(map[int]Response{201: {Description: "the token", Content: JSON(Ref("NewToken")), Headers: userETag}}), Handler: s.handleIssueToken},
 		{Method: http.MethodDelete, Path: "/v1/users/{id}/tokens", Roles: AdminOnly, Tags: []string{"users"}, Summary: "Revoke every API token of a user",
-			Params: []Param{userIDParam}, Responses: OK("the user", Ref("User")), Handler: s.handleRevokeTokens},
+			Params: []Param{userIDParam, userIfMatch}, Responses: userChange(OK("the user", Ref("User"))), Handler: s.handleRevokeTokens},
+		{Method: http.MethodDelete, Path: "/v1/users/{id}/tokens/{token_id}", Roles: AdminOnly, Tags: []string{"users"}, Summary: "Revoke one API token of a user",
+			Params: []Param{userIDParam, {Name: "token_id", In: "path", Required: true, Schema: Schema{"type": "integer"}, Description: "token id (GET /v1/users/{id}/tokens)"}, userIfMatch},
+			Responses: userChange(OK("the user", Ref("User"))), Handler: s.handleRevokeToken},
 		{Method: http.MethodGet, Path: "/v1/tables", Roles: AdminOnly, Tags: []string{"reference"},
 			Summary:   "What the data directory holds (as drg tables info): grouper versions with windows and code counts, weights, titles, POA lists, HCC models, file checksums",
 			Responses: OK("the data directory report", Schema{"type": "object"}), Handler: s.handleTablesInfo},

@@ -17,6 +17,7 @@ type userRow struct {
 	Name      string    `gorm:"size:200;not null;uniqueIndex"`
 	Role      string    `gorm:"size:16;not null"`
 	Disabled  bool      `gorm:"not null;default:false"`
+	Version   int       `gorm:"not null;default:1"` // row version (ETag), raised by every change
 	CreatedAt time.Time `gorm:"not null"`
 	UpdatedAt time.Time `gorm:"not null"`
 }
@@ -29,6 +30,7 @@ type tokenRow struct {
 	UserID    int64     `gorm:"not null;index"`
 	Hash      string    `gorm:"size:64;not null;uniqueIndex"` // hex SHA-256 of the token
 	CreatedAt time.Time `gorm:"not null"`
+	ExpiresAt *time.Time // nil: no expiry
 }
 
 // TableName names the table of api_tokens rows.

@@ -155,6 +155,7 @@ func (tx *Tx) identityUser(id ExternalIdentity, role Role) (userRow, error) {
 		if row.Role != string(role) {
 			before := row.user()
 			row.Role = string(role)
+			row.Version = max(row.Version, 1) + 1
 			if err := tx.db.Save(&row).Error; err != nil {
 				return userRow{}, fmt.Errorf("update user role: %w", err)
 			}
@@ -168,7 +169,7 @@ func (tx *Tx) identityUser(id ExternalIdentity, role Role) (userRow, error) {
 	if err != nil {
 		return userRow{}, err
 	}
-	row = userRow{Name: name, Role: string(role)}
+	row = userRow{Name: name, Role: string(role), Version: 1}
 	if err := tx.db.Create(&row).Error; err != nil {
 		return userRow{}, fmt.Errorf("create user: %w", err)
 	}

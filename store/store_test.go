@@ -130,7 +130,7 @@ func TestUsersAndTokens(t *testing.T) {
 		if _, _, err := s.CreateUser(ctx, CLIActor, "bob", Role("boss")); !errors.Is(err, ErrInvalid) {
 			t.Errorf("bad role: %v", err)
 		}
-		tok2, err := s.IssueToken(ctx, CLIActor, u.ID)
+		_, tok2, err := s.IssueToken(ctx, CLIActor, u.ID, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,6 @@
 // Admin: users and tokens, loaded reference data, audit log.
 
-import { get, post, patch, del, query } from "./api.js";
+import { get, post, patch, del, query, etag } from "./api.js";
 import { el, clear, errorBox, table, toast } from "./ui.js";
 
 const ROLES = ["coder", "cdi", "finance", "admin"];
@@ -47,14 +47,18 @@ async function usersTab(body) {
         { key: "created_at", label: "Created", render: (u) => (u.created_at || "").slice(0, 10) },
         { key: "actions", label: "Tokens", noSort: true, render: (u) => el("span", {},
           el("button", { type: "button", class: "link", onclick: async () => {
-            try { showToken(out, await post(`/v1/users/${u.id}/tokens`, {})); } catch (e) { clear(out).append(errorBox(e)); }
+            try {
+              const r = await post(`/v1/users/${u.id}/tokens`, {}, etag(u.version));
+              u.version = r.user.version;
+              showToken(out, r);
+            } catch (e) { clear(out).append(errorBox(e)); }
           } }, "issue token"),
           el("button", { type: "button", class: "link", onclick: async () => {
             if (!confirm(`Revoke every token of ${u.name}?`)) return;
-            try { await del(`/v1/users/${u.id}/tokens`); toast("Tokens revoked"); } catch (e) { clear(out).append(errorBox(e)); }
+            try { u.version = (await del(`/v1/users/${u.id}/tokens`, etag(u.version))).version; toast("Tokens revoked"); } catch (e) { clear(out).append(errorBox(e)); }
           } }, "revoke all"),
           el("button", { type: "button", class: "link", onclick: async () => {
-            try { await patch(`/v1/users/${u.id}`, { disabled: !u.disabled }); list(); } catch (e) { clear(out).append(errorBox(e)); }
+            try { await patch(`/v1/users/${u.id}`, { disabled: !u.disabled }, etag(u.version)); list(); } catch (e) { clear(out).append(errorBox(e)); }
           } }, u.disabled ? "enable" : "disable")) },
       ], r.items || [], { empty: "No users yet.", caption: "Users" }));
     } catch (e) { clear(listBox).append(errorBox(e)); }
@@ -66,7 +70,10 @@ async function usersTab(body) {
 function roleSelect(u, reload) {
   const s = el("select", { "aria-label": `Role of ${u.name}` }, ROLES.map((r) => el("option", { value: r, selected: r === u.role }, r)));
   s.addEventListener("change", async () => {
-    try { await patch(`/v1/users/${u.id}`, { role: s.value }); toast(`${u.name} is now ${s.value}`); } catch (e) { toast("Not changed: " + e.message); reload(); }
+    try {
+      u.version = (await patch(`/v1/users/${u.id}`, { role: s.value }, etag(u.version))).version;
+      toast(`${u.name} is now ${s.value}`);
+    } catch (e) { toast("Not changed: " + e.message); reload(); }
   });
   return s;
 }

@@ -27,6 +27,7 @@ export async function call(method, path, body, opts = {}) {
   else if (csrf && method !== "GET") headers["X-CSRF-Token"] = csrf;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   Object.assign(headers, opts.headers || {});
+  if (opts.ifMatch) headers["If-Match"] = opts.ifMatch;
   let res;
   try {
     res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -46,11 +47,18 @@ export async function call(method, path, body, opts = {}) {
   return res.text();
 }
 
+// Changes of an existing record send the ETag of the version read (If-Match): the server
+// refuses a change without one (428) or made on a record changed since (412).
 export const get = (path, opts) => call("GET", path, undefined, opts);
-export const post = (path, body, opts) => call("POST", path, body, opts);
-export const put = (path, body) => call("PUT", path, body);
-export const patch = (path, body, opts) => call("PATCH", path, body, opts);
-export const del = (path) => call("DELETE", path);
+// The last argument of a change is the ETag (a string) or call options ({ headers }).
+const changeOpts = (x) => (typeof x === "string" ? { ifMatch: x } : x || {});
+export const post = (path, body, x) => call("POST", path, body, changeOpts(x));
+export const put = (path, body, x) => call("PUT", path, body, changeOpts(x));
+export const patch = (path, body, x) => call("PATCH", path, body, changeOpts(x));
+export const del = (path, x) => call("DELETE", path, undefined, changeOpts(x));
+
+// etag is the entity tag of a record at a row version (its version or row_version field).
+export const etag = (version) => (version ? `"${version}"` : undefined);
 
 // query builds "?a=1&b=2" from an object, skipping empty values.
 export function query(params) {
