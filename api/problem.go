@@ -50,9 +50,9 @@ const (
 	KindPrecondition    = "precondition-failed" // 412
 	// KindPreconditionRequired is 428: a change of an existing record sent without If-Match.
 	KindPreconditionRequired = "precondition-required"
-	KindUnsupported     = "unsupported-media-type"
-	KindUnavailable     = "unavailable" // 503: data or dependency missing
-	KindInternal        = "internal"    // 500: a bug; logged
+	KindUnsupported          = "unsupported-media-type"
+	KindUnavailable          = "unavailable" // 503: data or dependency missing
+	KindInternal             = "internal"    // 500: a bug; logged
 )
 
 // WriteProblem aborts the request with a problem response.

@@ -176,7 +176,7 @@ func (s *Server) builtinRoutes() []Route {
 		{Method: http.MethodDelete, Path: "/v1/users/{id}/tokens", Roles: AdminOnly, Tags: []string{"users"}, Summary: "Revoke every API token of a user",
 			Params: []Param{userIDParam, userIfMatch}, Responses: userChange(OK("the user", Ref("User"))), Handler: s.handleRevokeTokens},
 		{Method: http.MethodDelete, Path: "/v1/users/{id}/tokens/{token_id}", Roles: AdminOnly, Tags: []string{"users"}, Summary: "Revoke one API token of a user",
-			Params: []Param{userIDParam, {Name: "token_id", In: "path", Required: true, Schema: Schema{"type": "integer"}, Description: "token id (GET /v1/users/{id}/tokens)"}, userIfMatch},
+			Params:    []Param{userIDParam, {Name: "token_id", In: "path", Required: true, Schema: Schema{"type": "integer"}, Description: "token id (GET /v1/users/{id}/tokens)"}, userIfMatch},
 			Responses: userChange(OK("the user", Ref("User"))), Handler: s.handleRevokeToken},
 		{Method: http.MethodGet, Path: "/v1/tables", Roles: AdminOnly, Tags: []string{"reference"},
 			Summary:   "What the data directory holds (as drg tables info): grouper versions with windows and code counts, weights, titles, POA lists, HCC models, file checksums",

@@ -26,10 +26,10 @@ type userRow struct {
 func (userRow) TableName() string { return "users" }
 
 type tokenRow struct {
-	ID        int64     `gorm:"primaryKey"`
-	UserID    int64     `gorm:"not null;index"`
-	Hash      string    `gorm:"size:64;not null;uniqueIndex"` // hex SHA-256 of the token
-	CreatedAt time.Time `gorm:"not null"`
+	ID        int64      `gorm:"primaryKey"`
+	UserID    int64      `gorm:"not null;index"`
+	Hash      string     `gorm:"size:64;not null;uniqueIndex"` // hex SHA-256 of the token
+	CreatedAt time.Time  `gorm:"not null"`
 	ExpiresAt *time.Time // nil: no expiry
 }
 
