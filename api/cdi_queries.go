@@ -209,6 +209,11 @@ func (h *cdiService) handleListQueries(c *gin.Context) {
 		}
 		items = append(items, h.view(x))
 	}
+	ids := make([]string, len(items))
+	for i := range items {
+		ids[i] = items[i].ID
+	}
+	setReadIDs(c, ids)
 	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": next})
 }
 

@@ -610,5 +610,10 @@ func (h *cdiService) handleWorklist(c *gin.Context) {
 	if offset+len(out) < len(ranked) {
 		next = encodeOffset(offset + len(out))
 	}
+	ids := make([]string, len(out))
+	for i := range out {
+		ids[i] = out[i].EncounterID
+	}
+	setReadIDs(c, ids)
 	c.JSON(http.StatusOK, gin.H{"items": out, "next_cursor": next})
 }

@@ -300,9 +300,12 @@ func (s *Server) handleListEncounters(c *gin.Context) {
 		WriteError(c, err)
 		return
 	}
-	for _, e := range items {
+	ids := make([]string, len(items))
+	for i, e := range items {
 		e.Evidence = nil // lists leave the evidence out: GET the encounter for it
+		ids[i] = e.ID
 	}
+	setReadIDs(c, ids)
 	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": next})
 }
 

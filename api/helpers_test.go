@@ -134,6 +134,7 @@ func startServerWith(t testing.TB, c *tables.Catalog, now func() time.Time, cfg 
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(srv.Close) // before the store closes: the queued access rows are written
 	if len(extra) > 0 {
 		if err := srv.Register(extra...); err != nil {
 			t.Fatal(err)

@@ -144,8 +144,12 @@ func (s *Server) routeSetup(r *Route) gin.HandlerFunc {
 	if timeout <= 0 {
 		timeout = defaultWriteTimeout
 	}
+	phi := phiReads[r.Method+" "+r.Path]
 	return func(c *gin.Context) {
 		c.Set(ctxRoute, r.Path)
+		if phi != "" {
+			defer s.recordRead(c, r, phi)
+		}
 		if c.Request.ContentLength > limit {
 			WriteProblem(c, http.StatusRequestEntityTooLarge, KindTooLarge, fmt.Sprintf("request body larger than %d bytes", limit))
 			return

@@ -136,6 +136,11 @@ func (s *Server) handleReportDenialRisk(c *gin.Context) {
 		WriteError(c, err)
 		return
 	}
+	ids := make([]string, len(r.Items))
+	for i := range r.Items {
+		ids[i] = r.Items[i].EncounterID
+	}
+	setReadIDs(c, ids)
 	for _, k := range riskKinds {
 		t := totals[k]
 		t.WeightAtRisk = math.Round(t.WeightAtRisk*1e4) / 1e4

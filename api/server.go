@@ -99,6 +99,7 @@ type Server struct {
 	proc     groupProcessors
 	cdi      *cdiService // the CDI endpoints' service (periodic query escalation)
 	cac      *cacsvc.Service
+	access   *accessLog // access audit rows (readaudit.go)
 }
 
 // New returns a server with the built-in routes registered.
@@ -147,6 +148,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.metricsHandler = promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{ErrorLog: slogPromLogger{s.log}})
 	s.ref = newReference(cfg.Catalog, s.grouper, cfg.Now)
+	s.access = newAccessLog(s)
 	if err := s.initProcessors(); err != nil {
 		return nil, err
 	}
@@ -262,7 +264,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.log.Info("shutting down: draining requests in progress")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
+	err := hs.Shutdown(sctx)
+	s.Close() // the access rows of the requests answered
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {

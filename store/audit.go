@@ -30,6 +30,14 @@ type AuditEntry struct {
 // Audit appends an audit row in the transaction. before and after are stored as JSON (nil
 // stores nothing); for an update, AuditDiff keeps only the fields that changed.
 func (tx *Tx) Audit(actor Actor, entity, entityID, action string, before, after any) error {
+	return tx.auditAt(time.Time{}, actor, entity, entityID, action, before, after)
+}
+
+// auditAt is Audit with the time of the event (zero: now).
+func (tx *Tx) auditAt(at time.Time, actor Actor, entity, entityID, action string, before, after any) error {
+	if at.IsZero() {
+		at = now()
+	}
 	b, err := auditJSON(before)
 	if err != nil {
 		return err
@@ -39,20 +47,14 @@ func (tx *Tx) Audit(actor Actor, entity, entityID, action string, before, after 
 		return err
 	}
 	row := auditRow{
-		At: now(), ActorName: actor.Name, ActorRole: string(actor.Role),
+		At: at.UTC().Truncate(time.Microsecond), ActorName: actor.Name, ActorRole: string(actor.Role),
 		Entity: entity, EntityID: entityID, Action: action, Before: b, After: a,
 	}
 	if actor.UserID != 0 {
 		id := actor.UserID
 		row.ActorID = &id
 	}
-	if tx.s.dialect == DialectPostgres {
-		tx.audits = append(tx.audits, row) // numbered and written at the end (flushAudit)
-		return nil
-	}
-	if err := tx.db.Create(&row).Error; err != nil {
-		return fmt.Errorf("write audit row: %w", err)
-	}
+	tx.audits = append(tx.audits, row) // numbered, chained and written at the end (flushAudit)
 	return nil
 }
 
@@ -63,13 +65,16 @@ func (tx *Tx) Audit(actor Actor, entity, entityID, action string, before, after 
 // audit_sequence when the transaction's work is done, just before it commits: the counter's
 // row lock is held until the commit, so numbers are taken one transaction at a time, in
 // commit order, and a rollback gives them back. Taking the counter last also keeps it out of
-// lock-order deadlocks (a transaction holding it waits for no other row). On SQLite the single
-// writer already gives this order and rollbacks reuse the numbers.
+// lock-order deadlocks (a transaction holding it waits for no other row). The counter also
+// holds the hash of the last row, the head of the hash chain (chain.go): with the lock, the
+// chain is linear however many instances write. SQLite uses the same counter (its single
+// writer already serialises the transactions).
 
-// auditSeqRow is the counter of the audit log's row numbers (PostgreSQL).
+// auditSeqRow is the counter of the audit log's row numbers and the head of its hash chain.
 type auditSeqRow struct {
 	Name string `gorm:"primaryKey;size:32"`
 	Last int64  `gorm:"not null"`
+	Hash string `gorm:"size:64;not null;default:''"`
 }
 
 // TableName names the table of the audit numbering counter.
@@ -79,13 +84,10 @@ const auditSeqName = "audit_log"
 
 // migrateAuditSequence creates the counter, starting after the rows already in the log.
 func (s *Store) migrateAuditSequence(db *gorm.DB) error {
-	if s.dialect != DialectPostgres {
-		return nil
-	}
 	if err := db.AutoMigrate(&auditSeqRow{}); err != nil {
 		return fmt.Errorf("migrate audit numbering: %w", err)
 	}
-	err := db.Exec(`INSERT INTO audit_sequence (name, last) SELECT ?, COALESCE(MAX(id), 0) FROM audit_log
+	err := db.Exec(`INSERT INTO audit_sequence (name, last, hash) SELECT ?, COALESCE(MAX(id), 0), '' FROM audit_log WHERE true
 		ON CONFLICT (name) DO NOTHING`, auditSeqName).Error
 	if err != nil {
 		return fmt.Errorf("migrate audit numbering: %w", err)
@@ -93,25 +95,31 @@ func (s *Store) migrateAuditSequence(db *gorm.DB) error {
 	return nil
 }
 
-// flushAudit numbers and writes the audit rows the transaction collected (PostgreSQL).
+// flushAudit numbers, chains and writes the audit rows the transaction collected.
 func (tx *Tx) flushAudit() error {
 	n := len(tx.audits)
 	if n == 0 {
 		return nil
 	}
-	var last int64
-	err := tx.db.Raw("UPDATE audit_sequence SET last = last + ? WHERE name = ? RETURNING last", n, auditSeqName).Scan(&last).Error
+	var head auditSeqRow
+	err := tx.db.Raw("UPDATE audit_sequence SET last = last + ? WHERE name = ? RETURNING name, last, hash", n, auditSeqName).Scan(&head).Error
 	if err != nil {
 		return fmt.Errorf("number audit rows: %w", err)
 	}
-	if last < int64(n) {
+	if head.Last < int64(n) {
 		return fmt.Errorf("number audit rows: the audit_sequence counter is missing")
 	}
+	prev := head.Hash
 	for i := range tx.audits {
-		tx.audits[i].ID = last - int64(n) + 1 + int64(i)
+		tx.audits[i].ID = head.Last - int64(n) + 1 + int64(i)
+		prev = chainHash(prev, &tx.audits[i])
+		tx.audits[i].Hash = prev
 	}
 	if err := tx.db.Create(&tx.audits).Error; err != nil {
 		return fmt.Errorf("write audit rows: %w", err)
+	}
+	if err := tx.db.Exec("UPDATE audit_sequence SET hash = ? WHERE name = ?", prev, auditSeqName).Error; err != nil {
+		return fmt.Errorf("advance the audit chain: %w", err)
 	}
 	tx.audits = nil
 	return nil

@@ -112,7 +112,7 @@ func (c *committer) commit(batch []*txReq) []error {
 			errs[i] = fmt.Errorf("savepoint: %w", err)
 			continue
 		}
-		if err := callTx(r.fn, &Tx{db: tx.WithContext(r.ctx), s: c.s}); err != nil {
+		if err := callTx(r.fn, &Tx{db: tx.WithContext(r.ctx), s: c.s}); err != nil { // callTx writes the audit rows
 			errs[i] = err
 			if rerr := tx.RollbackTo(sp).Error; rerr != nil {
 				// The transaction is in an unknown state: give up the whole group.
@@ -150,5 +150,8 @@ func callTx(fn func(tx *Tx) error, tx *Tx) (err error) {
 			err = fmt.Errorf("panic in transaction: %v\n%s", v, debug.Stack())
 		}
 	}()
-	return fn(tx)
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.flushAudit()
 }

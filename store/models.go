@@ -110,6 +110,9 @@ type auditRow struct {
 	Action    string    `gorm:"size:32;not null"`
 	Before    string    `gorm:"type:text;not null;default:''"`
 	After     string    `gorm:"type:text;not null;default:''"`
+	// Hash chains the row to the one before it (chain.go): hex SHA-256 of the previous row's
+	// hash and this row's canonical content.
+	Hash string `gorm:"size:64;not null;default:''"`
 }
 
 // TableName names the table of audit_log rows.
@@ -160,14 +163,19 @@ func (s *Store) migrateTables(db *gorm.DB) error {
 	if err := migrateCAC(db); err != nil {
 		return err
 	}
+	if err := s.chainLegacyAudit(db); err != nil {
+		return err
+	}
 	if err := s.appendOnly(db, "audit_log"); err != nil {
 		return fmt.Errorf("migrate database schema: %w", err)
 	}
 	return nil
 }
 
-// appendOnly installs the triggers that make a table append-only: any UPDATE or DELETE of its
-// rows fails with "<table> is append-only". table is one of the store's own table names.
+// appendOnly installs the triggers that make a table append-only: any UPDATE, DELETE (or on
+// PostgreSQL TRUNCATE) of its rows fails with "<table> is append-only". table is one of the
+// store's own table names. The triggers stop mistakes and the service's own role; the table's
+// owner could drop them, which the hash chain of the audit log detects (chain.go).
 func (s *Store) appendOnly(db *gorm.DB, table string) error {
 	var stmts []string
 	switch s.dialect {
@@ -181,6 +189,9 @@ func (s *Store) appendOnly(db *gorm.DB, table string) error {
 			fmt.Sprintf(`CREATE OR REPLACE FUNCTION %[1]s_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '%[1]s is append-only'; END $$`, table),
 			fmt.Sprintf(`DROP TRIGGER IF EXISTS %[1]s_append_only ON %[1]s`, table),
 			fmt.Sprintf(`CREATE TRIGGER %[1]s_append_only BEFORE UPDATE OR DELETE ON %[1]s FOR EACH ROW EXECUTE FUNCTION %[1]s_append_only()`, table),
+			fmt.Sprintf(`DROP TRIGGER IF EXISTS %[1]s_no_truncate ON %[1]s`, table),
+			fmt.Sprintf(`CREATE TRIGGER %[1]s_no_truncate BEFORE TRUNCATE ON %[1]s FOR EACH STATEMENT EXECUTE FUNCTION %[1]s_append_only()`, table),
+			fmt.Sprintf(`REVOKE UPDATE, DELETE, TRUNCATE ON %[1]s FROM PUBLIC`, table),
 		}
 	}
 	return db.Transaction(func(tx *gorm.DB) error {

@@ -69,6 +69,9 @@ type Options struct {
 	Logger *slog.Logger
 	// ReadConns bounds the SQLite read pool (default 4).
 	ReadConns int
+	// NoMigrate opens the database without migrating the schema: the service's application
+	// role on PostgreSQL, which may not alter tables (roles.go). The schema must be current.
+	NoMigrate bool
 }
 
 // Open opens (creating if needed) the database named by dsn — "sqlite:PATH" or a
@@ -132,11 +135,23 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("open database %q: want sqlite:PATH or a postgres:// URL", dsn)
 	}
+	if opt.NoMigrate {
+		return s, nil
+	}
 	if err := s.migrate(ctx); err != nil {
 		_ = s.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// CheckSchema tells, for a store opened without migrating, whether the schema is current
+// (the newest columns the migration adds are there and readable).
+func (s *Store) CheckSchema(ctx context.Context) error {
+	if !s.w.WithContext(ctx).Migrator().HasColumn(&auditRow{}, "hash") || !s.w.WithContext(ctx).Migrator().HasColumn(&auditSeqRow{}, "hash") {
+		return errors.New("the database schema is not migrated: migrate it with the owner role (drg serve --migrate-db OWNER_DSN)")
+	}
+	return nil
 }
 
 // now is the time stamp of stored rows: UTC, microseconds (what PostgreSQL keeps).

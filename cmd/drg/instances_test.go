@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -23,6 +24,9 @@ import (
 	"github.com/msdrg-cdi/drg/internal/pgtest"
 	"github.com/msdrg-cdi/drg/internal/ssotest"
 	"github.com/msdrg-cdi/drg/store"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
 )
 
 // ack is an encounter write the server acknowledged (201).
@@ -240,6 +244,9 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 	bin := buildDrg(t)
 	admin := addUser(t, bin, dsn, "admin", "admin")
 	cdiTok := addUser(t, bin, dsn, "cdi-specialist", "cdi")
+	// The instances run as an application role that may only insert audit rows; each migrates
+	// with the owner role (dsn) at start (--migrate-db).
+	appDSN := appRoleDSN(t, dsn)
 	idp := ssotest.Start(t)
 	secretFile := filepath.Join(t.TempDir(), "oidc-secret")
 	if err := os.WriteFile(secretFile, []byte(idp.ClientSecret+"\n"), 0o600); err != nil {
@@ -248,17 +255,64 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 	flags := func(name string) []string {
 		return []string{"--instance", name, "--oidc-issuer", idp.Issuer(), "--oidc-client-id", idp.ClientID,
 			"--oidc-client-secret-file", secretFile, "--oidc-role-map", "drg-cdi=cdi,drg-coders=coder",
-			"--query-escalation-every", "1s", "--query-escalation-hours", "0.0005"} // overdue 1.8 s after sending
+			"--query-escalation-every", "1s", "--query-escalation-hours", "0.0005", // overdue 1.8 s after sending
+			"--migrate-db", dsn}
 	}
 	var a, b *server
 	var wg sync.WaitGroup // both start at once: one migrates the new schema, the other waits for it
-	wg.Go(func() { a = startServer(t, bin, dsn, flags("instance-a")...) })
-	wg.Go(func() { b = startServer(t, bin, dsn, flags("instance-b")...) })
+	wg.Go(func() { a = startServer(t, bin, appDSN, flags("instance-a")...) })
+	wg.Go(func() { b = startServer(t, bin, appDSN, flags("instance-b")...) })
 	wg.Wait()
 	if a == nil || b == nil {
 		t.FailNow()
 	}
 	A, B := "http://"+a.addr, "http://"+b.addr
+
+	t.Run("the service's role cannot remove audit rows", func(t *testing.T) {
+		db := openGorm(t, appDSN)
+		for _, q := range []string{"TRUNCATE audit_log", "DELETE FROM audit_log", "UPDATE audit_log SET action = 'x'", "ALTER TABLE audit_log DISABLE TRIGGER USER"} {
+			if err := db.Exec(q).Error; err == nil {
+				t.Errorf("the service's role ran %q", q)
+			}
+		}
+		if err := openGorm(t, dsn).Exec("TRUNCATE audit_log").Error; err == nil {
+			t.Error("the owner truncated the audit log")
+		}
+	})
+
+	t.Run("revocation and demotion reach the other instance within a second", func(t *testing.T) {
+		st, _, body := call(t, "POST", A+"/v1/users", admin, map[string]any{"name": "leaver", "role": "admin", "expires_in_days": 90})
+		if st != 201 {
+			t.Fatalf("create user: %d %s", st, body)
+		}
+		var nt api.NewToken
+		json.Unmarshal(body, &nt)
+		u := fmt.Sprintf("/v1/users/%d", nt.User.ID)
+		within := func(what string, ok func() bool) {
+			t.Helper()
+			start := time.Now()
+			for !ok() {
+				if time.Since(start) > time.Second {
+					t.Fatalf("%s: still not seen by B after 1 s", what)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			t.Logf("%s seen by B after %v", what, time.Since(start).Round(time.Millisecond))
+		}
+		if st, _, _ := call(t, "GET", B+"/v1/users", nt.Token, nil); st != 200 { // cached on B as an admin
+			t.Fatalf("admin list on B: %d", st)
+		}
+		_, tag, _ := call(t, "GET", A+u, admin, nil)
+		if st, _, body := call(t, "PATCH", A+u, admin, map[string]any{"role": "finance"}, "If-Match", tag); st != 200 {
+			t.Fatalf("demote on A: %d %s", st, body)
+		}
+		within("demotion", func() bool { st, _, _ := call(t, "GET", B+"/v1/users", nt.Token, nil); return st == 403 })
+		_, tag, _ = call(t, "GET", A+u, admin, nil)
+		if st, _, body := call(t, "DELETE", A+u+"/tokens", admin, nil, "If-Match", tag); st != 200 {
+			t.Fatalf("revoke on A: %d %s", st, body)
+		}
+		within("revocation", func() bool { st, _, _ := call(t, "GET", B+"/v1/me", nt.Token, nil); return st == 401 })
+	})
 
 	t.Run("write through one, read through the other", func(t *testing.T) {
 		st, etag, body := call(t, "POST", A+"/v1/encounters", admin, map[string]any{"account": "X-1", "facility": "MAIN",
@@ -518,6 +572,53 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 	b.cmd.Process.Signal(syscall.SIGTERM)
 	b.cmd.Wait()
 	checkJobRuns(t, dsn, map[string]*server{"instance-a": a, "instance-b": b})
+
+	// The audit chain written by both instances verifies; removing a row as the owner breaks it.
+	out, err := exec.Command(bin, "audit", "verify", "--db", appDSN).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "audit log OK") {
+		t.Fatalf("audit verify: %v\n%s", err, out)
+	}
+	t.Logf("%s", bytes.TrimSpace(out))
+	owner := openGorm(t, dsn)
+	if err := owner.Exec("ALTER TABLE audit_log DISABLE TRIGGER USER; DELETE FROM audit_log WHERE id = 7; ALTER TABLE audit_log ENABLE TRIGGER USER").Error; err != nil {
+		t.Fatal(err)
+	}
+	out, err = exec.Command(bin, "audit", "verify", "--db", appDSN).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "row 7") {
+		t.Errorf("audit verify after removing row 7: %v\n%s", err, out)
+	}
+}
+
+// appRoleDSN creates a role for the service (dropped at the end) and returns a DSN of dsn's
+// database whose sessions run as that role.
+func appRoleDSN(t *testing.T, dsn string) string {
+	t.Helper()
+	role := fmt.Sprintf("drg_app_%d", time.Now().UnixNano())
+	db := openGorm(t, dsn)
+	if err := db.Exec("CREATE ROLE " + role + " NOLOGIN").Error; err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		db := openGorm(t, dsn)
+		db.Exec("DROP OWNED BY " + role)
+		db.Exec("DROP ROLE " + role)
+	})
+	return dsn + "&role=" + role
+}
+
+// openGorm opens a PostgreSQL connection closed at the end of the test.
+func openGorm(t *testing.T, dsn string) *gorm.DB {
+	t.Helper()
+	db, err := gorm.Open(postgres.Open(dsn), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if sdb, err := db.DB(); err == nil {
+			sdb.Close()
+		}
+	})
+	return db
 }
 
 // checkJobRuns compares the escalation runs the instances logged with the claims in the

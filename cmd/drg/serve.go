@@ -35,6 +35,7 @@ func runServe(e *env) int {
 	fs := newFlags(e, "serve", "[--addr 127.0.0.1:8080] [--db sqlite:./drg.db|postgres://…] [--data DIR] [--oidc-issuer URL --oidc-client-id ID --oidc-client-secret-file F --oidc-role-map 'group=role,…']")
 	addr := fs.String("addr", envOr("DRG_ADDR", "127.0.0.1:8080"), "listen address (default: $DRG_ADDR, else 127.0.0.1:8080)")
 	dsn := fs.String("db", dbFlagDefault(), "database: sqlite:PATH or a postgres:// URL (default: $DRG_DB, else sqlite:./drg.db)")
+	migrateDSN := fs.String("migrate-db", os.Getenv("DRG_MIGRATE_DB"), "PostgreSQL URL of the owner role: migrate the schema with it and grant the role of --db (the service's, which may only insert audit rows) its rights, then serve as --db without migrating (default: $DRG_MIGRATE_DB; none: --db migrates)")
 	data := fs.String("data", "", "data directory (default: $DRG_DATA, ./data, ../shared/cms)")
 	logFormat := fs.String("log", "json", "log format on stderr: json or text")
 	accessLog := fs.Bool("access-log", true, "log one line per request (method, route, status, time; never the URL or body)")
@@ -124,7 +125,7 @@ func runServe(e *env) int {
 			log.Warn("code titles could not be loaded", "err", err.Error())
 		}
 	}()
-	st, err := store.Open(e.ctx, *dsn, store.Options{Logger: log})
+	st, err := openServiceStore(e.ctx, *dsn, *migrateDSN, log)
 	if err != nil {
 		return fail(e, "%v", err)
 	}
@@ -176,6 +177,51 @@ func runServe(e *env) int {
 	}
 	log.Info("stopped")
 	return exitOK
+}
+
+// openServiceStore opens the service's database. With an owner DSN (PostgreSQL) the schema is
+// migrated as the owner, the service's role (that of dsn) is granted its rights, and the store
+// is opened as the service's role without migrating; without one, dsn migrates, and a warning
+// says when that role owns the audit log (it could then drop its append-only triggers).
+func openServiceStore(ctx context.Context, dsn, ownerDSN string, log *slog.Logger) (*store.Store, error) {
+	if ownerDSN == "" {
+		st, err := store.Open(ctx, dsn, store.Options{Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		if owns, err := st.OwnsAuditLog(ctx); err == nil && owns {
+			log.Warn("the service's database role owns audit_log and could remove its protections: run the service as a role that may only insert audit rows (drg serve --db APP_DSN --migrate-db OWNER_DSN)")
+		}
+		return st, nil
+	}
+	if !strings.HasPrefix(dsn, "postgres") || !strings.HasPrefix(ownerDSN, "postgres") {
+		return nil, errors.New("--migrate-db: the owner and service roles are PostgreSQL roles: give postgres:// URLs for --db and --migrate-db")
+	}
+	st, err := store.Open(ctx, dsn, store.Options{Logger: log, NoMigrate: true})
+	if err != nil {
+		return nil, err
+	}
+	err = func() error {
+		role, err := st.CurrentRole(ctx)
+		if err != nil {
+			return err
+		}
+		owner, err := store.Open(ctx, ownerDSN, store.Options{Logger: log})
+		if err != nil {
+			return fmt.Errorf("migrate with the owner role: %w", err)
+		}
+		defer owner.Close()
+		if err := owner.Grant(ctx, role); err != nil {
+			return err
+		}
+		return st.CheckSchema(ctx)
+	}()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	log.Info("schema migrated with the owner role; serving as the application role")
+	return st, nil
 }
 
 // oidcConfig makes the single sign-on configuration from the serve flags (nil without an

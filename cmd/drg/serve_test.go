@@ -255,3 +255,39 @@ func TestFirstAdminHint(t *testing.T) {
 		t.Errorf("admin disabled: %q", h)
 	}
 }
+
+// TestAuditVerifyCommand: drg audit verify passes on an untouched SQLite log and exits 1
+// naming the row after one is changed; drg users add --expires and drg users tokens.
+func TestAuditVerifyCommand(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "drg.db")
+	for _, name := range []string{"a", "b", "c"} {
+		if st, _, errs := drg(t, "", "users", "add", "--db", dsn, "--name", name, "--role", "coder", "--expires", "30d"); st != 0 {
+			t.Fatalf("users add: %d %s", st, errs)
+		}
+	}
+	if st, _, _ := drg(t, "", "users", "add", "--db", dsn, "--name", "d", "--role", "coder", "--expires", "soon"); st != exitUsage {
+		t.Errorf("--expires soon: exit %d", st)
+	}
+	st, out, _ := drg(t, "", "users", "tokens", "--db", dsn, "--name", "b")
+	if st != 0 || strings.Count(out, "\n") != 2 || !strings.Contains(out, " b ") || !strings.Contains(out, "valid") {
+		t.Errorf("users tokens: %d\n%s", st, out)
+	}
+	st, out, errs := drg(t, "", "audit", "verify", "--db", dsn)
+	if st != 0 || !strings.Contains(out, "audit log OK: 3 rows") {
+		t.Fatalf("verify: %d %s %s", st, out, errs)
+	}
+	s, err := store.Open(context.Background(), dsn, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"DROP TRIGGER audit_log_no_update", "UPDATE audit_log SET actor_name = 'nobody' WHERE id = 2"} {
+		if err := s.DB().Exec(q).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	st, out, errs = drg(t, "", "audit", "verify", "--db", dsn)
+	if st != exitFailure || !strings.Contains(out, "BROKEN at row 2") || !strings.Contains(errs, "row 2") {
+		t.Errorf("verify after tampering: %d %s %s", st, out, errs)
+	}
+}
