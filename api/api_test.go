@@ -515,7 +515,7 @@ func TestBadRequestsAreNever5xx(t *testing.T) {
 			bodies = append(bodies, mutate(tg.valid))
 		}
 		for i, b := range bodies {
-			r := ts.do(tg.method, tg.path, admin, b)
+			r := ts.edit(tg.method, tg.path, admin, b)
 			if r.StatusCode >= 500 {
 				t.Errorf("%s %s body %d (%.80q): %d %s", tg.method, tg.path, i, b, r.StatusCode, r.body)
 			}

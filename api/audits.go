@@ -243,6 +243,10 @@ func (s *Server) handleRecordAuditCase(c *gin.Context) {
 	if !ok {
 		return
 	}
+	want, ok := requireVersion(c, "audit case (its row_version)")
+	if !ok {
+		return
+	}
 	var in AuditorInput
 	body, ok := ReadBody(c)
 	if !ok || !decodeStrict(c, body, &in) {
@@ -306,6 +310,9 @@ func (s *Server) handleRecordAuditCase(c *gin.Context) {
 		if ac.Coder == actor.Name {
 			return errOwnCase
 		}
+		if ac.RowVersion != want {
+			return fmt.Errorf("%w: audit case is at row version %d, not %d", store.ErrVersionMismatch, ac.RowVersion, want)
+		}
 		cmp := audit.Compare(ac.CoderCoding, auditor)
 		ac.Status, ac.AuditorCoding, ac.AuditorMDC, ac.Comparison = store.CaseAudited, &auditor, r.Final.MDC, &cmp
 		ac.Category, ac.Auditor, ac.AuditedAt, ac.Note = category, actor.Name, &at, in.Note
@@ -319,6 +326,7 @@ func (s *Server) handleRecordAuditCase(c *gin.Context) {
 		WriteError(c, err)
 		return
 	}
+	c.Header("ETag", versionTag(updated.RowVersion))
 	c.JSON(http.StatusOK, updated)
 }
 
@@ -471,10 +479,11 @@ func (s *Server) auditRoutes() []Route {
 		{Method: http.MethodPut, Path: "/v1/audits/{id}/cases/{encounter_id}", Roles: AuditorRoles, Tags: tags,
 			Summary:     "Record the auditor's codes for a case: regrouped with the case's grouper version and compared with the coder's",
 			Description: "Recording again replaces the previous audit of the case (both are in the audit log). The coder of the case may not record it (403).",
-			Params:      []Param{auditIDParam, {Name: "encounter_id", In: "path", Required: true, Schema: tString, Description: "encounter id of the case"}},
-			Body:        &Body{Required: true, Content: JSON(Ref("AuditorInput"))},
-			Responses: map[int]Response{200: {Description: "the audited case with the comparison and findings", Content: JSON(Ref("AuditCase"))},
-				404: {Description: "no such audit, or the encounter is not in its sample", Content: problemContent}},
+			Params: []Param{auditIDParam, {Name: "encounter_id", In: "path", Required: true, Schema: tString, Description: "encounter id of the case"},
+				{Name: "If-Match", In: "header", Required: true, Schema: tString, Description: "the case's row_version as an ETag (\"1\"), as read in GET /v1/audits/{id}: required (428 without); 412 when the case changed since"}},
+			Body: &Body{Required: true, Content: JSON(Ref("AuditorInput"))},
+			Responses: withPreconditions(map[int]Response{200: {Description: "the audited case with the comparison and findings", Content: JSON(Ref("AuditCase"))},
+				404: {Description: "no such audit, or the encounter is not in its sample", Content: problemContent}}),
 			Handler: s.handleRecordAuditCase},
 		{Method: http.MethodGet, Path: "/v1/audits/{id}/report", Roles: AuditReportRoles, Tags: tags,
 			Summary:   "Audit results overall, per coder and per category against the 95 % accuracy benchmark (JSON; CSV with Accept: text/csv or format=csv)",

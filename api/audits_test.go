@@ -122,36 +122,39 @@ func TestAuditRoundTrip(t *testing.T) {
 	// Record the auditor's codes. An auditor may not audit their own coding.
 	casePath := func(acct string) string { return fmt.Sprintf("/v1/audits/%d/cases/%s", a.ID, ids[acct]) }
 	same := `{"pdx":{"code":"I50.23","poa":"Y"},"sdx":[{"code":"J9601","poa":"Y"},{"code":"E119","poa":"Y"}]}`
-	p := ts.do("PUT", casePath("E1"), coder, same).expect(t, 403).problem(t)
+	p := ts.editCase(casePath("E1"), coder, same).expect(t, 403).problem(t)
 	if !strings.Contains(p.Detail, "own coding") {
 		t.Errorf("own case: %+v", p)
 	}
-	ts.do("PUT", casePath("E1"), cdi, same).expect(t, 403)
-	ts.do("PUT", fmt.Sprintf("/v1/audits/%d/cases/%s", a.ID, ids["P1"]), coderB, same).expect(t, 404).problem(t)
-	ts.do("PUT", casePath("E1"), coderB, `{"sdx":[]}`).expect(t, 422).problem(t)
-	ts.do("PUT", "/v1/audits/999/cases/"+ids["E1"], coderB, same).expect(t, 404)
+	ts.editCase(casePath("E1"), cdi, same).expect(t, 403)
+	ts.editCase(fmt.Sprintf("/v1/audits/%d/cases/%s", a.ID, ids["P1"]), coderB, same).expect(t, 404).problem(t)
+	ts.editCase(casePath("E1"), coderB, `{"sdx":[]}`).expect(t, 422).problem(t)
+	ts.editCase("/v1/audits/999/cases/"+ids["E1"], coderB, same).expect(t, 404)
 
-	c1 := decodeAs[store.AuditCase](t, ts.do("PUT", casePath("E1"), coderB, same).expect(t, 200))
+	c1 := decodeAs[store.AuditCase](t, ts.editCase(casePath("E1"), coderB, same).expect(t, 200))
+	// A case is changed with its ETag (row_version): none is 428, the one before this change 412.
+	ts.do("PUT", casePath("E1"), coderB, same).expect(t, 428).problem(t)
+	ts.do("PUT", casePath("E1"), coderB, same, "If-Match", `"1"`).expect(t, 412).problem(t)
 	if c1.Status != store.CaseAudited || c1.Auditor != "coder-b" || c1.Comparison == nil || !c1.Comparison.DRGAgree || len(c1.Comparison.Findings) != 0 ||
 		c1.Comparison.SDXBoth != 2 || c1.Comparison.POAAgree != 2 || c1.Category != "MDC 05" || c1.AuditedAt == nil {
 		t.Errorf("E1 audited %+v %+v", c1, c1.Comparison)
 	}
 	// E2: the auditor finds N179 (CC) → 292; the coder under-coded by 0.849 − 0.566.
-	c2 := decodeAs[store.AuditCase](t, ts.do("PUT", casePath("E2"), coderB, `{"pdx":{"code":"I5023","poa":"Y"},"sdx":[{"code":"N179","poa":"Y"}],"note":"AKI documented on day 2"}`).expect(t, 200))
+	c2 := decodeAs[store.AuditCase](t, ts.editCase(casePath("E2"), coderB, `{"pdx":{"code":"I5023","poa":"Y"},"sdx":[{"code":"N179","poa":"Y"}],"note":"AKI documented on day 2"}`).expect(t, 200))
 	if c2.AuditorCoding.DRG != 292 || c2.Comparison.DRGAgree || !near(c2.Comparison.WeightDiff, -0.283) || c2.Comparison.SDXAuditorOnly != 1 || c2.Note == "" {
 		t.Errorf("E2 audited %+v %+v", c2, c2.Comparison)
 	}
 	// E3: same codes, J9601 not present on admission.
-	ts.do("PUT", casePath("E3"), coderB, `{"pdx":{"code":"J189","poa":"Y"},"sdx":[{"code":"J9601","poa":"Y"}]}`).expect(t, 200)
-	c3 := decodeAs[store.AuditCase](t, ts.do("PUT", casePath("E3"), admin, `{"pdx":{"code":"J189","poa":"Y"},"sdx":[{"code":"J9601","poa":"N"}]}`).expect(t, 200))
+	ts.editCase(casePath("E3"), coderB, `{"pdx":{"code":"J189","poa":"Y"},"sdx":[{"code":"J9601","poa":"Y"}]}`).expect(t, 200)
+	c3 := decodeAs[store.AuditCase](t, ts.editCase(casePath("E3"), admin, `{"pdx":{"code":"J189","poa":"Y"},"sdx":[{"code":"J9601","poa":"N"}]}`).expect(t, 200))
 	if c3.Auditor != "user-admin" || !c3.Comparison.DRGAgree || c3.Comparison.POACompared != 1 || c3.Comparison.POAAgree != 0 || c3.RowVersion != 3 {
 		t.Errorf("E3 audited again %+v %+v", c3, c3.Comparison)
 	}
 	// E4 (coder-b's): the auditor adds E119, same DRG.
-	ts.do("PUT", casePath("E4"), coderB, same).expect(t, 403)
-	ts.do("PUT", casePath("E4"), coder, `{"pdx":{"code":"M1611","poa":"Y"},"sdx":[{"code":"E119","poa":"Y"}],"procedures":[{"code":"0SR9019"}]}`).expect(t, 200)
+	ts.editCase(casePath("E4"), coderB, same).expect(t, 403)
+	ts.editCase(casePath("E4"), coder, `{"pdx":{"code":"M1611","poa":"Y"},"sdx":[{"code":"E119","poa":"Y"}],"procedures":[{"code":"0SR9019"}]}`).expect(t, 200)
 	// E5: sepsis is the principal diagnosis → 871; the coder under-coded by 1.9425 − 1.3144.
-	c5 := decodeAs[store.AuditCase](t, ts.do("PUT", casePath("E5"), coder, `{"pdx":{"code":"A419","poa":"Y"},"sdx":[{"code":"J9601","poa":"Y"}]}`).expect(t, 200))
+	c5 := decodeAs[store.AuditCase](t, ts.editCase(casePath("E5"), coder, `{"pdx":{"code":"A419","poa":"Y"},"sdx":[{"code":"J9601","poa":"Y"}]}`).expect(t, 200))
 	if c5.AuditorCoding.DRG != 871 || c5.Category != "MDC 18" || c5.Comparison.PDXAgree || !near(c5.Comparison.WeightDiff, -0.6281) {
 		t.Errorf("E5 audited %+v %+v", c5, c5.Comparison)
 	}

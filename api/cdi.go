@@ -94,9 +94,9 @@ func (s *Server) cdiRoutes() ([]Route, error) {
 			Params: []Param{idParam, ifMatchParam},
 			Body: &Body{Required: true, Content: map[string]Schema{"application/json": obj([]string{"evidence"}, Schema{"evidence": arr(Ref("Evidence"))}),
 				"application/fhir+json": Ref("FHIRBundle")}},
-			Responses: map[int]Response{200: {Description: "what was loaded; errors lists the items not loaded", Content: JSON(Ref("EvidenceImport")),
+			Responses: withPreconditions(map[int]Response{200: {Description: "what was loaded; errors lists the items not loaded", Content: JSON(Ref("EvidenceImport")),
 				Headers: map[string]string{"ETag": "row version"}}, 409: {Description: "the encounter is final", Content: problemContent},
-				412: {Description: "changed since read (If-Match)", Content: problemContent}},
+				412: {Description: "changed since read (If-Match)", Content: problemContent}}),
 			MaxBody: 16 << 20, Handler: h.handleAppendEvidence},
 
 		// Review, validation, worklist.

@@ -84,6 +84,27 @@ func writeDraftRefusal(c *gin.Context, err error) {
 	WriteProblem(c, http.StatusUnprocessableEntity, KindValidation, err.Error(), errs...)
 }
 
+// queryTx runs a change of the query named by the path inside a transaction, after checking
+// that its version tag is still want (If-Match; else ErrVersionMismatch), and sets tag to the
+// version tag after the change (the ETag of the answer).
+func (h *cdiService) queryTx(c *gin.Context, want int, tag *int, fn func(tx *store.Tx) error) error {
+	id := c.Param("id")
+	return h.s.cfg.Store.Tx(c.Request.Context(), func(tx *store.Tx) error {
+		cur, err := tx.QueryTag(id)
+		if err != nil {
+			return err
+		}
+		if cur != want {
+			return fmt.Errorf("%w: query %s is at version tag %d, not %d", store.ErrVersionMismatch, id, cur, want)
+		}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		*tag, err = tx.QueryTag(id)
+		return err
+	})
+}
+
 // latest returns the latest version of a query, inside a transaction.
 func latest(tx *store.Tx, id string) (cdi.Query, []cdi.Query, error) {
 	vs, err := tx.QueryVersions(id)
@@ -164,6 +185,7 @@ func (h *cdiService) handleCreateQuery(c *gin.Context) {
 		return
 	}
 	c.Header("Location", "/v1/queries/"+q.ID)
+	c.Header("ETag", versionTag(1)) // its first record
 	c.JSON(http.StatusCreated, QueryDraft{Query: h.view(q), Lint: cdi.Lint(&q, cdi.LintOptions{})})
 }
 
@@ -223,6 +245,14 @@ func (h *cdiService) handleGetQuery(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
+	// The tag first: a change landing between the two reads makes it older than the body
+	// (a change sent with it is refused), never newer.
+	tag, err := h.s.cfg.Store.QueryTag(ctx, c.Param("id"))
+	if err != nil {
+		WriteError(c, err)
+		return
+	}
+	c.Header("ETag", versionTag(tag))
 	vs, err := h.s.cfg.Store.QueryVersions(ctx, c.Param("id"))
 	if err != nil {
 		WriteError(c, err)
@@ -274,6 +304,10 @@ func mergeContent(cur cdi.QueryContent, patch map[string]json.RawMessage) (cdi.Q
 }
 
 func (h *cdiService) handlePatchQuery(c *gin.Context) {
+	want, ok := requireVersion(c, "query")
+	if !ok {
+		return
+	}
 	body, ok := ReadBody(c)
 	if !ok {
 		return
@@ -285,7 +319,8 @@ func (h *cdiService) handlePatchQuery(c *gin.Context) {
 	}
 	actor := ActorFrom(c)
 	var n cdi.Query
-	err := h.s.cfg.Store.Tx(c.Request.Context(), func(tx *store.Tx) error {
+	var tag int
+	err := h.queryTx(c, want, &tag, func(tx *store.Tx) error {
 		q, _, err := latest(tx, c.Param("id"))
 		if err != nil {
 			return err
@@ -313,6 +348,7 @@ func (h *cdiService) handlePatchQuery(c *gin.Context) {
 		writeQueryError(c, err)
 		return
 	}
+	c.Header("ETag", versionTag(tag))
 	c.JSON(http.StatusOK, QueryDraft{Query: h.view(n), Lint: cdi.Lint(&n, cdi.LintOptions{})})
 }
 
@@ -389,6 +425,10 @@ type QuerySend struct {
 }
 
 func (h *cdiService) handleSend(c *gin.Context) {
+	want, ok := requireVersion(c, "query")
+	if !ok {
+		return
+	}
 	body, ok := ReadBody(c)
 	if !ok {
 		return
@@ -399,7 +439,8 @@ func (h *cdiService) handleSend(c *gin.Context) {
 	}
 	actor := ActorFrom(c)
 	var n cdi.Query
-	err := h.s.cfg.Store.Tx(c.Request.Context(), func(tx *store.Tx) error {
+	var tag int
+	err := h.queryTx(c, want, &tag, func(tx *store.Tx) error {
 		q, vs, err := latest(tx, c.Param("id"))
 		if err != nil {
 			return err
@@ -428,6 +469,7 @@ func (h *cdiService) handleSend(c *gin.Context) {
 		writeQueryError(c, err)
 		return
 	}
+	c.Header("ETag", versionTag(tag))
 	c.JSON(http.StatusOK, h.view(n))
 }
 
@@ -543,6 +585,10 @@ func (h *cdiService) closeAnswered(tx *store.Tx, actor store.Actor, q cdi.Query)
 }
 
 func (h *cdiService) handleAnswer(c *gin.Context) {
+	want, ok := requireVersion(c, "query")
+	if !ok {
+		return
+	}
 	var in QueryAnswerInput
 	if !DecodeJSON(c, &in) {
 		return
@@ -556,7 +602,8 @@ func (h *cdiService) handleAnswer(c *gin.Context) {
 	}
 	actor := ActorFrom(c)
 	var out QueryAnswerResult
-	err := h.s.cfg.Store.Tx(c.Request.Context(), func(tx *store.Tx) error {
+	var tag int
+	err := h.queryTx(c, want, &tag, func(tx *store.Tx) error {
 		q, _, err := latest(tx, c.Param("id"))
 		if err != nil {
 			return err
@@ -600,6 +647,7 @@ func (h *cdiService) handleAnswer(c *gin.Context) {
 		return
 	}
 	h.afterApply(c, &out)
+	c.Header("ETag", versionTag(tag))
 	c.JSON(http.StatusOK, out)
 }
 
@@ -616,6 +664,10 @@ func (h *cdiService) afterApply(c *gin.Context, out *QueryAnswerResult) {
 }
 
 func (h *cdiService) handleClose(c *gin.Context) {
+	want, ok := requireVersion(c, "query")
+	if !ok {
+		return
+	}
 	body, ok := ReadBody(c)
 	if !ok {
 		return
@@ -628,7 +680,8 @@ func (h *cdiService) handleClose(c *gin.Context) {
 	}
 	actor := ActorFrom(c)
 	var out QueryAnswerResult
-	err := h.s.cfg.Store.Tx(c.Request.Context(), func(tx *store.Tx) error {
+	var tag int
+	err := h.queryTx(c, want, &tag, func(tx *store.Tx) error {
 		q, _, err := latest(tx, c.Param("id"))
 		if err != nil {
 			return err
@@ -653,10 +706,15 @@ func (h *cdiService) handleClose(c *gin.Context) {
 		return
 	}
 	h.afterApply(c, &out)
+	c.Header("ETag", versionTag(tag))
 	c.JSON(http.StatusOK, out)
 }
 
 func (h *cdiService) handleEscalate(c *gin.Context) {
+	want, ok := requireVersion(c, "query")
+	if !ok {
+		return
+	}
 	var in struct {
 		Reason string `json:"reason" binding:"required,max=1000"`
 		To     string `json:"to,omitempty" binding:"max=200"`
@@ -669,7 +727,8 @@ func (h *cdiService) handleEscalate(c *gin.Context) {
 	}
 	actor := ActorFrom(c)
 	var n cdi.Query
-	err := h.s.cfg.Store.Tx(c.Request.Context(), func(tx *store.Tx) error {
+	var tag int
+	err := h.queryTx(c, want, &tag, func(tx *store.Tx) error {
 		q, _, err := latest(tx, c.Param("id"))
 		if err != nil {
 			return err
@@ -683,6 +742,7 @@ func (h *cdiService) handleEscalate(c *gin.Context) {
 		writeQueryError(c, err)
 		return
 	}
+	c.Header("ETag", versionTag(tag))
 	c.JSON(http.StatusOK, h.view(n))
 }
 

@@ -165,11 +165,11 @@ func TestCDIFlow(t *testing.T) {
 
 	// A leading edit is stored as a draft but cannot be sent.
 	good := q.Question
-	ed := decode[api.QueryDraft](t, ts.do("PATCH", "/v1/queries/"+q.ID, cdi, map[string]any{"question": "Please document acute respiratory failure."}).expect(t, 200))
+	ed := decode[api.QueryDraft](t, ts.edit("PATCH", "/v1/queries/"+q.ID, cdi, map[string]any{"question": "Please document acute respiratory failure."}).expect(t, 200))
 	if ed.Lint.OK || ed.Query.Version != 1 || ed.Query.State != cdipkg.StateDraft {
 		t.Errorf("edited draft %+v", ed)
 	}
-	r := ts.do("POST", "/v1/queries/"+q.ID+"/send", cdi, nil).expect(t, 422)
+	r := ts.edit("POST", "/v1/queries/"+q.ID+"/send", cdi, nil).expect(t, 422)
 	lp := decode[struct {
 		Rules      []string           `json:"rules"`
 		Violations []cdipkg.Violation `json:"violations"`
@@ -180,20 +180,20 @@ func TestCDIFlow(t *testing.T) {
 	if !slices.Equal(lp.Rules, []string{"Q7", "Q8"}) || len(lp.Violations) == 0 {
 		t.Errorf("send refused with %+v", lp)
 	}
-	ts.do("PATCH", "/v1/queries/"+q.ID, cdi, map[string]any{"question": good}).expect(t, 200)
-	sent := decode[api.QueryView](t, ts.do("POST", "/v1/queries/"+q.ID+"/send", cdi, nil).expect(t, 200))
+	ts.edit("PATCH", "/v1/queries/"+q.ID, cdi, map[string]any{"question": good}).expect(t, 200)
+	sent := decode[api.QueryView](t, ts.edit("POST", "/v1/queries/"+q.ID+"/send", cdi, nil).expect(t, 200))
 	if sent.State != cdipkg.StateSent || sent.ContentHash == "" || sent.Version != 1 {
 		t.Fatalf("sent %+v", sent)
 	}
-	ts.do("POST", "/v1/queries/"+q.ID+"/send", cdi, nil).expect(t, 409).problem(t)
+	ts.edit("POST", "/v1/queries/"+q.ID+"/send", cdi, nil).expect(t, 409).problem(t)
 
 	// Sent queries are immutable: an edit makes version 2; version 1 keeps its content until
 	// version 2 is sent, which closes it as superseded.
-	v2 := decode[api.QueryDraft](t, ts.do("PATCH", "/v1/queries/"+q.ID, cdi, map[string]any{"intro": sent.Intro + " (corrected)"}).expect(t, 200))
+	v2 := decode[api.QueryDraft](t, ts.edit("PATCH", "/v1/queries/"+q.ID, cdi, map[string]any{"intro": sent.Intro + " (corrected)"}).expect(t, 200))
 	if v2.Query.Version != 2 || v2.Query.State != cdipkg.StateDraft || v2.Query.Supersedes != q.ID+"@v1" || !v2.Lint.OK {
 		t.Fatalf("version 2 %+v", v2)
 	}
-	ts.do("POST", "/v1/queries/"+q.ID+"/send", cdi, nil).expect(t, 200)
+	ts.edit("POST", "/v1/queries/"+q.ID+"/send", cdi, nil).expect(t, 200)
 	type detail struct {
 		Query    api.QueryView   `json:"query"`
 		Versions []api.QueryView `json:"versions"`
@@ -213,8 +213,8 @@ func TestCDIFlow(t *testing.T) {
 		t.Fatalf("no J96.01 option in %+v", det.Query.Options)
 	}
 	clk.Add(5 * time.Hour)
-	ts.do("POST", "/v1/queries/"+q.ID+"/answer", coder, map[string]any{"outcome": "agree", "option": opt}).expect(t, 403).problem(t)
-	ans := decode[api.QueryAnswerResult](t, ts.do("POST", "/v1/queries/"+q.ID+"/answer", cdi, map[string]any{"outcome": "agree", "option": opt,
+	ts.edit("POST", "/v1/queries/"+q.ID+"/answer", coder, map[string]any{"outcome": "agree", "option": opt}).expect(t, 403).problem(t)
+	ans := decode[api.QueryAnswerResult](t, ts.edit("POST", "/v1/queries/"+q.ID+"/answer", cdi, map[string]any{"outcome": "agree", "option": opt,
 		"text": "Acute hypoxic respiratory failure, on BiPAP."}).expect(t, 200))
 	if ans.Query.State != cdipkg.StateClosed || ans.Effect == nil || ans.Effect.DRGBefore != 195 || ans.Effect.DRGAfter != 193 ||
 		!slices.Contains(ans.Effect.CodesAdded, "J9601") || ans.Effect.WeightDelta <= 0 || ans.Query.Answer.AuthenticatedBy != "P100" {
@@ -231,7 +231,7 @@ func TestCDIFlow(t *testing.T) {
 	if after.Stale || after.Review.Working.DRG != 193 || findOpp(after.Review, opp.ID) != nil {
 		t.Errorf("review after the answer: stale %v, DRG %d", after.Stale, after.Review.Working.DRG)
 	}
-	ts.do("POST", "/v1/queries/"+q.ID+"/answer", cdi, map[string]any{"outcome": "agree"}).expect(t, 409).problem(t)
+	ts.edit("POST", "/v1/queries/"+q.ID+"/answer", cdi, map[string]any{"outcome": "agree"}).expect(t, 409).problem(t)
 
 	// Lists and statistics.
 	type qpage struct {
@@ -284,7 +284,7 @@ func TestSentQueryImmutable(t *testing.T) {
 	if d.Query.Format != cdipkg.FormatOpenEnded || !d.Lint.OK || len(d.Query.Options) != 0 {
 		t.Fatalf("open-ended draft %+v %+v", d.Query, d.Lint)
 	}
-	sent := decode[api.QueryView](t, ts.do("POST", "/v1/queries/"+d.Query.ID+"/send", cdi, nil).expect(t, 200))
+	sent := decode[api.QueryView](t, ts.edit("POST", "/v1/queries/"+d.Query.ID+"/send", cdi, nil).expect(t, 200))
 	ctx := context.Background()
 	actor := store.Actor{Name: "test"}
 	tampered := sent.Query
@@ -326,7 +326,7 @@ func TestQueryEscalation(t *testing.T) {
 		t.Fatalf("no sepsis opportunity: %d opportunities", len(rv.Review.Opportunities))
 	}
 	d := decode[api.QueryDraft](t, ts.do("POST", "/v1/encounters/"+e.ID+"/queries", cdi, map[string]any{"opportunity_id": "rule:sepsis_sofa"}).expect(t, 201))
-	ts.do("POST", "/v1/queries/"+d.Query.ID+"/send", cdi, nil).expect(t, 200)
+	ts.edit("POST", "/v1/queries/"+d.Query.ID+"/send", cdi, nil).expect(t, 200)
 	type qpage struct {
 		Items []api.QueryView `json:"items"`
 	}
@@ -352,7 +352,7 @@ func TestQueryEscalation(t *testing.T) {
 		t.Errorf("worklist escalated rows %+v", row.Items)
 	}
 	// The provider disagrees: nothing changes in the codes, the effect says so.
-	ans := decode[api.QueryAnswerResult](t, ts.do("POST", "/v1/queries/"+d.Query.ID+"/answer", cdi, map[string]any{"outcome": "disagree", "text": "Not sepsis.", "authenticated_by": "P103"}).expect(t, 200))
+	ans := decode[api.QueryAnswerResult](t, ts.edit("POST", "/v1/queries/"+d.Query.ID+"/answer", cdi, map[string]any{"outcome": "disagree", "text": "Not sepsis.", "authenticated_by": "P103"}).expect(t, 200))
 	if ans.Query.State != cdipkg.StateClosed || ans.Effect == nil || len(ans.Effect.CodesAdded) != 0 || ans.Encounter != nil {
 		t.Errorf("disagreement %+v %+v", ans.Query, ans.Effect)
 	}
@@ -427,14 +427,14 @@ func TestFHIRImport(t *testing.T) {
 	ts.do("POST", "/v1/encounters/fhir", cdi, `{"resourceType":`, fhir...).expect(t, 400).problem(t)
 
 	// Appending the same bundle again adds nothing (duplicates), the errors are reported again.
-	app := decode[api.EvidenceImport](t, ts.do("POST", "/v1/encounters/"+e.ID+"/evidence", cdi, b, fhir...).expect(t, 200))
+	app := decode[api.EvidenceImport](t, ts.edit("POST", "/v1/encounters/"+e.ID+"/evidence", cdi, b, fhir...).expect(t, 200))
 	if app.Loaded != 0 || app.Duplicates != 11 || len(app.Errors) != 8 {
 		t.Errorf("re-append: loaded %d, duplicates %d, %d errors", app.Loaded, app.Duplicates, len(app.Errors))
 	}
 	// Product JSON: one good item, one unknown kind, one malformed value, one note without text.
 	body := `{"evidence":[{"kind":"lab","name":"Lactate","value":3.1,"unit":"mmol/L","time":"2026-05-05T06:00:00Z","source":"LAB"},
 		{"kind":"xray","name":"Chest"},{"kind":"lab","name":"Sodium","value":{"a":1}},{"kind":"note","time":"2026-05-05T06:00:00Z"}]}`
-	app = decode[api.EvidenceImport](t, ts.do("POST", "/v1/encounters/"+e.ID+"/evidence", coder, body).expect(t, 200))
+	app = decode[api.EvidenceImport](t, ts.edit("POST", "/v1/encounters/"+e.ID+"/evidence", coder, body).expect(t, 200))
 	var idx []int
 	for _, x := range app.Errors {
 		idx = append(idx, x.Index)
@@ -443,8 +443,8 @@ func TestFHIRImport(t *testing.T) {
 		t.Errorf("JSON append: loaded %d, errors %+v", app.Loaded, app.Errors)
 	}
 	ts.do("POST", "/v1/encounters/"+e.ID+"/evidence", coder, `{"evidence":[]}`, "If-Match", `"1"`).expect(t, 412)
-	ts.do("POST", "/v1/encounters/"+e.ID+"/evidence", coder, `{"items":[]}`).expect(t, 422)
-	ts.do("POST", "/v1/encounters/999/evidence", coder, `{"evidence":[]}`).expect(t, 404)
+	ts.edit("POST", "/v1/encounters/"+e.ID+"/evidence", coder, `{"items":[]}`).expect(t, 422)
+	ts.edit("POST", "/v1/encounters/999/evidence", coder, `{"evidence":[]}`).expect(t, 404)
 
 	// The imported encounter is reviewed like any other (no working principal diagnosis yet).
 	rv := decode[api.CDIReview](t, ts.do("POST", "/v1/encounters/"+e.ID+"/review", cdi, nil).expect(t, 200))
@@ -602,7 +602,7 @@ func TestSingleCCMCCRiskOnWorklist(t *testing.T) {
 		t.Errorf("review flags %+v", rv.RiskFlags)
 	}
 	// The coder changes the codes: the review is stale until the next review.
-	ts.do("PATCH", "/v1/encounters/"+one, coder, `{"sdx":[{"code":"J9601","poa":"Y"}]}`).expect(t, 200)
+	ts.edit("PATCH", "/v1/encounters/"+one, coder, `{"sdx":[{"code":"J9601","poa":"Y"}]}`).expect(t, 200)
 	if rv := decode[api.CDIReview](t, ts.do("GET", "/v1/encounters/"+one+"/review", coder, nil).expect(t, 200)); !rv.Stale {
 		t.Error("review not stale after a change")
 	}
@@ -668,7 +668,7 @@ func TestCDIBadRequestsAreNever5xx(t *testing.T) {
 			headers = []string{"Content-Type", "application/fhir+json"}
 		}
 		for i, b := range bodies {
-			r := ts.do(tg.method, tg.path, admin, b, headers...)
+			r := ts.edit(tg.method, tg.path, admin, b, headers...)
 			if r.StatusCode >= 500 {
 				t.Errorf("%s %s body %d (%.80q): %d %s", tg.method, tg.path, i, b, r.StatusCode, r.body)
 			}
@@ -693,7 +693,7 @@ func TestQueryFromStaleReview(t *testing.T) {
 	ts := newTestServer(t)
 	e := decode[store.Encounter](t, ts.do("POST", "/v1/encounters", cdi, cdiFixtureEncounter(t, "01_arf_hypoxic_positive")).expect(t, 201))
 	ts.do("POST", "/v1/encounters/"+e.ID+"/review", cdi, nil).expect(t, 200)
-	ts.do("POST", "/v1/encounters/"+e.ID+"/evidence", coder, `{"evidence":[{"kind":"vital","name":"SpO2","value":84,"unit":"%","context":"room air","time":"2026-05-05T02:00:00Z","source":"night flowsheet"}]}`).expect(t, 200)
+	ts.edit("POST", "/v1/encounters/"+e.ID+"/evidence", coder, `{"evidence":[{"kind":"vital","name":"SpO2","value":84,"unit":"%","context":"room air","time":"2026-05-05T02:00:00Z","source":"night flowsheet"}]}`).expect(t, 200)
 	if rv := decode[api.CDIReview](t, ts.do("GET", "/v1/encounters/"+e.ID+"/review", cdi, nil).expect(t, 200)); !rv.Stale {
 		t.Fatal("review not stale after new evidence")
 	}
@@ -721,17 +721,17 @@ func TestManualEscalation(t *testing.T) {
 	d := decode[api.QueryDraft](t, ts.do("POST", "/v1/encounters/"+e.ID+"/queries", cdi, map[string]any{"opportunity_id": "rule:sepsis_sofa"}).expect(t, 201))
 	path := "/v1/queries/" + d.Query.ID + "/escalate"
 
-	if p := ts.do("POST", path, cdi, map[string]any{"reason": "no answer"}).expect(t, 409).problem(t); !strings.Contains(p.Detail, "draft") {
+	if p := ts.edit("POST", path, cdi, map[string]any{"reason": "no answer"}).expect(t, 409).problem(t); !strings.Contains(p.Detail, "draft") {
 		t.Errorf("escalating a draft: %+v", p)
 	}
-	ts.do("POST", "/v1/queries/"+d.Query.ID+"/send", cdi, nil).expect(t, 200)
-	if p := ts.do("POST", path, cdi, map[string]any{}).expect(t, 422).problem(t); len(p.Errors) != 1 || p.Errors[0].Field != "reason" {
+	ts.edit("POST", "/v1/queries/"+d.Query.ID+"/send", cdi, nil).expect(t, 200)
+	if p := ts.edit("POST", path, cdi, map[string]any{}).expect(t, 422).problem(t); len(p.Errors) != 1 || p.Errors[0].Field != "reason" {
 		t.Errorf("escalation without a reason: %+v", p)
 	}
-	ts.do("POST", path, finance, map[string]any{"reason": "no answer"}).expect(t, 403)
+	ts.edit("POST", path, finance, map[string]any{"reason": "no answer"}).expect(t, 403)
 
 	clk.Add(3 * time.Hour)
-	q := decode[api.QueryView](t, ts.do("POST", path, cdi, map[string]any{"reason": "provider on leave"}).expect(t, 200))
+	q := decode[api.QueryView](t, ts.edit("POST", path, cdi, map[string]any{"reason": "provider on leave"}).expect(t, 200))
 	if q.State != cdipkg.StateEscalated || q.Escalation == nil || q.Escalation.To != "Dr. Advisor" ||
 		q.Escalation.Reason != "provider on leave" || !q.Escalation.At.Equal(clk.Now()) {
 		t.Fatalf("escalated query %+v (escalation %+v)", q.Query, q.Escalation)
@@ -741,8 +741,8 @@ func TestManualEscalation(t *testing.T) {
 		t.Errorf("audit trail %+v", last)
 	}
 	// Escalated twice is a conflict; the answer still closes the escalated query.
-	ts.do("POST", path, cdi, map[string]any{"reason": "again", "to": "CMO"}).expect(t, 409)
-	ans := decode[api.QueryAnswerResult](t, ts.do("POST", "/v1/queries/"+d.Query.ID+"/answer", cdi, map[string]any{"outcome": "agree", "option": 0, "authenticated_by": "P103"}).expect(t, 200))
+	ts.edit("POST", path, cdi, map[string]any{"reason": "again", "to": "CMO"}).expect(t, 409)
+	ans := decode[api.QueryAnswerResult](t, ts.edit("POST", "/v1/queries/"+d.Query.ID+"/answer", cdi, map[string]any{"outcome": "agree", "option": 0, "authenticated_by": "P103"}).expect(t, 200))
 	if ans.Query.State != cdipkg.StateClosed {
 		t.Errorf("answered escalated query in state %s", ans.Query.State)
 	}

@@ -138,19 +138,9 @@ func defaultSource(role store.Role) string {
 // etag is the entity tag of an encounter: its row version.
 func etag(e *store.Encounter) string { return `"` + strconv.Itoa(e.RowVersion) + `"` }
 
-// ifMatch reads If-Match as a row version (0 when absent); a malformed value is a 412.
-func ifMatch(c *gin.Context) (int, bool) {
-	h := strings.TrimSpace(c.GetHeader("If-Match"))
-	if h == "" || h == "*" {
-		return 0, true
-	}
-	n, err := strconv.Atoi(strings.Trim(strings.TrimPrefix(h, "W/"), `"`))
-	if err != nil || n <= 0 {
-		WriteProblem(c, http.StatusPreconditionFailed, KindPrecondition, "If-Match must be the ETag of the encounter (its row version)")
-		return 0, false
-	}
-	return n, true
-}
+// ifMatch reads If-Match as the encounter's row version: required (428 without), 412 when
+// malformed (precondition.go).
+func ifMatch(c *gin.Context) (int, bool) { return requireVersion(c, "encounter") }
 
 func writeEncounter(c *gin.Context, status int, e *store.Encounter) {
 	c.Header("ETag", etag(e))

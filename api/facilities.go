@@ -32,7 +32,7 @@ func (s *Server) facilityRoutes() []Route {
 	code := Param{Name: "code", In: "path", Required: true, Description: "facility code, as in encounters' facility", Schema: tString}
 	s.AddSchema("Facility", obj([]string{"code", "time_zone"}, Schema{"code": tString,
 		"time_zone":  Schema{"type": "string", "examples": []string{"America/Chicago"}, "description": "IANA time zone: timestamps without a zone (evidence times) of the facility's encounters are read in it"},
-		"updated_at": tTime, "updated_by": tString}))
+		"updated_at": tTime, "updated_by": tString, "version": Schema{"type": "integer", "description": "row version: the ETag, for If-Match"}}))
 	s.AddSchema("FacilityInput", obj([]string{"time_zone"}, Schema{"time_zone": Schema{"type": "string", "examples": []string{"America/Chicago"}}}))
 	return []Route{
 		{Method: http.MethodGet, Path: "/v1/facilities", Roles: AllRoles, Tags: tags, Summary: "Facility settings (time zones) and the default zone",
@@ -42,8 +42,9 @@ func (s *Server) facilityRoutes() []Route {
 		{Method: http.MethodPut, Path: "/v1/facilities/{code}", Roles: AdminOnly, Tags: tags, Summary: "Set a facility's time zone",
 			Description: "Timestamps written without a zone (\"2026-05-01T08:00:00\", as most lab and EHR feeds send them) in the encounters and evidence of the facility are read in this zone. " +
 				"Facilities without a setting use the server's default (drg serve --time-zone, else the server's local zone). Timestamps stored before a change keep their instant.",
-			Params: []Param{code}, Body: &Body{Required: true, Content: JSON(Ref("FacilityInput"))},
-			Responses: OK("the facility", Ref("Facility")), Handler: s.handlePutFacility},
+			Params:    []Param{code, {Name: "If-Match", In: "header", Schema: tString, Description: "ETag (version) of the facility's settings as read: required to change existing settings (428 without; 412 when stale); absent (or If-None-Match: *) to create them"}},
+			Body:      &Body{Required: true, Content: JSON(Ref("FacilityInput"))},
+			Responses: withPreconditions(map[int]Response{200: {Description: "the facility", Content: JSON(Ref("Facility")), Headers: map[string]string{"ETag": "version of the settings"}}}), Handler: s.handlePutFacility},
 	}
 }
 
@@ -63,7 +64,22 @@ func (s *Server) handleListFacilities(c *gin.Context) {
 	c.JSON(http.StatusOK, FacilityList{Items: fs, DefaultTimeZone: s.defaultZone().String()})
 }
 
+// handlePutFacility sets a facility's settings: a new facility without If-Match (or with
+// If-None-Match: *), an existing one only with its ETag in If-Match (428 without, 412 stale).
 func (s *Server) handlePutFacility(c *gin.Context) {
+	want := 0 // create only
+	if strings.TrimSpace(c.GetHeader("If-Match")) != "" {
+		v, ok := requireVersion(c, "facility")
+		if !ok {
+			return
+		}
+		want = v
+	} else if strings.TrimSpace(c.GetHeader("If-None-Match")) != "*" {
+		if _, err := s.cfg.Store.GetFacility(c.Request.Context(), c.Param("code")); err == nil {
+			requireVersion(c, "facility") // answers 428
+			return
+		}
+	}
 	var in FacilityInput
 	if !DecodeJSON(c, &in) {
 		return
@@ -72,11 +88,12 @@ func (s *Server) handlePutFacility(c *gin.Context) {
 		WriteValidation(c, &FieldError{Field: "time_zone", Message: err.Error()})
 		return
 	}
-	f, err := s.cfg.Store.PutFacility(c.Request.Context(), ActorFrom(c), store.Facility{Code: c.Param("code"), TimeZone: strings.TrimSpace(in.TimeZone)})
+	f, err := s.cfg.Store.PutFacilityIf(c.Request.Context(), ActorFrom(c), store.Facility{Code: c.Param("code"), TimeZone: strings.TrimSpace(in.TimeZone)}, want)
 	if err != nil {
 		WriteError(c, err)
 		return
 	}
+	c.Header("ETag", versionTag(f.Version))
 	c.JSON(http.StatusOK, f)
 }
 

@@ -338,3 +338,39 @@ func (ts *testServer) etag(path string, role store.Role) string {
 	}
 	return tag
 }
+
+// edit sends a change of a record with the ETag of its current version in If-Match, as a
+// client that read it does: the record is the path's first three segments
+// (/v1/encounters/{id}, /v1/queries/{id}, …), read first as admin; when it cannot be read (or
+// has no ETag) "1" is sent.
+func (ts *testServer) edit(method, path string, role store.Role, body any, headers ...string) reply {
+	ts.t.Helper()
+	tag := `"1"`
+	if m := recordPath.FindString(path); m != "" {
+		if r := ts.do("GET", m, admin, nil); r.StatusCode == http.StatusOK && r.Header.Get("ETag") != "" {
+			tag = r.Header.Get("ETag")
+		}
+	}
+	return ts.do(method, path, role, body, append([]string{"If-Match", tag}, headers...)...)
+}
+
+var recordPath = regexp.MustCompile(`^/v1/[a-z]+/[^/?]+`)
+
+// editCase records an audit case (PUT /v1/audits/{id}/cases/{encounter_id}) with the case's
+// row_version as read in GET /v1/audits/{id} in If-Match ("1" when it cannot be read).
+func (ts *testServer) editCase(path string, role store.Role, body any) reply {
+	ts.t.Helper()
+	tag := `"1"`
+	parts := strings.Split(path, "/") // "", v1, audits, id, cases, encounter
+	if len(parts) == 6 {
+		var a store.CodingAudit
+		if r := ts.do("GET", "/v1/audits/"+parts[3], admin, nil); r.StatusCode == http.StatusOK && json.Unmarshal(r.body, &a) == nil {
+			for _, c := range a.Cases {
+				if c.EncounterID == parts[5] {
+					tag = fmt.Sprintf(`"%d"`, c.RowVersion)
+				}
+			}
+		}
+	}
+	return ts.do("PUT", path, role, body, "If-Match", tag)
+}

@@ -35,7 +35,7 @@ func TestEncounterMoreThan24SDX(t *testing.T) {
 	if sdx, _ := e["sdx"].([]any); len(sdx) != 34 {
 		t.Fatalf("stored %d SDX, want 34", len(sdx))
 	}
-	g := ts.do("POST", "/v1/encounters/"+id+"/group", coder, nil).expect(t, 200).json(t)
+	g := ts.edit("POST", "/v1/encounters/"+id+"/group", coder, nil).expect(t, 200).json(t)
 	ws, _ := path(g, "result.warnings").([]any)
 	if path(g, "encounter.working_drg.drg") != 293.0 || len(ws) != 10 {
 		t.Fatalf("working DRG %v, %d warnings; want 293 (J9601 is 31st) and 10", path(g, "encounter.working_drg.drg"), len(ws))
@@ -51,13 +51,13 @@ func TestEncounterMoreThan24SDX(t *testing.T) {
 	}
 
 	// PATCH with more than 24 too: the coder moves J9601 first.
-	ts.do("PATCH", "/v1/encounters/"+id, coder, `{"sdx":`+sdxList(34, 0)+`}`).expect(t, 200)
-	g = ts.do("POST", "/v1/encounters/"+id+"/group", coder, nil).expect(t, 200).json(t)
+	ts.edit("PATCH", "/v1/encounters/"+id, coder, `{"sdx":`+sdxList(34, 0)+`}`).expect(t, 200)
+	g = ts.edit("POST", "/v1/encounters/"+id+"/group", coder, nil).expect(t, 200).json(t)
 	if path(g, "encounter.working_drg.drg") != 291.0 {
 		t.Errorf("after reordering: DRG %v", path(g, "encounter.working_drg.drg"))
 	}
 	// Finalize with 30 codes keeps them all as final codes.
-	f := ts.do("POST", "/v1/encounters/"+id+"/finalize", coder, `{"sdx":`+sdxList(30, 1)+`}`).expect(t, 200).json(t)
+	f := ts.edit("POST", "/v1/encounters/"+id+"/finalize", coder, `{"sdx":`+sdxList(30, 1)+`}`).expect(t, 200).json(t)
 	if fs, _ := path(f, "encounter.final_codes.sdx").([]any); len(fs) != 30 || path(f, "encounter.final_drg.drg") != 291.0 {
 		t.Errorf("final: %d codes, DRG %v", len(fs), path(f, "encounter.final_drg.drg"))
 	}
@@ -89,7 +89,7 @@ func TestEncounterAllErrorsAtOnce(t *testing.T) {
 		}
 	}
 	id, _ := ts.do("POST", "/v1/encounters", coder, encounterBody("ERR-2")).expect(t, 201).json(t)["id"].(string)
-	p = ts.do("PATCH", "/v1/encounters/"+id, coder, `{"sex":"X","discharge_status":"home","pdx":{"code":"I5023","poa":"Q"}}`).expect(t, 422).problem(t)
+	p = ts.edit("PATCH", "/v1/encounters/"+id, coder, `{"sex":"X","discharge_status":"home","pdx":{"code":"I5023","poa":"Q"}}`).expect(t, 422).problem(t)
 	if got := errorFields(p); !slices.Equal(got, []string{"discharge_status", "sex", "pdx.poa"}) {
 		t.Errorf("change: fields %q", got)
 	}
@@ -110,7 +110,7 @@ func TestEvidenceOneValidation(t *testing.T) {
 	id, _ := ts.do("POST", "/v1/encounters", coder, encounterBody("EV-1")).expect(t, 201).json(t)["id"].(string)
 	for i, it := range items {
 		create := ts.do("POST", "/v1/encounters", coder, fmt.Sprintf(`{"account":"EV-C%d","evidence":[%s]}`, i, it.item))
-		app := ts.do("POST", "/v1/encounters/"+id+"/evidence", cdi, `{"evidence":[`+it.item+`]}`).expect(t, 200)
+		app := ts.edit("POST", "/v1/encounters/"+id+"/evidence", cdi, `{"evidence":[`+it.item+`]}`).expect(t, 200)
 		res := decode[api.EvidenceImport](t, app)
 		if it.field == "" {
 			create.expect(t, 201)
@@ -150,6 +150,16 @@ func TestFacilityTimeZone(t *testing.T) {
 	if items, _ := l["items"].([]any); len(items) != 1 || l["default_time_zone"] != time.Local.String() {
 		t.Errorf("list %v", l)
 	}
+	// Changing existing settings needs their ETag.
+	ts.do("PUT", "/v1/facilities/MAIN", admin, `{"time_zone":"America/Denver"}`).expect(t, 428).problem(t)
+	ts.do("PUT", "/v1/facilities/MAIN", admin, `{"time_zone":"America/Denver"}`, "If-Match", `"7"`).expect(t, 412).problem(t)
+	r := ts.do("PUT", "/v1/facilities/MAIN", admin, `{"time_zone":"America/Denver"}`, "If-Match", `"1"`).expect(t, 200)
+	if r.Header.Get("ETag") != `"2"` {
+		t.Errorf("ETag after the change %q", r.Header.Get("ETag"))
+	}
+	ts.do("PUT", "/v1/facilities/MAIN", admin, `{"time_zone":"America/Chicago"}`, "If-Match", `"1"`).expect(t, 412)
+	ts.do("PUT", "/v1/facilities/MAIN", admin, `{"time_zone":"America/Chicago"}`, "If-Match", `"2"`).expect(t, 200)
+	ts.do("PUT", "/v1/facilities/NEW", admin, `{"time_zone":"America/Chicago"}`, "If-Match", `"1"`).expect(t, 412) // none to change
 
 	evTime := func(e map[string]any, i int) time.Time {
 		t.Helper()
@@ -181,12 +191,12 @@ func TestFacilityTimeZone(t *testing.T) {
 	}
 	// Evidence import and PATCH read them in the encounter's facility zone too.
 	id, _ := ts.do("POST", "/v1/encounters", coder, `{"account":"TZ-3","facility":"MAIN"}`).expect(t, 201).json(t)["id"].(string)
-	ts.do("POST", "/v1/encounters/"+id+"/evidence", cdi, `{"evidence":[{"kind":"vital","name":"SpO2","value":86,"time":"2026-01-15 08:00"}]}`).expect(t, 200)
+	ts.edit("POST", "/v1/encounters/"+id+"/evidence", cdi, `{"evidence":[{"kind":"vital","name":"SpO2","value":86,"time":"2026-01-15 08:00"}]}`).expect(t, 200)
 	e = ts.do("GET", "/v1/encounters/"+id, cdi, nil).expect(t, 200).json(t)
 	if got := evTime(e, 0); !got.Equal(time.Date(2026, 1, 15, 14, 0, 0, 0, time.UTC)) { // CST, UTC-6
 		t.Errorf("/evidence at MAIN in January: %v", got)
 	}
-	e = ts.do("PATCH", "/v1/encounters/"+id, cdi, `{"evidence":[{"kind":"vital","name":"SpO2","value":88,"time":"202601150900"}]}`).expect(t, 200).json(t)
+	e = ts.edit("PATCH", "/v1/encounters/"+id, cdi, `{"evidence":[{"kind":"vital","name":"SpO2","value":88,"time":"202601150900"}]}`).expect(t, 200).json(t)
 	if got := evTime(e, 0); !got.Equal(time.Date(2026, 1, 15, 15, 0, 0, 0, time.UTC)) {
 		t.Errorf("PATCH at MAIN: %v", got)
 	}
@@ -221,7 +231,7 @@ func TestDeletedCodeHint(t *testing.T) {
 	}
 	id, _ := ts.do("POST", "/v1/encounters", coder, `{"account":"DEL-1","discharge_date":"2026-05-01","age":70,"sex":"M","discharge_status":1,"pdx":{"code":"I5023","poa":"Y"},"sdx":[{"code":"G35","poa":"Y"}]}`).
 		expect(t, 201).json(t)["id"].(string)
-	g := ts.do("POST", "/v1/encounters/"+id+"/group", coder, nil).expect(t, 200).json(t)
+	g := ts.edit("POST", "/v1/encounters/"+id+"/group", coder, nil).expect(t, 200).json(t)
 	ws, _ = path(g, "result.warnings").([]any)
 	if len(ws) != 1 || path(ws[0].(map[string]any), "field") != "sdx[0]" || !strings.Contains(path(ws[0].(map[string]any), "message").(string), "G35A, G35B0") {
 		t.Errorf("encounter warnings %v", ws)

@@ -53,14 +53,14 @@ func population(t *testing.T, ts *testServer) map[string]string {
 		return id
 	}
 	group := func(id string, role store.Role) float64 {
-		d, _ := path(ts.do("POST", "/v1/encounters/"+id+"/group", role, nil).expect(t, 200).json(t), "encounter.working_drg.drg").(float64)
+		d, _ := path(ts.edit("POST", "/v1/encounters/"+id+"/group", role, nil).expect(t, 200).json(t), "encounter.working_drg.drg").(float64)
 		return d
 	}
 	patch := func(id, body string) {
-		ts.do("PATCH", "/v1/encounters/"+id, cdi, body).expect(t, 200)
+		ts.edit("PATCH", "/v1/encounters/"+id, cdi, body).expect(t, 200)
 	}
 	finalize := func(id string, role store.Role, body any) float64 {
-		d, _ := path(ts.do("POST", "/v1/encounters/"+id+"/finalize", role, body).expect(t, 200).json(t), "encounter.final_drg.drg").(float64)
+		d, _ := path(ts.edit("POST", "/v1/encounters/"+id+"/finalize", role, body).expect(t, 200).json(t), "encounter.final_drg.drg").(float64)
 		return d
 	}
 	want := func(acct string, got, drg float64) {

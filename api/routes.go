@@ -16,7 +16,7 @@ var (
 	cursorParam  = Param{Name: "cursor", Description: "next_cursor of the previous page", Schema: Schema{"type": "string"}}
 	idParam      = Param{Name: "id", In: "path", Description: "encounter id (opaque)", Schema: Schema{"type": "string"}, Required: true}
 	userIDParam  = Param{Name: "id", In: "path", Description: "user id", Schema: Schema{"type": "integer"}, Required: true}
-	ifMatchParam = Param{Name: "If-Match", In: "header", Description: "ETag (row version) of the encounter read: the change is refused with 412 if it changed since", Schema: Schema{"type": "string"}}
+	ifMatchParam = Param{Name: "If-Match", In: "header", Required: true, Description: "ETag (row version) of the encounter read: required (428 without); the change is refused with 412 if it changed since", Schema: Schema{"type": "string"}}
 )
 
 // userIfMatch is the precondition of every change of a user.
@@ -126,19 +126,19 @@ func (s *Server) builtinRoutes() []Route {
 		{Method: http.MethodPatch, Path: "/v1/encounters/{id}", Roles: CodingRoles, Tags: []string{"encounters"}, Summary: "Change an encounter (JSON merge patch of its fields)",
 			Description: "Fields present replace the stored ones (arrays whole), null clears, absent fields stay. Final encounters are changed by finalizing again.",
 			Params:      []Param{idParam, ifMatchParam}, Body: &Body{Required: true, Content: map[string]Schema{"application/json": Ref("EncounterInput"), "application/merge-patch+json": Ref("EncounterInput")}},
-			Responses: map[int]Response{200: {Description: "the changed encounter", Content: JSON(Ref("Encounter")), Headers: etagHeader},
-				409: {Description: "the encounter is final", Content: problemContent}, 412: {Description: "changed since read (If-Match)", Content: problemContent}},
+			Responses: withPreconditions(map[int]Response{200: {Description: "the changed encounter", Content: JSON(Ref("Encounter")), Headers: etagHeader},
+				409: {Description: "the encounter is final", Content: problemContent}, 412: {Description: "changed since read (If-Match)", Content: problemContent}}),
 			Handler: s.handlePatchEncounter},
 		{Method: http.MethodPost, Path: "/v1/encounters/{id}/group", Roles: CodingRoles, Tags: []string{"encounters"}, Summary: "Group the working codes and store the working DRG",
 			Description: "The first grouping is also kept as the baseline DRG. Without a discharge date the version in effect today (else the newest loaded) is used and said in note.",
 			Params:      []Param{idParam, explainParam, groupVersionParam, ifMatchParam},
-			Responses:   OK("the encounter and the grouping", Ref("EncounterGrouping")), Handler: s.handleGroupEncounter},
+			Responses:   withPreconditions(OK("the encounter and the grouping", Ref("EncounterGrouping"))), Handler: s.handleGroupEncounter},
 		{Method: http.MethodPost, Path: "/v1/encounters/{id}/finalize", Roles: FinalizeRoles, Tags: []string{"encounters"}, Summary: "Finalize coding: store the final codes and final DRG",
 			Description: "The optional body replaces working codes first. Requires a discharge date and a principal diagnosis.",
 			Params:      []Param{idParam, groupVersionParam, ifMatchParam}, Body: &Body{Content: JSON(Ref("FinalizeInput"))},
-			Responses: map[int]Response{200: {Description: "the final encounter and grouping", Content: JSON(Ref("EncounterGrouping"))},
+			Responses: withPreconditions(map[int]Response{200: {Description: "the final encounter and grouping", Content: JSON(Ref("EncounterGrouping"))},
 				409: {Description: "blocking finalize checks (each named in errors with its field), and no override_reason", Content: problemContent},
-				412: {Description: "changed since read (If-Match)", Content: problemContent}},
+				412: {Description: "changed since read (If-Match)", Content: problemContent}}),
 			Handler: s.handleFinalize},
 		{Method: http.MethodGet, Path: "/v1/encounters/{id}/finalize-check", Roles: CDIReadRoles, Tags: []string{"encounters"}, Summary: "The checks finalization runs on the working codes, without finalizing",
 			Description: "Blocking (finalize answers 409 unless the body has override_reason, audited as finalize_override): MCE edits that make the claim unprocessable (invalid code, sex/age conflict, unacceptable PDX, …), " +

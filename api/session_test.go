@@ -136,7 +136,7 @@ func TestPeriodicEscalation(t *testing.T) {
 	e := decode[store.Encounter](t, ts.do("POST", "/v1/encounters", cdi, cdiFixtureEncounter(t, "07_sepsis3_positive_no_shock_without_pressor")).expect(t, 201))
 	ts.do("POST", "/v1/encounters/"+e.ID+"/review", cdi, nil).expect(t, 200)
 	d := decode[api.QueryDraft](t, ts.do("POST", "/v1/encounters/"+e.ID+"/queries", cdi, map[string]any{"opportunity_id": "rule:sepsis_sofa"}).expect(t, 201))
-	ts.do("POST", "/v1/queries/"+d.Query.ID+"/send", cdi, nil).expect(t, 200)
+	ts.edit("POST", "/v1/queries/"+d.Query.ID+"/send", cdi, nil).expect(t, 200)
 	clk.Add(25 * time.Hour)
 
 	c, e2 := catalog(t)

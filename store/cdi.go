@@ -510,3 +510,30 @@ func (tx *Tx) OpenQueryOn(encounterID, opportunityID string) (string, error) {
 	}
 	return heads[0].ID, nil
 }
+
+// QueryTag returns the version tag of a query (its ETag): the number of records stored for it,
+// which every change of the query raises (records are append-only).
+func (s *Store) QueryTag(ctx context.Context, id string) (int, error) {
+	return queryTag(s.r.WithContext(ctx), id)
+}
+
+// QueryTag is Store.QueryTag inside the transaction, the query's head locked until it ends
+// (PostgreSQL; SQLite transactions hold the write lock).
+func (tx *Tx) QueryTag(id string) (int, error) {
+	var head cdiQueryRow
+	if err := tx.forUpdate().Where("id = ?", id).Take(&head).Error; err != nil {
+		return 0, notFound(err, "query")
+	}
+	return queryTag(tx.db, id)
+}
+
+func queryTag(db *gorm.DB, id string) (int, error) {
+	var n int64
+	if err := db.Model(&cdiQueryRecordRow{}).Where("query_id = ?", id).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("read query %s: %w", id, err)
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("query: %w", ErrNotFound)
+	}
+	return int(n), nil
+}

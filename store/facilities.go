@@ -18,6 +18,8 @@ type Facility struct {
 	TimeZone  string    `json:"time_zone"` // IANA name, e.g. America/Chicago
 	UpdatedAt time.Time `json:"updated_at"`
 	UpdatedBy string    `json:"updated_by"`
+	// Version is the row version (the ETag): every change raises it.
+	Version int `json:"version"`
 }
 
 type facilityRow struct {
@@ -25,13 +27,14 @@ type facilityRow struct {
 	TimeZone  string    `gorm:"size:64;not null"`
 	UpdatedAt time.Time `gorm:"not null"`
 	UpdatedBy string    `gorm:"size:200;not null;default:''"`
+	Version   int       `gorm:"not null;default:1"`
 }
 
 // TableName names the table of facility settings.
 func (facilityRow) TableName() string { return "facilities" }
 
 func (r *facilityRow) facility() Facility {
-	return Facility{Code: r.Code, TimeZone: r.TimeZone, UpdatedAt: r.UpdatedAt, UpdatedBy: r.UpdatedBy}
+	return Facility{Code: r.Code, TimeZone: r.TimeZone, UpdatedAt: r.UpdatedAt, UpdatedBy: r.UpdatedBy, Version: max(r.Version, 1)}
 }
 
 // migrateFacilities creates the table of facility settings.
@@ -71,6 +74,13 @@ func (s *Store) GetFacility(ctx context.Context, code string) (Facility, error) 
 // PutFacility creates or replaces the settings of facility f.Code and audits the change. The
 // caller checks that the time zone exists; the store checks the sizes.
 func (s *Store) PutFacility(ctx context.Context, actor Actor, f Facility) (Facility, error) {
+	return s.PutFacilityIf(ctx, actor, f, -1)
+}
+
+// PutFacilityIf is PutFacility with a precondition: ifVersion 0 creates the settings only if
+// the facility has none, a positive ifVersion replaces them only at that version (else
+// ErrVersionMismatch); -1 checks nothing.
+func (s *Store) PutFacilityIf(ctx context.Context, actor Actor, f Facility, ifVersion int) (Facility, error) {
 	f.Code, f.TimeZone = strings.TrimSpace(f.Code), strings.TrimSpace(f.TimeZone)
 	if f.Code == "" || len(f.Code) > 64 {
 		return Facility{}, fmt.Errorf("%w: facility code must be 1 to 64 characters", ErrInvalid)
@@ -78,17 +88,33 @@ func (s *Store) PutFacility(ctx context.Context, actor Actor, f Facility) (Facil
 	if f.TimeZone == "" || len(f.TimeZone) > 64 {
 		return Facility{}, fmt.Errorf("%w: time zone must be 1 to 64 characters", ErrInvalid)
 	}
-	row := facilityRow{Code: f.Code, TimeZone: f.TimeZone, UpdatedAt: now(), UpdatedBy: actor.Name}
+	row := facilityRow{Code: f.Code, TimeZone: f.TimeZone, UpdatedAt: now(), UpdatedBy: actor.Name, Version: 1}
 	err := s.Tx(ctx, func(tx *Tx) error {
 		var before any // nil: a new facility
 		var old facilityRow
-		switch err := tx.db.Where("code = ?", f.Code).Take(&old).Error; {
+		switch err := tx.forUpdate().Where("code = ?", f.Code).Take(&old).Error; {
 		case err == nil:
 			before = old.facility()
+			row.Version = max(old.Version, 1) + 1
+			if ifVersion == 0 {
+				return fmt.Errorf("%w: facility %q has settings (version %d): send its ETag in If-Match to change them", ErrVersionMismatch, f.Code, max(old.Version, 1))
+			}
+			if ifVersion > 0 && max(old.Version, 1) != ifVersion {
+				return fmt.Errorf("%w: facility %q is at version %d, not %d", ErrVersionMismatch, f.Code, max(old.Version, 1), ifVersion)
+			}
 		case !errors.Is(err, gorm.ErrRecordNotFound):
 			return fmt.Errorf("read facility %q: %w", f.Code, err)
+		case ifVersion > 0:
+			return fmt.Errorf("%w: facility %q has no settings to change", ErrVersionMismatch, f.Code)
 		}
-		if err := tx.db.Clauses(clause.OnConflict{UpdateAll: true}).Create(&row).Error; err != nil {
+		q := tx.db.Clauses(clause.OnConflict{UpdateAll: true})
+		if before == nil {
+			q = tx.db // a facility created concurrently is a conflict, not overwritten
+		}
+		if err := q.Create(&row).Error; err != nil {
+			if errors.Is(err, gorm.ErrDuplicatedKey) {
+				return fmt.Errorf("%w: facility %q was created concurrently: read it again", ErrVersionMismatch, f.Code)
+			}
 			return fmt.Errorf("save facility %q: %w", f.Code, err)
 		}
 		action := "update"

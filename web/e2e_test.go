@@ -388,8 +388,9 @@ func TestCDIWorkflow(t *testing.T) {
 	_ = id
 }
 
-// apiCall sends a JSON request as role and decodes the answer into out (if not nil).
-func (e *env) apiCall(role store.Role, method, path string, body, out any) {
+// apiCall sends a JSON request as role, with extra headers in name, value pairs, and decodes
+// the answer into out (if not nil).
+func (e *env) apiCall(role store.Role, method, path string, body, out any, headers ...string) {
 	e.t.Helper()
 	var r io.Reader
 	if body != nil {
@@ -409,6 +410,9 @@ func (e *env) apiCall(role store.Role, method, path string, body, out any) {
 				req.Header.Set("If-Match", tag)
 			}
 		}
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -451,9 +455,12 @@ func (e *env) finalCoded() {
 			pr = append(pr, map[string]string{"code": p})
 		}
 		enc["sdx"], enc["procedures"] = sdx, pr
-		var created struct{ ID string }
+		var created struct {
+			ID         string
+			RowVersion int `json:"row_version"`
+		}
 		e.apiCall(store.RoleCoder, "POST", "/v1/encounters", enc, &created)
-		e.apiCall(store.RoleCoder, "POST", "/v1/encounters/"+created.ID+"/finalize", map[string]any{}, nil)
+		e.apiCall(store.RoleCoder, "POST", "/v1/encounters/"+created.ID+"/finalize", map[string]any{}, nil, "If-Match", fmt.Sprintf(`"%d"`, created.RowVersion))
 	}
 }
 

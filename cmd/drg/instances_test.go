@@ -439,7 +439,7 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 		}
 		var d struct{ Query struct{ ID string } }
 		json.Unmarshal(body, &d)
-		if st, _, body := call(t, "POST", B+"/v1/queries/"+d.Query.ID+"/send", cdiTok, nil); st != 200 {
+		if st, _, body := call(t, "POST", B+"/v1/queries/"+d.Query.ID+"/send", cdiTok, nil, "If-Match", `"1"`); st != 200 {
 			t.Fatalf("send: %d %s", st, body)
 		}
 		// Overdue 1.8 s after sending; escalated at the next period by one instance.

@@ -43,9 +43,19 @@ export async function call(method, path, body, opts = {}) {
     throw new ApiError(res.status, problem);
   }
   if (res.status === 204) return null;
-  if (type.includes("json")) return res.json();
+  if (type.includes("json")) {
+    const data = await res.json();
+    const tag = res.headers.get("ETag");
+    if (tag && data && typeof data === "object") data[ETAG] = tag;
+    return data;
+  }
   return res.text();
 }
+
+// The ETag of an answer is kept on the decoded object (etagOf): the version of the record it
+// shows, to send back in If-Match with a change of that record.
+const ETAG = Symbol("etag");
+export const etagOf = (data) => (data ? data[ETAG] : undefined);
 
 // Changes of an existing record send the ETag of the version read (If-Match): the server
 // refuses a change without one (428) or made on a record changed since (412).

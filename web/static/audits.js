@@ -1,7 +1,7 @@
 // Coding-accuracy audits: create a sampled audit, record the auditor's codes per case, read the
 // report; coders see their own findings.
 
-import { get, post, put, query, download } from "./api.js";
+import { get, post, put, query, download, etag } from "./api.js";
 import { el, clear, errorBox, table, fmt, pct, toast } from "./ui.js";
 
 export async function render(main, params, ctx) {
@@ -109,7 +109,7 @@ function caseForm(box, a, c) {
       const lines = (t) => t.split("\n").map((x) => x.trim()).filter(Boolean);
       const r = await put(`/v1/audits/${a.id}/cases/${encodeURIComponent(c.encounter_id)}`, {
         pdx: split(pdx.value), sdx: lines(sdx.value).map(split), procedures: lines(pr.value).map((x) => ({ code: x })), note: note.value.trim() || undefined,
-      });
+      }, etag(c.row_version));
       toast("Saved");
       const cmp = r.comparison || {};
       clear(out).append(el("ul", {}, (cmp.findings || []).map((f) => el("li", {}, f.message))),

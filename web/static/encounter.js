@@ -1,7 +1,7 @@
 // Encounter review: DRGs, the CAC workbench (cac.js), codes, evidence timeline, opportunities with indicators and impact,
 // clinical validation, denial risk, and the query composer with live compliance lint.
 
-import { get, post, patch, query } from "./api.js";
+import { get, post, patch, query, etag, etagOf } from "./api.js";
 import { codesEditor, whatIf, finalizePanel } from "./coding_encounter.js";
 import { el, clear, errorBox, table, fmt, levelBadge, empty, toast } from "./ui.js";
 import { riskBadges } from "./worklist.js";
@@ -95,7 +95,7 @@ export async function render(main, params, ctx) {
   const draft = async (opp) => {
     try {
       const r = await post(`/v1/encounters/${encodeURIComponent(id)}/queries`, { opportunity_id: opp.id });
-      openComposer(r.query, r.lint);
+      openComposer(r.query, r.lint, etagOf(r));
       loadHistory();
     } catch (e) { clear(composer).append(errorBox(e)); composer.scrollIntoView(); }
   };
@@ -112,13 +112,13 @@ export async function render(main, params, ctx) {
         { key: "effect", label: "Effect", render: (q) => effectText(q.effect) },
         { key: "open", label: "", noSort: true, render: (q) => el("button", { type: "button", class: "link", onclick: async () => {
           const full = await get(`/v1/queries/${encodeURIComponent(q.id)}`);
-          openComposer(full.query || full, null);
+          openComposer(full.query || full, null, etagOf(full));
         } }, "open") },
       ], r.items || [], { empty: "No queries yet.", caption: "Queries of this encounter" }));
     } catch (e) { clear(history).append(errorBox(e)); }
   };
 
-  const openComposer = (q, lint) => { drawComposer(composer, q, lint, canCDI, async () => {
+  const openComposer = (q, lint, tag) => { drawComposer(composer, q, lint, tag, canCDI, async () => {
     enc = await get(`/v1/encounters/${encodeURIComponent(id)}`);
     try { rev = await get(`/v1/encounters/${encodeURIComponent(id)}/review`); } catch { /* keep */ }
     drawAll();
@@ -282,7 +282,9 @@ function effectText(e) {
 }
 
 // drawComposer shows a query: editable while a draft, linted live; sent queries can be answered.
-function drawComposer(box, q, lint, canCDI, refresh) {
+// tag is the query's ETag as read: changes send it (If-Match), so an edit made meanwhile by
+// someone else is not overwritten (412: reopen the query).
+function drawComposer(box, q, lint, tag, canCDI, refresh) {
   clear(box).append(el("h2", {}, `Query: ${q.condition} (version ${q.version}, ${q.state})`));
   const editable = canCDI && q.state === "draft";
   const intro = el("textarea", { id: "q-intro", readonly: !editable }, q.intro || "");
@@ -318,10 +320,10 @@ function drawComposer(box, q, lint, canCDI, refresh) {
   if (editable) [intro, question, ...options].forEach((i) => i.addEventListener("input", relint));
   sendBtn.addEventListener("click", async () => {
     try {
-      await patch(`/v1/queries/${encodeURIComponent(q.id)}`, content());
-      const sent = await post(`/v1/queries/${encodeURIComponent(q.id)}/send`, {});
+      const edited = await patch(`/v1/queries/${encodeURIComponent(q.id)}`, content(), tag);
+      const sent = await post(`/v1/queries/${encodeURIComponent(q.id)}/send`, {}, etagOf(edited));
       toast("Query sent");
-      drawComposer(box, sent.query || sent, null, canCDI, refresh);
+      drawComposer(box, sent.query || sent, null, etagOf(sent), canCDI, refresh);
       refresh();
     } catch (e) { lintBox.prepend(errorBox(e)); }
   });
@@ -339,11 +341,11 @@ function drawComposer(box, q, lint, canCDI, refresh) {
     showLint(lint);
     relint();
   }
-  if (canCDI && (q.state === "sent" || q.state === "escalated")) box.append(answerForm(q, refresh, box, canCDI));
+  if (canCDI && (q.state === "sent" || q.state === "escalated")) box.append(answerForm(q, tag, refresh, box, canCDI));
   if (q.answer) box.append(el("p", {}, `Answer: ${q.answer.outcome}${q.answer.text ? " — " + q.answer.text : ""}`), q.effect ? el("p", { id: "query-effect" }, "Effect: " + effectText(q.effect)) : el("div"));
 }
 
-function answerForm(q, refresh, box, canCDI) {
+function answerForm(q, tag, refresh, box, canCDI) {
   const outcome = el("select", { id: "a-outcome" }, [["agree", "agrees (chose an option)"], ["disagree", "disagrees"], ["other", "other"], ["undetermined", "clinically undetermined"]]
     .map(([v, t]) => el("option", { value: v }, t)));
   const option = el("select", { id: "a-option" }, (q.options || []).map((o, i) => el("option", { value: i }, o.text)));
@@ -358,9 +360,9 @@ function answerForm(q, refresh, box, canCDI) {
     try {
       const body = { outcome: outcome.value, text: text.value.trim() || undefined };
       if (outcome.value === "agree") body.option = Number(option.value);
-      const r = await post(`/v1/queries/${encodeURIComponent(q.id)}/answer`, body);
+      const r = await post(`/v1/queries/${encodeURIComponent(q.id)}/answer`, body, tag);
       toast("Answer recorded");
-      drawComposer(box, r.query || r, null, canCDI, refresh);
+      drawComposer(box, r.query || r, null, etagOf(r), canCDI, refresh);
       refresh();
     } catch (e) { clear(out).append(errorBox(e)); }
   });
