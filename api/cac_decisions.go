@@ -46,8 +46,8 @@ func (s *Server) cacDecisionRoute() Route {
 			"a secondary diagnosis replaces the secondary codes of its category, a procedure is added — and regroups the encounter when it can be grouped; accepting a suggestion already coded changes no code. " +
 			"reject changes no code. Every decision is kept and audited (user, code, kind, span, reason; never the note's text); the suggestion shows the latest one, a rejected suggestion stays rejected while the notes make it on the same span.",
 		Params: []Param{idParam, ifMatchParam}, Body: &Body{Required: true, Content: JSON(Ref("CACDecision"))},
-		Responses: map[int]Response{201: {Description: "the decision and the encounter", Content: JSON(Schema{"type": "object"}), Headers: map[string]string{"ETag": "row version"}},
-			409: {Description: "the encounter is final", Content: problemContent}, 412: {Description: "changed since read (If-Match)", Content: problemContent}},
+		Responses: withPreconditions(map[int]Response{201: {Description: "the decision and the encounter", Content: JSON(Schema{"type": "object"}), Headers: map[string]string{"ETag": "row version"}},
+			409: {Description: "the encounter is final", Content: problemContent}, 412: {Description: "changed since read (If-Match)", Content: problemContent}}),
 		Handler: s.handleCACDecision}
 }
 

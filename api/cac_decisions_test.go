@@ -238,7 +238,8 @@ func TestCACDecisions(t *testing.T) {
 	}
 	// reject the PDX suggestion too
 	pdx := sugg["pdx:I110"]
-	decide("I110", "pdx", "reject", "", pdx.Evidence[0]).expect(t, http.StatusCreated)
+	decide("I110", "pdx", "reject", "", pdx.Evidence[0]).expect(t, http.StatusPreconditionRequired) // a decision needs the ETag
+	decide("I110", "pdx", "reject", "", pdx.Evidence[0], "If-Match", etag).expect(t, http.StatusCreated)
 
 	after := encounterCAC(t, ts, id)
 	if after["sdx:I4819"].Status != "coded" || after["sdx:Z7901"].Status != "rejected" || after["pdx:I110"].Status != "rejected" {
@@ -251,7 +252,7 @@ func TestCACDecisions(t *testing.T) {
 	// a note added later: new suggestions, the rejection stays
 	later := `{"evidence": [{"kind": "note", "note_type": "progress note", "author_role": "physician", "time": "2026-05-06T09:00:00Z",
 	  "text": "A/P: Acute kidney injury - creatinine up from baseline, hold lisinopril. Afib rate controlled on warfarin."}]}`
-	ts.do(http.MethodPost, "/v1/encounters/"+id+"/evidence", coder, later).expect(t, http.StatusOK)
+	ts.edit(http.MethodPost, "/v1/encounters/"+id+"/evidence", coder, later).expect(t, http.StatusOK)
 	after = encounterCAC(t, ts, id)
 	if _, ok := after["sdx:N179"]; !ok {
 		t.Errorf("no N179 suggestion from the later note: %v", after)
@@ -261,10 +262,12 @@ func TestCACDecisions(t *testing.T) {
 	}
 	texts := noteTexts(t, ts, id)
 	checkSpans(t, after, texts)
-	// accept the later note's suggestion, without If-Match
+	// accept the later note's suggestion: without If-Match it is refused (428), with the
+	// encounter's current ETag it is taken
 	aki := after["sdx:N179"]
 	if len(aki.Evidence) > 0 {
-		decide("N179", "sdx", "accept", "", aki.Evidence[0]).expect(t, http.StatusCreated)
+		decide("N179", "sdx", "accept", "", aki.Evidence[0]).expect(t, http.StatusPreconditionRequired)
+		decide("N179", "sdx", "accept", "", aki.Evidence[0], "If-Match", ts.etag("/v1/encounters/"+id, coder)).expect(t, http.StatusCreated)
 	}
 
 	// bad decisions name the field
@@ -283,14 +286,14 @@ func TestCACDecisions(t *testing.T) {
 		{"no span", map[string]any{"code": "Z7901", "kind": "sdx", "decision": "accept"}, 422, "span"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			p := ts.do(http.MethodPost, "/v1/encounters/"+id+"/cac/decisions", coder, tt.body).expect(t, tt.code).problem(t)
+			p := ts.edit(http.MethodPost, "/v1/encounters/"+id+"/cac/decisions", coder, tt.body).expect(t, tt.code).problem(t)
 			if !slices.Contains(errorFields(p), tt.field) {
 				t.Errorf("fields %v, want %s: %s", errorFields(p), tt.field, p.Detail)
 			}
 		})
 	}
-	ts.do(http.MethodPost, "/v1/encounters/"+id+"/cac/decisions", finance, map[string]any{"code": "Z7901"}).expect(t, http.StatusForbidden)
-	ts.do(http.MethodPost, "/v1/encounters/nope/cac/decisions", coder, map[string]any{"code": "Z7901", "kind": "sdx", "decision": "accept",
+	ts.edit(http.MethodPost, "/v1/encounters/"+id+"/cac/decisions", finance, map[string]any{"code": "Z7901"}).expect(t, http.StatusForbidden)
+	ts.edit(http.MethodPost, "/v1/encounters/nope/cac/decisions", coder, map[string]any{"code": "Z7901", "kind": "sdx", "decision": "accept",
 		"span": map[string]any{"note": "evidence[0]", "start": 0, "end": 5}}).expect(t, http.StatusNotFound)
 
 	// the audit log: every decision with the user, code, span and reason; no note text anywhere
