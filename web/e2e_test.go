@@ -489,8 +489,13 @@ func TestFinanceDashboard(t *testing.T) {
 			continue
 		}
 		ev := sg.Evidence[0]
+		var cur struct {
+			RowVersion int `json:"row_version"`
+		}
+		e.apiCall(store.RoleCoder, "GET", "/v1/encounters/"+created.ID, nil, &cur)
 		e.apiCall(store.RoleCoder, "POST", "/v1/encounters/"+created.ID+"/cac/decisions", map[string]any{"code": sg.Code, "kind": "sdx",
-			"decision": []string{"reject", "accept"}[decided], "span": map[string]any{"note": ev.Note, "start": ev.Start, "end": ev.End}}, nil)
+			"decision": []string{"reject", "accept"}[decided], "span": map[string]any{"note": ev.Note, "start": ev.Start, "end": ev.End}}, nil,
+			"If-Match", fmt.Sprintf(`"%d"`, cur.RowVersion))
 		decided++
 	}
 	if decided != 2 {
