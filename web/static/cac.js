@@ -3,7 +3,7 @@
 // accept and reject record the decision (POST /v1/encounters/{id}/cac/decisions) and show the
 // DRG it would give. Keys: j / ↓ next suggestion, k / ↑ previous, a accept, r reject.
 
-import { post } from "./api.js";
+import { post, etag } from "./api.js";
 import { el, clear, errorBox, fmt, levelBadge, empty, toast } from "./ui.js";
 
 const GROUPS = [["pdx", "Principal diagnosis"], ["sdx", "Secondary diagnoses"], ["procedure", "Procedures"]];
@@ -31,7 +31,9 @@ function delta(working, s) {
 
 // workbench returns the CAC section of an encounter page; onDecided is called (with no
 // argument) after a decision changed the encounter.
-export function workbench(enc, onDecided) {
+// tagOf returns the encounter's ETag as last read (decisions send it in If-Match): by default
+// from enc, kept current with the decisions' answers.
+export function workbench(enc, onDecided, tagOf = () => etag(enc.row_version)) {
   const box = el("section", { class: "card", id: "cac", "aria-label": "Computer-assisted coding" });
   const notes = (enc.evidence || []).map((e, i) => ({ ...e, id: `evidence[${i}]` })).filter((e) => e.kind === "note" && e.text);
   if (!notes.length) return box.append(el("h2", {}, "Computer-assisted coding"), empty("No notes on the encounter to code from.")), box;
@@ -73,8 +75,9 @@ export function workbench(enc, onDecided) {
     if (!s || !s.evidence || !s.evidence.length) return;
     const ev = s.evidence[0];
     try {
-      await post(`/v1/encounters/${encodeURIComponent(enc.id)}/cac/decisions`, { code: s.code, kind: s.role, decision, reason: reason.value.trim(),
-        span: { note: ev.note, start: ev.start, end: ev.end } });
+      const r = await post(`/v1/encounters/${encodeURIComponent(enc.id)}/cac/decisions`, { code: s.code, kind: s.role, decision, reason: reason.value.trim(),
+        span: { note: ev.note, start: ev.start, end: ev.end } }, tagOf());
+      if (r && r.encounter && r.encounter.row_version) enc = { ...enc, row_version: r.encounter.row_version };
       reason.value = "";
       toast(`${decision === "accept" ? "Accepted" : "Rejected"} ${s.code}`);
       await load(s.role + ":" + s.code);

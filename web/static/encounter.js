@@ -131,7 +131,7 @@ export async function render(main, params, ctx) {
     if (before && enc.working_drg && before.drg !== enc.working_drg.drg) previous = before;
     drawHead();
     clear(left).append(codesEditor(enc, changeCodes, canEdit), timeline(enc.evidence || []));
-  }));
+  }, () => etag(enc.row_version)));
   main.append(head, cacBox, el("div", { class: "cols" }, left, el("div", {}, right, composer, history)));
   drawCAC();
   clear(composer).append(el("h2", {}, "Query composer"), el("p", { class: "muted" }, "Draft a query from an opportunity to edit, lint and send it."));
