@@ -43,7 +43,7 @@ func TestMoreThan24Diagnoses(t *testing.T) {
 			}
 		}
 	}
-	notGrouped("group", ts.do("POST", base+"/group", coder, nil).expect(t, 200).body)
+	notGrouped("group", ts.edit("POST", base+"/group", coder, nil).expect(t, 200).body)
 	rv := ts.do("POST", base+"/review", cdi, nil).expect(t, 200)
 	notGrouped("review", rv.body)
 	notGrouped("stored review", ts.do("GET", base+"/review", cdi, nil).expect(t, 200).body)
@@ -94,7 +94,7 @@ func TestMoreThan24Diagnoses(t *testing.T) {
 			t.Errorf("%s: status %d: %.300s", p, r.StatusCode, r.body)
 		}
 	}
-	ts.do("POST", base+"/finalize", coder, nil).expect(t, 200)
+	ts.edit("POST", base+"/finalize", coder, nil).expect(t, 200)
 	if r := ts.do("POST", base+"/cac", coder, nil); r.StatusCode != 200 {
 		t.Errorf("cac: status %d: %.300s", r.StatusCode, r.body)
 	}

@@ -50,6 +50,7 @@ func start(t *testing.T, p *ssotest.Provider, roleMap string, issuer string) *se
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(srv.Close)
 	rm, err := sso.ParseRoleMap(roleMap)
 	if err != nil {
 		t.Fatal(err)
@@ -224,6 +225,7 @@ func TestSSOConfiguration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(srv.Close)
 	if err := srv.Register(sso.Routes(nil)...); err != nil {
 		t.Fatal(err)
 	}
