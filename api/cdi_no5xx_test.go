@@ -288,8 +288,8 @@ func TestCDIRoutesNever5xx(t *testing.T) {
 					ok(name, ts.do("POST", "/v1/queries/lint", cdi, map[string]any{"encounter_id": e.ID, "format": q.Format, "purpose": q.Purpose,
 						"reason": q.Reason, "reason_text": q.ReasonText, "intro": q.Intro, "indicators": q.Indicators, "question": q.Question,
 						"options": q.Options, "channel": q.Channel, "provider": q.Provider}))
-					ok(name, ts.do("POST", "/v1/queries/"+q.ID+"/send", cdi, map[string]any{}))
-					ok(name, ts.do("POST", "/v1/queries/"+q.ID+"/close", cdi, map[string]any{"reason": "withdrawn"}))
+					ok(name, ts.edit("POST", "/v1/queries/"+q.ID+"/send", cdi, map[string]any{}))
+					ok(name, ts.edit("POST", "/v1/queries/"+q.ID+"/close", cdi, map[string]any{"reason": "withdrawn"}))
 				}
 			}
 			ok(name, ts.do("POST", base+"/queries", cdi, map[string]any{"opportunity_id": "rule:no_such_rule"}))

@@ -65,8 +65,8 @@ func TestCodingWorklistAndFinalizeChecks(t *testing.T) {
 	create(inHouse)
 	fin := create(map[string]any{"account": "FIN-1", "discharge_date": "2026-05-02", "age": 70, "sex": "F", "discharge_status": 1,
 		"pdx": map[string]string{"code": "I10", "poa": "Y"}})
-	ts.do("POST", "/v1/encounters/"+fin+"/finalize", coder, nil).expect(t, 200)
-	ts.do("POST", "/v1/encounters/"+val+"/group", coder, nil).expect(t, 200)
+	ts.edit("POST", "/v1/encounters/"+fin+"/finalize", coder, nil).expect(t, 200)
+	ts.edit("POST", "/v1/encounters/"+val+"/group", coder, nil).expect(t, 200)
 
 	// The CDI specialist reviews the ARF stay and sends a query: it is open.
 	opp := ""
@@ -78,7 +78,7 @@ func TestCodingWorklistAndFinalizeChecks(t *testing.T) {
 	}
 	d := ts.do("POST", "/v1/encounters/"+arf+"/queries", cdi, map[string]any{"opportunity_id": opp}).expect(t, 201).json(t)
 	qid := path(d, "query.id").(string)
-	ts.do("POST", "/v1/queries/"+qid+"/send", cdi, nil).expect(t, 200)
+	ts.edit("POST", "/v1/queries/"+qid+"/send", cdi, nil).expect(t, 200)
 
 	wl := decode[codingWorklist](t, ts.do("GET", "/v1/coding/worklist", coder, nil).expect(t, 200))
 	if len(wl.Items) != 2 || wl.Items[0].EncounterID != val || wl.Items[1].EncounterID != arf || wl.Total != 2 {
@@ -129,21 +129,21 @@ func TestCodingWorklistAndFinalizeChecks(t *testing.T) {
 		t.Errorf("val check: blocking %v warnings %v", kinds(chk.Blocking), kinds(chk.Warnings))
 	}
 	// An invalid principal diagnosis (a heading) is an MCE prepayment edit: blocking.
-	p := ts.do("POST", "/v1/encounters/"+val+"/finalize", coder, `{"pdx":{"code":"J18","poa":"Y"}}`).expect(t, 409).problem(t)
+	p := ts.edit("POST", "/v1/encounters/"+val+"/finalize", coder, `{"pdx":{"code":"J18","poa":"Y"}}`).expect(t, 409).problem(t)
 	if !slices.Contains(errorFields(p), "pdx") || !strings.Contains(p.Detail, "blocking") {
 		t.Errorf("invalid PDX: %+v", p)
 	}
 
 	// Finalize refuses the open query, naming it; an override reason finalizes and is audited.
-	p = ts.do("POST", "/v1/encounters/"+arf+"/finalize", coder, nil).expect(t, 409).problem(t)
+	p = ts.edit("POST", "/v1/encounters/"+arf+"/finalize", coder, nil).expect(t, 409).problem(t)
 	if !slices.Equal(errorFields(p), []string{"queries[" + qid + "]"}) || !strings.Contains(p.Detail, "override_reason") {
 		t.Errorf("409 %+v", p)
 	}
 	if e := ts.do("GET", "/v1/encounters/"+arf, coder, nil).expect(t, 200).json(t); e["status"] != "discharged" {
 		t.Errorf("refused finalize changed the encounter: %v", e["status"])
 	}
-	ts.do("POST", "/v1/encounters/"+arf+"/finalize", coder, map[string]any{"override_reason": "  "}).expect(t, 409)
-	f := ts.do("POST", "/v1/encounters/"+arf+"/finalize", coder, map[string]any{"override_reason": "provider left the organization; query closed by policy"}).expect(t, 200).json(t)
+	ts.edit("POST", "/v1/encounters/"+arf+"/finalize", coder, map[string]any{"override_reason": "  "}).expect(t, 409)
+	f := ts.edit("POST", "/v1/encounters/"+arf+"/finalize", coder, map[string]any{"override_reason": "provider left the organization; query closed by policy"}).expect(t, 200).json(t)
 	if path(f, "encounter.status") != "final" {
 		t.Errorf("override finalize %v", f["encounter"])
 	}
@@ -153,7 +153,7 @@ func TestCodingWorklistAndFinalizeChecks(t *testing.T) {
 		t.Errorf("override audit %v", items)
 	}
 	// Warnings do not block.
-	ts.do("POST", "/v1/encounters/"+val+"/finalize", coder, nil).expect(t, 200)
+	ts.edit("POST", "/v1/encounters/"+val+"/finalize", coder, nil).expect(t, 200)
 	if wl := decode[codingWorklist](t, ts.do("GET", "/v1/coding/worklist", coder, nil).expect(t, 200)); len(wl.Items) != 0 {
 		t.Errorf("final encounters stay on the worklist: %+v", wl.Items)
 	}

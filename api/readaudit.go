@@ -23,20 +23,22 @@ import (
 // phiReads names the routes that show protected health information and the kind of record
 // they show.
 var phiReads = map[string]string{
-	"GET /v1/encounters":                 "encounter",
-	"GET /v1/encounters/{id}":            "encounter",
-	"GET /v1/encounters/{id}/review":     "encounter",
-	"GET /v1/encounters/{id}/validation": "encounter",
-	"POST /v1/encounters/{id}/cac":       "encounter",
-	"GET /v1/worklist":                   "encounter",
-	"GET /v1/queries":                    "query",
-	"GET /v1/queries/{id}":               "query",
-	"GET /v1/audits/{id}":                "coding_audit",
-	"GET /v1/audits/findings":            "coding_audit",
-	"GET /v1/audits/{id}/report":         "coding_audit",
-	"GET /v1/reports/mismatches":         "report",
-	"GET /v1/reports/denial-risk":        "report",
-	"GET /v1/reports/cdi-impact":         "report",
+	"GET /v1/encounters":                     "encounter",
+	"GET /v1/encounters/{id}":                "encounter",
+	"GET /v1/encounters/{id}/review":         "encounter",
+	"GET /v1/encounters/{id}/validation":     "encounter",
+	"POST /v1/encounters/{id}/cac":           "encounter",
+	"GET /v1/worklist":                       "encounter",
+	"GET /v1/coding/worklist":                "encounter",
+	"GET /v1/encounters/{id}/finalize-check": "encounter",
+	"GET /v1/queries":                        "query",
+	"GET /v1/queries/{id}":                   "query",
+	"GET /v1/audits/{id}":                    "coding_audit",
+	"GET /v1/audits/findings":                "coding_audit",
+	"GET /v1/audits/{id}/report":             "coding_audit",
+	"GET /v1/reports/mismatches":             "report",
+	"GET /v1/reports/denial-risk":            "report",
+	"GET /v1/reports/cdi-impact":             "report",
 }
 
 const (
