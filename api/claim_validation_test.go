@@ -61,7 +61,7 @@ func TestClaimOneValidation(t *testing.T) {
 	}
 	for _, tc := range single {
 		t.Run(tc.name, func(t *testing.T) {
-			p := ts.do(tc.method, tc.path, coder, tc.body).expect(t, 422).problem(t)
+			p := ts.edit(tc.method, tc.path, coder, tc.body).expect(t, 422).problem(t)
 			if got := sortedFields(p.Errors); !slices.Equal(got, badFields) {
 				t.Errorf("fields %v, want %v: %+v", got, badFields, p.Errors)
 			}
@@ -207,9 +207,9 @@ func TestNullBody(t *testing.T) {
 				return ids[name]
 			})
 			n++
-			r := ts.do(strings.ToUpper(method), url, admin, "null")
+			r := ts.edit(strings.ToUpper(method), url, admin, "null")
 			if r.StatusCode == http.StatusForbidden {
-				r = ts.do(strings.ToUpper(method), url, cdi, "null")
+				r = ts.edit(strings.ToUpper(method), url, cdi, "null")
 			}
 			if r.StatusCode != 400 && r.StatusCode != 422 {
 				t.Errorf("%s %s with a null body: status %d: %.300s", strings.ToUpper(method), p, r.StatusCode, r.body)

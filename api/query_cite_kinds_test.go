@@ -103,14 +103,14 @@ func TestQueryCiteKinds(t *testing.T) {
 	var raw []map[string]any
 	json.Unmarshal(b, &raw)
 	delete(raw[n], "kind")
-	p := ts.do("PATCH", "/v1/queries/"+q.ID, cdi, map[string]any{"indicators": raw}).expect(t, 422).problem(t)
+	p := ts.edit("PATCH", "/v1/queries/"+q.ID, cdi, map[string]any{"indicators": raw}).expect(t, 422).problem(t)
 	if len(p.Errors) != 1 || p.Errors[0].Field != "indicators["+string(rune('0'+n))+"].kind" {
 		t.Errorf("edit without a kind: %+v", p)
 	}
 	good := content(reports[1])
-	ed := decode[api.QueryDraft](t, ts.do("PATCH", "/v1/queries/"+q.ID, cdi, map[string]any{"indicators": good["indicators"], "options": good["options"]}).expect(t, 200))
+	ed := decode[api.QueryDraft](t, ts.edit("PATCH", "/v1/queries/"+q.ID, cdi, map[string]any{"indicators": good["indicators"], "options": good["options"]}).expect(t, 200))
 	if !ed.Lint.OK || len(ed.Query.Indicators) != n+1 || ed.Query.Indicators[n].Kind != "imaging" {
 		t.Fatalf("edit citing the echo: %+v", ed)
 	}
-	ts.do("POST", "/v1/queries/"+q.ID+"/send", cdi, nil).expect(t, 200)
+	ts.edit("POST", "/v1/queries/"+q.ID+"/send", cdi, nil).expect(t, 200)
 }
