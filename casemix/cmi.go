@@ -310,10 +310,15 @@ func (r *CMIReport) WriteText(w io.Writer) error {
 		t.line("")
 		t.line("By %s", g.By)
 		tab := [][]string{cols}
+		none := false
 		for i := range g.Rows {
 			tab = append(tab, cells(&g.Rows[i]))
+			none = none || g.Rows[i].Key == NoValue
 		}
 		t.table(tab)
+		if n := NoValueNote(g.By); none && n != "" {
+			t.line("%s", n)
+		}
 	}
 	t.line("")
 	o := r.Overall

@@ -79,6 +79,24 @@ func dimensionNames() string {
 // date for a time dimension).
 const NoValue = "(none)"
 
+// noValueMeaning says, per dimension, which discharges fall in its NoValue row.
+var noValueMeaning = map[Dimension]string{
+	ByMonth: "discharges without a discharge date", ByQuarter: "discharges without a discharge date",
+	ByFiscalYear: "discharges without a discharge date",
+	ByServiceLine: "discharges whose record has no service_line field: records written by drg group never have one (a claim " +
+		"names no service line); encounters and their exports carry the encounter's service_line when it is set",
+	ByProvider: "discharges whose record names no attending provider", ByPayer: "discharges whose record names no payer",
+	ByFacility: "discharges whose record names no facility",
+}
+
+// NoValueNote explains the NoValue row of a dimension ("" for a dimension without one).
+func NoValueNote(dim Dimension) string {
+	if m := noValueMeaning[dim]; m != "" {
+		return NoValue + ": " + m
+	}
+	return ""
+}
+
 // keyer computes group keys, caching the period names (one string per month seen).
 type keyer struct {
 	periods map[int]string // dimension index<<24 | year*100+month → key

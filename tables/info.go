@@ -1,11 +1,13 @@
 package tables
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -16,7 +18,9 @@ import (
 type InfoReport struct {
 	Dir     string               `json:"dir"`
 	Grouper []GrouperVersionInfo `json:"grouper"`
-	Weights []WeightsInfo        `json:"weights"`
+	// MCE describes the Medicare Code Editor tables (nil when the data directory has none).
+	MCE     *MCEInfo      `json:"mce,omitempty"`
+	Weights []WeightsInfo `json:"weights"`
 	// TransferStatuses names the discharge-status table of transfers in use.
 	TransferStatuses string       `json:"transfer_statuses,omitempty"`
 	Titles           []TitlesInfo `json:"titles"`
@@ -25,6 +29,19 @@ type InfoReport struct {
 	HCC              []HCCInfo    `json:"hcc"`
 	Files            []FileInfo   `json:"files"`
 	Warnings         []string     `json:"warnings"`
+}
+
+// MCEInfo describes the Medicare Code Editor tables as GrouperVersionInfo describes a grouper
+// version: the release, the discharge dates it edits and its code tables.
+type MCEInfo struct {
+	Version   Version    `json:"version"`    // release, e.g. 43.1
+	Through   claim.Date `json:"through"`    // last discharge date the tables edit
+	DxCodes   int        `json:"dx_codes"`   // ICD-10-CM codes with edit attributes
+	PrCodes   int        `json:"pr_codes"`   // ICD-10-PCS codes with edit attributes
+	ICD9Codes int        `json:"icd9_codes"` // ICD-9-CM diagnosis and procedure codes
+	AgeGroups int        `json:"age_groups"` // newborn, pediatric, maternity, adult
+	Statuses  int        `json:"statuses"`   // valid patient discharge statuses
+	Error     string     `json:"error,omitempty"`
 }
 
 // GrouperVersionInfo describes one grouper version of the loaded data.
@@ -102,6 +119,15 @@ func Info(c *Catalog) InfoReport {
 		}
 		r.Grouper = append(r.Grouper, GrouperVersionInfo{Version: v, From: from, To: to, DxCodes: dx, PrCodes: pr, DRGs: drgs})
 	}
+	if m, err := c.MCE(); err == nil {
+		r.MCE = &MCEInfo{Version: Version(m.Version), DxCodes: len(m.Dx), PrCodes: len(m.Pr), ICD9Codes: len(m.ICD9Dx) + len(m.ICD9Pr),
+			AgeGroups: len(m.Ages), Statuses: len(m.DischargeStatuses)}
+		if d, err := claim.ParseDate(strconv.Itoa(m.Termination)); err == nil {
+			r.MCE.Through = d
+		}
+	} else if !errors.Is(err, ErrNoMCE) {
+		r.MCE = &MCEInfo{Error: err.Error()}
+	}
 	years := slices.Collect(maps.Keys(c.Weights))
 	for fy := range c.Transfer {
 		if c.Weights[fy] == nil {
@@ -178,6 +204,17 @@ func (r InfoReport) WriteText(w io.Writer) error {
 	fmt.Fprintln(tw, "  version\tdischarges from\tthrough\tdx codes\tpr keys\tDRGs")
 	for _, g := range r.Grouper {
 		fmt.Fprintf(tw, "  v%s\t%s\t%s\t%d\t%d\t%d\n", g.Version, g.From, g.To, g.DxCodes, g.PrCodes, g.DRGs)
+	}
+
+	section("Medicare Code Editor (" + MCEFile + ")")
+	switch m := r.MCE; {
+	case m == nil:
+		fmt.Fprintln(tw, "  none: drg mce, drg group --mce and the MCE of the API are unavailable")
+	case m.Error != "":
+		fmt.Fprintf(tw, "  error: %s\n", m.Error)
+	default:
+		fmt.Fprintln(tw, "  release\tdischarges through\tdx codes\tpr codes\tICD-9 codes\tage groups\tdischarge statuses")
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\t%d\t%d\t%d\n", m.Version, m.Through, m.DxCodes, m.PrCodes, m.ICD9Codes, m.AgeGroups, m.Statuses)
 	}
 
 	section("Table 5 weights (" + Table5Dir + "/) and transfer flags (" + TransferDir + "/)")

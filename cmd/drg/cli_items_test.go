@@ -74,3 +74,49 @@ func TestMCEMessagesNeverNull(t *testing.T) {
 		t.Errorf("record %s", out)
 	}
 }
+
+// TestDataWarningsOncePerDirectory: a warning about missing optional data (the HCC labels of
+// a year) is printed by the first command on a data directory, not by every command; drg
+// tables info always lists it. drg tables info describes the MCE as it describes the grouper.
+func TestDataWarningsOncePerDirectory(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	data := dataDir(t)
+	st, out1, err1 := drg(t, "", "tables", "info", "--data", data)
+	if st != exitOK {
+		t.Fatalf("exit %d: %s", st, err1)
+	}
+	if !strings.Contains(out1, "Medicare Code Editor (mce/mce.bin)") || !strings.Contains(out1, "discharges through") {
+		t.Errorf("tables info does not describe the MCE:\n%s", out1)
+	}
+	if !strings.Contains(out1, "\nWarnings\n") {
+		t.Skip("this data directory has no warnings to show")
+	}
+	if !strings.Contains(err1, "drg: warning: ") {
+		t.Errorf("first command: no warning on stderr: %q", err1)
+	}
+	_, out2, err2 := drg(t, "", "tables", "info", "--data", data)
+	if strings.Contains(err2, "drg: warning: ") {
+		t.Errorf("second command repeats the warnings: %q", err2)
+	}
+	if !strings.Contains(out2, "\nWarnings\n") {
+		t.Error("tables info no longer lists the warnings")
+	}
+}
+
+// TestReportCMIExplainsNoneRow: drg report cmi --by service-line says what its "(none)" row
+// holds.
+func TestReportCMIExplainsNoneRow(t *testing.T) {
+	data := dataDir(t)
+	in := `{"id":"a","discharge_date":"2026-05-01","age":70,"sex":"M","discharge_status":1,"pdx":{"code":"I5023","poa":"Y"}}` + "\n"
+	st, recs, stderr := drg(t, in, "group", "--data", data)
+	if st != exitOK {
+		t.Fatalf("group: exit %d: %s", st, stderr)
+	}
+	st, out, stderr := drg(t, recs, "report", "cmi", "--by", "service-line", "--data", data, "--in", "-")
+	if st != exitOK {
+		t.Fatalf("report: exit %d: %s", st, stderr)
+	}
+	if !strings.Contains(out, "  (none)  ") || !strings.Contains(out, "(none): discharges whose record has no service_line field") {
+		t.Errorf("the (none) row is not explained:\n%s", out)
+	}
+}

@@ -6,12 +6,15 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"sort"
 	"strings"
@@ -136,10 +139,38 @@ func loadCatalog(e *env, dataFlag string) (*tables.Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, w := range cat.Warnings {
-		fmt.Fprintln(e.stderr, "drg: warning: "+w)
+	if len(cat.Warnings) > 0 && firstTimeFor(dir, cat.Warnings) {
+		for _, w := range cat.Warnings {
+			fmt.Fprintln(e.stderr, "drg: warning: "+w)
+		}
+		fmt.Fprintln(e.stderr, "drg: (these warnings about the data directory are shown once; drg tables info lists them)")
 	}
 	return cat, nil
+}
+
+// firstTimeFor reports whether the warnings of data directory dir are new: it remembers each
+// directory's warnings in the user's cache directory ($XDG_CACHE_HOME/drg), so that a warning
+// about missing optional data is printed once per data directory, not on every command. When
+// the cache cannot be written, every command prints them.
+func firstTimeFor(dir string, warnings []string) bool {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return true
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	sum := sha256.Sum256([]byte(abs + "\x00" + strings.Join(warnings, "\x00")))
+	marker := filepath.Join(cache, "drg", "warned", hex.EncodeToString(sum[:16]))
+	if _, err := os.Stat(marker); err == nil {
+		return false
+	}
+	if err := os.MkdirAll(filepath.Dir(marker), 0o755); err != nil {
+		return true
+	}
+	_ = os.WriteFile(marker, []byte(abs+"\n"+strings.Join(warnings, "\n")+"\n"), 0o644)
+	return true
 }
 
 // openInput opens a file or "-" for stdin.
