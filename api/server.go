@@ -158,6 +158,9 @@ func New(cfg Config) (*Server, error) {
 	if err := s.Register(append(s.builtinRoutes(), s.sessionRoutes()...)...); err != nil {
 		return nil, err
 	}
+	if err := s.Register(s.interfaceRoutes()...); err != nil { // interface.go
+		return nil, err
+	}
 	if err := s.Register(s.facilityRoutes()...); err != nil { // facilities.go
 		return nil, err
 	}

@@ -305,6 +305,20 @@ var (
 // CreateEncounter stores a new encounter with a new id (ignoring e.ID, e.Status, the DRGs and
 // the row version) and audits it. A facility and account already used is ErrConflict.
 func (s *Store) CreateEncounter(ctx context.Context, actor Actor, e *Encounter) (*Encounter, error) {
+	var out *Encounter
+	err := s.Tx(ctx, func(tx *Tx) error {
+		var err error
+		out, err = tx.CreateEncounter(actor, e)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreateEncounter is Store.CreateEncounter inside a transaction the caller holds.
+func (tx *Tx) CreateEncounter(actor Actor, e *Encounter) (*Encounter, error) {
 	n := *e
 	n.ID = NewID()
 	n.Status = ""
@@ -317,24 +331,25 @@ func (s *Store) CreateEncounter(ctx context.Context, actor Actor, e *Encounter) 
 	if err != nil {
 		return nil, err
 	}
-	err = s.Tx(ctx, func(tx *Tx) error {
-		if err := tx.db.Create(row).Error; err != nil {
-			if errors.Is(err, gorm.ErrDuplicatedKey) {
-				return fmt.Errorf("%w: facility %q already has this account number", ErrConflict, n.Facility)
-			}
-			return fmt.Errorf("create encounter: %w", err)
-		}
-		if len(codes) > 0 {
-			if err := tx.db.Create(&codes).Error; err != nil {
-				return fmt.Errorf("create encounter codes: %w", err)
-			}
-		}
-		return tx.Audit(actor, "encounter", n.ID, "create", nil, auditView(&n))
-	})
-	if err != nil {
+	if err := tx.createEncounter(actor, &n, row, codes); err != nil {
 		return nil, err
 	}
 	return &n, nil
+}
+
+func (tx *Tx) createEncounter(actor Actor, n *Encounter, row *encounterRow, codes []codeRow) error {
+	if err := tx.db.Create(row).Error; err != nil {
+		if errors.Is(err, gorm.ErrDuplicatedKey) {
+			return fmt.Errorf("%w: facility %q already has this account number", ErrConflict, n.Facility)
+		}
+		return fmt.Errorf("create encounter: %w", err)
+	}
+	if len(codes) > 0 {
+		if err := tx.db.Create(&codes).Error; err != nil {
+			return fmt.Errorf("create encounter codes: %w", err)
+		}
+	}
+	return tx.Audit(actor, "encounter", n.ID, "create", nil, auditView(n))
 }
 
 // GetEncounter returns one encounter with its codes.

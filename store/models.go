@@ -163,6 +163,9 @@ func (s *Store) migrateTables(db *gorm.DB) error {
 	if err := migrateCAC(db); err != nil {
 		return err
 	}
+	if err := migrateInterface(db); err != nil { // inbound HL7 messages (interface.go)
+		return err
+	}
 	if err := s.chainLegacyAudit(db); err != nil {
 		return err
 	}

@@ -54,6 +54,7 @@ func runServe(e *env) int {
 	publicURL := fs.String("public-url", "", "external base URL of the service, e.g. https://drg.hospital.org (the OIDC redirect URL is this + /auth/callback); default: from each request")
 	sessIdle := fs.Duration("session-idle", api.DefaultSessionIdle, "web sessions end after this long without a request")
 	sessMax := fs.Duration("session-max", api.DefaultSessionMax, "web sessions end this long after sign-in")
+	hl7Addr := fs.String("hl7-addr", envOr("DRG_HL7_ADDR", ""), "listen address of the inbound HL7 v2 interface (MLLP), e.g. 0.0.0.0:2575 (default: $DRG_HL7_ADDR, else off)")
 	instance := fs.String("instance", "", "name of this instance in the records of periodic jobs (default host:pid)")
 	if st, ok := parseFlags(fs, e.args); !ok {
 		return st
@@ -160,6 +161,23 @@ func runServe(e *env) int {
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "ui", "http://"+ln.Addr().String()+"/ui/", "db", st.Dialect(),
 		"grouper_versions", len(cat.MSDRG.Versions), "sso", sign != nil, "startup_ms", time.Since(start).Milliseconds())
+	hl7Done := make(chan struct{})
+	if *hl7Addr != "" {
+		hln, err := net.Listen("tcp", *hl7Addr)
+		if err != nil {
+			_ = ln.Close()
+			return fail(e, "hl7: %v", err)
+		}
+		log.Info("hl7 listening", "hl7_addr", hln.Addr().String())
+		go func() {
+			defer close(hl7Done)
+			if err := srv.ServeHL7(e.ctx, hln); err != nil {
+				log.Error("hl7 listener stopped", "err", err.Error())
+			}
+		}()
+	} else {
+		close(hl7Done)
+	}
 	jctx, stopJobs := context.WithCancel(e.ctx)
 	jobsDone := make(chan struct{})
 	go func() {
@@ -169,6 +187,7 @@ func runServe(e *env) int {
 	err = srv.Serve(e.ctx, ln)
 	stopJobs()
 	<-jobsDone // a job in progress finishes before the database closes
+	<-hl7Done  // and so does a message in progress
 	if err != nil {
 		return fail(e, "%v", err)
 	}

@@ -1,0 +1,168 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Interface message statuses.
+const (
+	MsgReceived = "received" // stored, not yet applied
+	MsgApplied  = "applied"  // applied to its encounter (acknowledged AA)
+	MsgError    = "error"    // not applied: acknowledged AE or AR, kept for a coder to see
+)
+
+// InterfaceMessage is an inbound interface message (HL7 v2) as received, with what became of
+// it. The message is kept whatever happens to it, so nothing sent is lost.
+type InterfaceMessage struct {
+	ID         int64     `json:"id"`
+	ReceivedAt time.Time `json:"received_at"`
+	// Facility is the sending facility (MSH-4) and ControlID the message control id (MSH-10):
+	// together they identify a message, which is applied once.
+	Facility    string    `json:"facility"`
+	ControlID   string    `json:"control_id"`
+	Type        string    `json:"type"` // "ADT^A01"
+	Status      string    `json:"status"`
+	Ack         string    `json:"ack,omitempty"`          // AA, AE, AR
+	ErrorField  string    `json:"error_field,omitempty"`  // "PID-18"
+	Error       string    `json:"error,omitempty"`        // what was wrong
+	EncounterID string    `json:"encounter_id,omitempty"` // the encounter it was applied to
+	Duplicates  int       `json:"duplicates"`             // times it was received again
+	Message     string    `json:"message,omitempty"`      // the message, segments on lines
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+type interfaceMessageRow struct {
+	ID          int64     `gorm:"primaryKey"`
+	ReceivedAt  time.Time `gorm:"not null;index"`
+	Facility    string    `gorm:"size:227;not null;default:''"`
+	ControlID   string    `gorm:"size:199;not null;default:''"`
+	DedupKey    *string   `gorm:"size:430;uniqueIndex"` // facility + "\x00" + control id; NULL without a control id
+	Type        string    `gorm:"size:16;not null;default:''"`
+	Status      string    `gorm:"size:16;not null;index"`
+	Ack         string    `gorm:"size:2;not null;default:''"`
+	ErrorField  string    `gorm:"size:32;not null;default:''"`
+	Error       string    `gorm:"type:text;not null;default:''"`
+	EncounterID string    `gorm:"size:32;not null;default:''"`
+	Duplicates  int       `gorm:"not null;default:0"`
+	Raw         string    `gorm:"type:text;not null"`
+	UpdatedAt   time.Time `gorm:"not null"`
+}
+
+// TableName names the table of interface_messages rows.
+func (interfaceMessageRow) TableName() string { return "interface_messages" }
+
+func migrateInterface(db *gorm.DB) error {
+	if err := db.AutoMigrate(&interfaceMessageRow{}); err != nil {
+		return fmt.Errorf("migrate interface_messages table: %w", err)
+	}
+	return nil
+}
+
+func (r *interfaceMessageRow) message() *InterfaceMessage {
+	return &InterfaceMessage{ID: r.ID, ReceivedAt: r.ReceivedAt, Facility: r.Facility, ControlID: r.ControlID, Type: r.Type,
+		Status: r.Status, Ack: r.Ack, ErrorField: r.ErrorField, Error: r.Error, EncounterID: r.EncounterID,
+		Duplicates: r.Duplicates, Message: r.Raw, UpdatedAt: r.UpdatedAt}
+}
+
+// ReceiveMessage stores a message as received, committed before it is processed. A message
+// whose facility and control id were received before is not stored again: the stored one is
+// returned with dup set (and its count of duplicates incremented). An empty control id is
+// never a duplicate.
+func (s *Store) ReceiveMessage(ctx context.Context, facility, controlID, typ string, raw []byte) (m *InterfaceMessage, dup bool, err error) {
+	t := now()
+	row := &interfaceMessageRow{ReceivedAt: t, UpdatedAt: t, Facility: facility, ControlID: controlID, Type: typ, Status: MsgReceived, Raw: string(raw)}
+	if controlID != "" {
+		k := facility + "\x00" + controlID
+		row.DedupKey = &k
+	}
+	err = s.Tx(ctx, func(tx *Tx) error {
+		if row.DedupKey != nil {
+			var prev interfaceMessageRow
+			err := tx.forUpdate().Where("dedup_key = ?", *row.DedupKey).Take(&prev).Error
+			if err == nil {
+				if err := tx.db.Model(&interfaceMessageRow{}).Where("id = ?", prev.ID).
+					Updates(map[string]any{"duplicates": prev.Duplicates + 1}).Error; err != nil {
+					return fmt.Errorf("record a duplicate message: %w", err)
+				}
+				prev.Duplicates++
+				m, dup = prev.message(), true
+				return nil
+			}
+			if !errors.Is(err, gorm.ErrRecordNotFound) {
+				return fmt.Errorf("look up message: %w", err)
+			}
+		}
+		if err := tx.db.Create(row).Error; err != nil {
+			return fmt.Errorf("store message: %w", err)
+		}
+		m = row.message()
+		return nil
+	})
+	return m, dup, err
+}
+
+// MessageOutcome is what became of a message.
+type MessageOutcome struct {
+	Status, Ack, ErrorField, Error, EncounterID string
+}
+
+// SetMessageOutcome records what became of a message.
+func (tx *Tx) SetMessageOutcome(id int64, o MessageOutcome) error {
+	res := tx.db.Model(&interfaceMessageRow{}).Where("id = ?", id).Updates(map[string]any{"status": o.Status, "ack": o.Ack,
+		"error_field": o.ErrorField, "error": o.Error, "encounter_id": o.EncounterID, "updated_at": now()})
+	if res.Error != nil {
+		return fmt.Errorf("record message outcome: %w", res.Error)
+	}
+	if res.RowsAffected != 1 {
+		return fmt.Errorf("%w: interface message %d", ErrNotFound, id)
+	}
+	return nil
+}
+
+// SetMessageOutcome records what became of a message in a transaction of its own.
+func (s *Store) SetMessageOutcome(ctx context.Context, id int64, o MessageOutcome) error {
+	return s.Tx(ctx, func(tx *Tx) error { return tx.SetMessageOutcome(id, o) })
+}
+
+// ListMessageErrors returns the messages not applied (status error), newest first, at most
+// limit, after the cursor of a previous page.
+func (s *Store) ListMessageErrors(ctx context.Context, limit int, cursor string) ([]*InterfaceMessage, string, error) {
+	limit = clampLimit(limit)
+	q := s.r.WithContext(ctx).Model(&interfaceMessageRow{}).Where("status = ?", MsgError)
+	if cursor != "" {
+		var before int64
+		if err := decodeCursor(cursor, &before); err != nil {
+			return nil, "", err
+		}
+		q = q.Where("id < ?", before)
+	}
+	var rows []interfaceMessageRow
+	if err := q.Order("id DESC").Limit(limit + 1).Find(&rows).Error; err != nil {
+		return nil, "", fmt.Errorf("list interface errors: %w", err)
+	}
+	next := ""
+	if len(rows) > limit {
+		rows = rows[:limit]
+		next = encodeCursor(rows[len(rows)-1].ID)
+	}
+	out := make([]*InterfaceMessage, len(rows))
+	for i := range rows {
+		out[i] = rows[i].message()
+	}
+	return out, next, nil
+}
+
+// FindEncounterByAccount returns the id of the encounter of a facility and account number
+// (ErrNotFound when there is none).
+func (tx *Tx) FindEncounterByAccount(facility, account string) (string, error) {
+	var row encounterRow
+	if err := tx.db.Select("id").Where("facility = ? AND account = ?", facility, account).Take(&row).Error; err != nil {
+		return "", notFound(err, "encounter")
+	}
+	return row.ID, nil
+}
