@@ -72,14 +72,17 @@ func (s *Server) handleInterfaceErrors(c *gin.Context) {
 // facility MSH-4 and control id MSH-10) that was applied is acknowledged AA without being
 // applied again. A message that cannot be read, is not accepted (type, event, version) or
 // cannot be matched gets AE or AR with an ERR segment naming the segment and field, and is
-// kept for GET /v1/interface/errors. Neither the message nor its notes are logged.
+// kept for GET /v1/interface/errors. Neither the message nor its notes are logged. Bytes that
+// are not UTF-8 are read as ISO 8859-1 (MSH-18 8859/1, the usual 8-bit character set).
 func (s *Server) HandleHL7(ctx context.Context, raw []byte) []byte {
-	m, perr := hl7.Parse(raw)
+	// Text not in UTF-8 is read as ISO 8859-1; the message is kept as received too.
+	text := []byte(store.TextOf(raw))
+	m, perr := hl7.Parse(text)
 	var h hl7.Header
 	if perr == nil {
 		h = hl7.HeaderOf(m)
 	} else {
-		h = hl7.SniffHeader(raw)
+		h = hl7.SniffHeader(text)
 	}
 	typ := ""
 	if m != nil {
@@ -88,6 +91,9 @@ func (s *Server) HandleHL7(ctx context.Context, raw []byte) []byte {
 	}
 	now := time.Now()
 	rec, dup, err := s.cfg.Store.ReceiveMessage(ctx, truncate(h.SendingFacility, 227), truncate(h.ControlID, 199), truncate(typ, 16), raw)
+	if errors.Is(err, store.ErrConflict) { // stored a moment ago by another connection: a duplicate
+		rec, dup, err = s.cfg.Store.ReceiveMessage(ctx, truncate(h.SendingFacility, 227), truncate(h.ControlID, 199), truncate(typ, 16), raw)
+	}
 	if err != nil {
 		s.log.Error("hl7: message not stored", "err", err.Error())
 		return hl7.ACK(h, hl7.AR, "DRG0", now, hl7.Errorf(hl7.Location{}, hl7.ErrInternal, "the message could not be stored: send it again"))
@@ -175,6 +181,14 @@ func (s *Server) applyHL7(ctx context.Context, m *hl7.Message, ev *cdi.HL7Event,
 	}
 	var encID string
 	err := s.cfg.Store.Tx(ctx, func(tx *store.Tx) error {
+		status, applied, err := tx.LockMessage(msgID)
+		if err != nil {
+			return err
+		}
+		if status == store.MsgApplied { // applied by another connection meanwhile
+			encID = applied
+			return nil
+		}
 		id, err := tx.FindEncounterByAccount(ev.Facility, ev.Account)
 		switch {
 		case errors.Is(err, store.ErrNotFound) && ev.Create:

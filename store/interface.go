@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 )
@@ -50,7 +53,10 @@ type interfaceMessageRow struct {
 	EncounterID string    `gorm:"size:32;not null;default:''"`
 	Duplicates  int       `gorm:"not null;default:0"`
 	Raw         string    `gorm:"type:text;not null"`
-	UpdatedAt   time.Time `gorm:"not null"`
+	// Original holds the bytes received, base64, when Raw is not them (a message that was not
+	// UTF-8, or held NUL bytes, is kept as text converted to UTF-8 and as received).
+	Original  string    `gorm:"type:text;not null;default:''"`
+	UpdatedAt time.Time `gorm:"not null"`
 }
 
 // TableName names the table of interface_messages rows.
@@ -72,12 +78,18 @@ func (r *interfaceMessageRow) message() *InterfaceMessage {
 // ReceiveMessage stores a message as received, committed before it is processed. A message
 // whose facility and control id were received before is not stored again: the stored one is
 // returned with dup set (and its count of duplicates incremented). An empty control id is
-// never a duplicate.
+// never a duplicate. The same message stored at the same moment by another connection is
+// ErrConflict (read it again).
 func (s *Store) ReceiveMessage(ctx context.Context, facility, controlID, typ string, raw []byte) (m *InterfaceMessage, dup bool, err error) {
 	t := now()
-	row := &interfaceMessageRow{ReceivedAt: t, UpdatedAt: t, Facility: facility, ControlID: controlID, Type: typ, Status: MsgReceived, Raw: string(raw)}
+	text := TextOf(raw)
+	facility, controlID, typ = TextOf([]byte(facility)), TextOf([]byte(controlID)), TextOf([]byte(typ))
+	row := &interfaceMessageRow{ReceivedAt: t, UpdatedAt: t, Facility: facility, ControlID: controlID, Type: typ, Status: MsgReceived, Raw: text}
+	if text != string(raw) {
+		row.Original = base64.StdEncoding.EncodeToString(raw)
+	}
 	if controlID != "" {
-		k := facility + "\x00" + controlID
+		k := fmt.Sprintf("%d:%s:%s", len(facility), facility, controlID)
 		row.DedupKey = &k
 	}
 	err = s.Tx(ctx, func(tx *Tx) error {
@@ -98,12 +110,30 @@ func (s *Store) ReceiveMessage(ctx context.Context, facility, controlID, typ str
 			}
 		}
 		if err := tx.db.Create(row).Error; err != nil {
+			if errors.Is(err, gorm.ErrDuplicatedKey) { // the same message received at the same time
+				return fmt.Errorf("%w: message %q of %q is being received on another connection", ErrConflict, controlID, facility)
+			}
 			return fmt.Errorf("store message: %w", err)
 		}
 		m = row.message()
 		return nil
 	})
 	return m, dup, err
+}
+
+// TextOf returns bytes received as text the database can hold: UTF-8 as it is, other bytes
+// read as ISO 8859-1 (the usual 8-bit HL7 character set), NUL bytes dropped.
+func TextOf(b []byte) string {
+	if utf8.Valid(b) {
+		return strings.ReplaceAll(string(b), "\x00", "")
+	}
+	var sb strings.Builder
+	for _, c := range b {
+		if c != 0 {
+			sb.WriteRune(rune(c))
+		}
+	}
+	return sb.String()
 }
 
 // MessageOutcome is what became of a message.
@@ -114,7 +144,7 @@ type MessageOutcome struct {
 // SetMessageOutcome records what became of a message.
 func (tx *Tx) SetMessageOutcome(id int64, o MessageOutcome) error {
 	res := tx.db.Model(&interfaceMessageRow{}).Where("id = ?", id).Updates(map[string]any{"status": o.Status, "ack": o.Ack,
-		"error_field": o.ErrorField, "error": o.Error, "encounter_id": o.EncounterID, "updated_at": now()})
+		"error_field": TextOf([]byte(o.ErrorField)), "error": TextOf([]byte(o.Error)), "encounter_id": o.EncounterID, "updated_at": now()})
 	if res.Error != nil {
 		return fmt.Errorf("record message outcome: %w", res.Error)
 	}
@@ -165,4 +195,14 @@ func (tx *Tx) FindEncounterByAccount(facility, account string) (string, error) {
 		return "", notFound(err, "encounter")
 	}
 	return row.ID, nil
+}
+
+// LockMessage reads a message's status and encounter, locking its row until the transaction
+// ends: a message applied by another connection in the meantime is seen as applied.
+func (tx *Tx) LockMessage(id int64) (status, encounterID string, err error) {
+	var row interfaceMessageRow
+	if err := tx.forUpdate().Select("id", "status", "encounter_id").Where("id = ?", id).Take(&row).Error; err != nil {
+		return "", "", notFound(err, "interface message")
+	}
+	return row.Status, row.EncounterID, nil
 }
