@@ -136,7 +136,7 @@ func New(cfg Config) (*Server, error) {
 	e.ContextWithFallback = true
 	s := &Server{cfg: cfg, log: cfg.Logger, quiet: !cfg.AccessLog, engine: e, grouper: cfg.Engine,
 		metrics: NewMetrics(), keys: map[string]bool{}, schemas: baseSchemas()}
-	e.Use(s.recovery, s.observe)
+	e.Use(s.recovery, secureHeaders, s.observe)
 	e.NoRoute(func(c *gin.Context) {
 		WriteProblem(c, http.StatusNotFound, KindNotFound, "no such endpoint: see /openapi.json")
 	})
@@ -206,6 +206,11 @@ func (s *Server) Register(routes ...Route) error {
 		}
 		chain = append(chain, r.Handler)
 		s.engine.Handle(r.Method, ginPath(r.Path), chain...)
+		if r.Method == http.MethodGet {
+			// HEAD answers wherever GET does: the same checks and headers, no body (the
+			// HTTP server discards what the handler writes).
+			s.engine.Handle(http.MethodHead, ginPath(r.Path), chain...)
+		}
 	}
 	return nil
 }

@@ -34,7 +34,7 @@ func writePage(c *gin.Context, status int, title, detail string) {
 	var b bytes.Buffer
 	_ = pageTmpl.Execute(&b, struct{ Title, Detail string }{title, detail})
 	c.Header("Cache-Control", "no-store")
-	c.Header("Content-Security-Policy", "default-src 'self'; style-src 'self'")
+	c.Header("Content-Security-Policy", "default-src 'self'; style-src 'self'; frame-ancestors 'none'")
 	c.Header("X-Content-Type-Options", "nosniff")
 	c.Data(status, "text/html; charset=utf-8", b.Bytes())
 	c.Abort()

@@ -17,6 +17,10 @@ var static embed.FS
 // Files holds the interface's assets (index.html, app.css, JavaScript modules).
 var Files, _ = fs.Sub(static, "static")
 
+// ContentSecurityPolicy is the policy of the interface's pages: scripts, styles and images of
+// its own origin only, and never inside a frame of another page (clickjacking).
+const ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+
 // Handler serves the interface under prefix (e.g. "/ui/"): assets by name, index.html for
 // every other path so that the application's own routes can be bookmarked.
 func Handler(prefix string) http.Handler {
@@ -27,9 +31,11 @@ func Handler(prefix string) http.Handler {
 			r = r.Clone(r.Context())
 			r.URL.Path = "/"
 		}
-		w.Header().Set("Cache-Control", "no-cache")
+		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'")
+		w.Header().Set("X-Frame-Options", "DENY")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		w.Header().Set("Content-Security-Policy", ContentSecurityPolicy)
 		files.ServeHTTP(w, r)
 	}))
 }
