@@ -300,6 +300,13 @@ type UserChange struct {
 func (s *Store) UpdateUser(ctx context.Context, actor Actor, id int64, ch UserChange) (User, error) {
 	var u User
 	err := s.Tx(ctx, func(tx *Tx) error {
+		var admins []int64
+		if ch.Role != nil || ch.Disabled != nil {
+			var err error
+			if admins, err = tx.lockEnabledAdmins(); err != nil {
+				return err
+			}
+		}
 		row, err := tx.lockUser(id, ch.IfVersion)
 		if err != nil {
 			return err
@@ -313,6 +320,9 @@ func (s *Store) UpdateUser(ctx context.Context, actor Actor, id int64, ch UserCh
 		}
 		if ch.Disabled != nil {
 			row.Disabled = *ch.Disabled
+		}
+		if enabledAdmin(before) && !enabledAdmin(row.user()) && len(admins) <= 1 {
+			return ErrLastAdmin
 		}
 		row.Version = max(row.Version, 1) + 1
 		if err := tx.db.Save(&row).Error; err != nil {
@@ -334,6 +344,24 @@ func (s *Store) UpdateUser(ctx context.Context, actor Actor, id int64, ch UserCh
 		s.tokens.clear()
 	}
 	return u, err
+}
+
+// ErrLastAdmin refuses a change that would leave no enabled admin: nobody could then manage
+// users, grants or the audit log through the service.
+var ErrLastAdmin = fmt.Errorf("%w: the last enabled admin cannot be demoted or disabled (at least one enabled admin must remain): make another user admin first", ErrConflict)
+
+func enabledAdmin(u User) bool { return u.Role == RoleAdmin && !u.Disabled }
+
+// lockEnabledAdmins returns the ids of the enabled admins, locked until the transaction ends
+// (in id order, so that concurrent changes cannot deadlock): two admins demoting each other
+// at once cannot both see the other as the admin that remains.
+func (tx *Tx) lockEnabledAdmins() ([]int64, error) {
+	var ids []int64
+	err := tx.forUpdate().Model(&userRow{}).Where("role = ? AND disabled = ?", string(RoleAdmin), false).Order("id").Pluck("id", &ids).Error
+	if err != nil {
+		return nil, fmt.Errorf("read admins: %w", err)
+	}
+	return ids, nil
 }
 
 // GetUser returns one user.
