@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/msdrg-cdi/drg/cdi"
 )
@@ -115,14 +116,17 @@ func (r *cdiReviewRow) review() *CDIReview {
 func (tx *Tx) SaveCDIReview(actor Actor, r *CDIReview, auditAfter any) error {
 	row := cdiReviewRow{EncounterID: r.EncounterID, EncounterRowVersion: r.EncounterRowVersion, ReviewedAt: r.ReviewedAt.UTC(),
 		ReviewedBy: r.ReviewedBy, Summary: string(r.Summary), Doc: string(r.Doc)}
-	res := tx.db.Model(&cdiReviewRow{}).Where("encounter_id = ?", r.EncounterID).Select("*").Updates(&row)
-	if res.Error != nil {
-		return fmt.Errorf("save CDI review: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		if err := tx.db.Create(&row).Error; err != nil {
-			return fmt.Errorf("save CDI review: %w", err)
-		}
+	// One statement, atomic on both databases: simultaneous first reviews of an encounter
+	// cannot both insert (a duplicate key on PostgreSQL), and a review of an older row
+	// version of the encounter, finishing late, does not replace the review of a newer one.
+	err := tx.db.Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "encounter_id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"encounter_row_version", "reviewed_at", "reviewed_by", "summary", "doc"}),
+		Where: clause.Where{Exprs: []clause.Expression{
+			clause.Expr{SQL: "cdi_reviews.encounter_row_version <= excluded.encounter_row_version"}}},
+	}).Create(&row).Error
+	if err != nil {
+		return fmt.Errorf("save CDI review: %w", err)
 	}
 	return tx.Audit(actor, EntityCDIReview, r.EncounterID, "review", nil, auditAfter)
 }
