@@ -110,6 +110,9 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	routed := map[string]bool{}
 	for _, r := range ts.srv.Handler().(*gin.Engine).Routes() {
 		k := r.Method + " " + ginParam.ReplaceAllString(r.Path, "{$1}")
+		if r.Method == http.MethodHead { // every GET route's, documented once in info
+			k = "GET" + strings.TrimPrefix(k, "HEAD")
+		}
 		routed[k] = true
 		if !documented[k] {
 			t.Errorf("route %s is not in /openapi.json", k)

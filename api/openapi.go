@@ -36,7 +36,7 @@ func (s *Server) OpenAPI() Schema {
 		"info": Schema{
 			"title":       "drg — MS-DRG grouper and CDI service",
 			"version":     version,
-			"description": "Grouping, Medicare Code Editor, code and DRG look-ups, encounters. Errors are RFC 7807 application/problem+json. Every /v1 route needs Authorization: Bearer <token>; x-roles lists the roles admitted.",
+			"description": "Grouping, Medicare Code Editor, code and DRG look-ups, encounters. Errors are RFC 7807 application/problem+json. Every /v1 route needs Authorization: Bearer <token>; x-roles lists the roles admitted. Every GET route also answers HEAD (headers only).",
 		},
 		"paths": paths,
 		"components": Schema{
