@@ -122,8 +122,15 @@ func startServer(t testing.TB, now func() time.Time, cfg api.CDIConfig, extra ..
 // startServerWith is startServer over catalog c (a variant of the shared catalog).
 func startServerWith(t testing.TB, c *tables.Catalog, now func() time.Time, cfg api.CDIConfig, extra ...api.Route) *testServer {
 	t.Helper()
+	return startServerOn(t, "sqlite:"+filepath.Join(t.TempDir(), "drg.db"), c, now, cfg, extra...)
+}
+
+// startServerOn is startServerWith over the database of dsn (a PostgreSQL schema of
+// pgtest.Schema, or a SQLite file).
+func startServerOn(t testing.TB, dsn string, c *tables.Catalog, now func() time.Time, cfg api.CDIConfig, extra ...api.Route) *testServer {
+	t.Helper()
 	_, e := catalog(t)
-	st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "drg.db"), store.Options{})
+	st, err := store.Open(context.Background(), dsn, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,6 +37,10 @@ type Route struct {
 
 	// MaxBody bounds the request body in bytes (0: the server default).
 	MaxBody int64
+	// StreamBody marks a handler that reads its body as it arrives (batches): the body is not
+	// read in advance to check its text (every other body is one JSON document, checked
+	// before the handler runs), so the handler applies the text rules itself.
+	StreamBody bool
 	// Timeout replaces the server's read and write deadlines for this route (0: the server
 	// defaults), e.g. for streaming batch uploads.
 	Timeout time.Duration

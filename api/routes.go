@@ -77,7 +77,7 @@ func (s *Server) builtinRoutes() []Route {
 			Responses: map[int]Response{200: {Description: "one record per claim, in input order", Content: map[string]Schema{
 				"application/json":     {"type": "array", "items": Schema{"oneOf": []Schema{Ref("GroupResult"), Ref("BatchError")}}},
 				"application/x-ndjson": {"type": "string"}}}},
-			MaxBody: BatchStreamMaxBody, Timeout: batchTimeout, Handler: s.handleBatch},
+			MaxBody: BatchStreamMaxBody, StreamBody: true, Timeout: batchTimeout, Handler: s.handleBatch},
 		{Method: http.MethodPost, Path: "/v1/mce", Roles: AllRoles, Tags: []string{"grouping"}, Summary: "Run the Medicare Code Editor on one claim",
 			Body: claimBody, Responses: OK("the CMS MCE record with one message per edit", Ref("MCEResult")), Handler: s.handleMCE},
 

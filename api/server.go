@@ -204,7 +204,7 @@ func (s *Server) Register(routes ...Route) error {
 		if !r.Public {
 			chain = append(chain, s.authenticate(&r))
 		}
-		chain = append(chain, r.Handler)
+		chain = append(chain, s.checkText(&r), r.Handler)
 		s.engine.Handle(r.Method, ginPath(r.Path), chain...)
 		if r.Method == http.MethodGet {
 			// HEAD answers wherever GET does: the same checks and headers, no body (the

@@ -386,11 +386,19 @@ func process(ch *chunk, format claim.Format, header *claim.CSVHeader, p Processo
 		var err error
 		switch format {
 		case claim.FormatTSV:
-			c, err = claim.ParseTSV(string(line))
+			if fe := claim.CheckLineText(line, '\t'); fe != nil {
+				err = fe
+			} else {
+				c, err = claim.ParseTSV(string(line))
+			}
 		case claim.FormatJSONL:
-			c, err = claim.ParseJSON(line)
+			c, err = claim.ParseJSON(line) // text rules: claim.Decode
 		case claim.FormatCSV:
-			c, err = header.ParseCSV(line)
+			if fe := claim.CheckLineText(line, ','); fe != nil {
+				err = fe
+			} else {
+				c, err = header.ParseCSV(line)
+			}
 		}
 		if ck, ok := p.(Checker); ok && err != nil && c != nil {
 			err = claim.Errors(nil).Merge(err, ck.Check(c)) // every field at fault at once

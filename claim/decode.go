@@ -43,7 +43,24 @@ type DecodeOptions struct {
 //
 // Well-formed input takes the standard decoder's path; only input it rejects is examined
 // field by field.
+//
+// Strings are held to the text rules (CheckJSONText): a control character or invalid UTF-8
+// is reported on the field holding it, with the other fields at fault — even where the
+// document is otherwise malformed (a raw NUL inside a string), so that the field is named.
 func Decode(b []byte, v any, opt DecodeOptions) error {
+	text := CheckJSONText(b)
+	err := decode(b, v, opt)
+	if len(text) == 0 {
+		return err
+	}
+	var me *MalformedError
+	if errors.As(err, &me) {
+		return text
+	}
+	return text.Merge(err)
+}
+
+func decode(b []byte, v any, opt DecodeOptions) error {
 	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) && isStructPointer(v) {
 		// the standard decoder takes null as "nothing to set": an empty object
 		return &MalformedError{"the body must be a JSON object, not null"}
