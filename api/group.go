@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -239,53 +241,177 @@ type batchError struct {
 	Errors []*FieldError `json:"errors,omitempty"`
 }
 
+// MaxClaimBytes bounds one claim of a JSON array batch: a claim with claim.MaxCodes
+// diagnoses and procedures takes well under 100 KB.
+const MaxClaimBytes = 1 << 20
+
+// batchChunk is the number of claims of a JSON array batch read, grouped and written at a
+// time: the memory a batch holds, whatever its length.
+const batchChunk = 256
+
+// claimSizeReader bounds the bytes the JSON decoder may read past the start of the claim it
+// decodes (start, an input offset), so that one huge claim cannot fill the memory.
+type claimSizeReader struct {
+	r     io.Reader
+	n     int64 // bytes read
+	start int64
+}
+
+var errClaimTooLarge = errors.New("claim too large")
+
+// Read implements io.Reader.
+func (l *claimSizeReader) Read(p []byte) (int, error) {
+	room := l.start + MaxClaimBytes - l.n
+	if room <= 0 {
+		return 0, errClaimTooLarge
+	}
+	if int64(len(p)) > room {
+		p = p[:room]
+	}
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	return n, err
+}
+
+// batchArray groups a JSON array of claims as a stream: claims are decoded one at a time,
+// grouped batchChunk at a time on every core and written in input order as they are done,
+// so memory does not grow with the batch. An array that is malformed, too long or holds a
+// claim too large before anything was written is a 400 or 413 problem; after that the array
+// ends with an error record {"index", "error", "stream": "aborted"} (the claims before it
+// were answered). The claim counts come in the trailers X-Claims and X-Claims-Grouped.
 func (s *Server) batchArray(c *gin.Context, p *batch.GroupProcessor, v tables.Version) {
-	body, ok := ReadBody(c)
-	if !ok {
+	if c.Request.ContentLength > BatchJSONMaxBody {
+		WriteProblem(c, http.StatusRequestEntityTooLarge, KindTooLarge,
+			fmt.Sprintf("a JSON array batch is at most %d bytes: split the batch or stream NDJSON", BatchJSONMaxBody))
 		return
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
+	// Answers go out while the body is still read.
+	_ = http.NewResponseController(c.Writer).EnableFullDuplex()
+	lim := &claimSizeReader{r: http.MaxBytesReader(c.Writer, c.Request.Body, BatchJSONMaxBody)}
+	dec := json.NewDecoder(lim)
 	tok, err := dec.Token()
 	if err != nil || tok != json.Delim('[') {
-		WriteProblem(c, http.StatusBadRequest, KindMalformed, "the body must be a JSON array of claims (or send application/x-ndjson)")
+		if !readLimitProblem(c, err, 0) {
+			WriteProblem(c, http.StatusBadRequest, KindMalformed, "the body must be a JSON array of claims (or send application/x-ndjson)")
+		}
 		return
 	}
-	var items []json.RawMessage
-	for dec.More() {
-		if len(items) == MaxBatchClaims {
-			WriteProblem(c, http.StatusRequestEntityTooLarge, KindTooLarge,
-				fmt.Sprintf("at most %d claims in one JSON array: split the batch or stream NDJSON", MaxBatchClaims))
+	raws := make([]json.RawMessage, 0, batchChunk)
+	outs := make([][]byte, batchChunk)
+	total, grouped := 0, 0
+	started := false
+	for {
+		raws = raws[:0]
+		var fail *problemError // ends the batch
+		for len(raws) < batchChunk && dec.More() {
+			i := total + len(raws)
+			if i == MaxBatchClaims {
+				fail = &problemError{http.StatusRequestEntityTooLarge, KindTooLarge,
+					fmt.Sprintf("at most %d claims in one JSON array: split the batch or stream NDJSON", MaxBatchClaims), nil}
+				break
+			}
+			lim.start = dec.InputOffset()
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				fail = batchReadProblem(err, i)
+				break
+			}
+			raws = append(raws, raw)
+			lim.start = dec.InputOffset()
+		}
+		last := fail != nil || !dec.More()
+		if fail == nil && last {
+			if _, err := dec.Token(); err != nil {
+				fail = batchReadProblem(err, total+len(raws))
+				if fail.kind == KindMalformed {
+					fail.detail = "malformed JSON: the array is not closed"
+				}
+			} else if dec.More() {
+				fail = &problemError{http.StatusBadRequest, KindMalformed, "the body holds more than one JSON value", nil}
+			}
+		}
+		if fail != nil && !started {
+			WriteProblem(c, fail.status, fail.kind, fail.detail)
 			return
 		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			WriteProblem(c, http.StatusBadRequest, KindMalformed, fmt.Sprintf("malformed JSON in claim %d: %v", len(items), err))
-			return
+		grouped += s.groupChunk(p, v, raws, outs[:len(raws)], total)
+		if !started {
+			c.Header("Content-Type", "application/json")
+			c.Header("Trailer", "X-Claims, X-Claims-Grouped")
+			c.Status(http.StatusOK)
+			_, _ = c.Writer.Write([]byte{'['})
+			started = true
 		}
-		items = append(items, raw)
+		for i, o := range outs[:len(raws)] {
+			if total+i > 0 {
+				_, _ = c.Writer.Write([]byte{','})
+			}
+			_, _ = c.Writer.Write(o)
+			outs[i] = nil
+		}
+		total += len(raws)
+		if fail != nil {
+			rec, _ := json.Marshal(map[string]any{"index": total, "error": fail.detail, "stream": "aborted"})
+			if total > 0 {
+				_, _ = c.Writer.Write([]byte{','})
+			}
+			_, _ = c.Writer.Write(rec)
+			Logger(c).Warn("batch ended early", "claims", total, "status", fail.status)
+		}
+		if last {
+			break
+		}
+		c.Writer.Flush()
 	}
-	if _, err := dec.Token(); err != nil {
-		WriteProblem(c, http.StatusBadRequest, KindMalformed, "malformed JSON: the array is not closed")
-		return
+	_, _ = c.Writer.Write([]byte{']'})
+	s.proc.grouped.Add(float64(grouped))
+	s.metrics.batchSize.WithLabelValues("json").Observe(float64(total))
+	c.Writer.Header().Set("X-Claims", strconv.Itoa(total))
+	c.Writer.Header().Set("X-Claims-Grouped", strconv.Itoa(grouped))
+}
+
+// batchReadProblem is the problem of a JSON array batch that could not be read at claim i.
+func batchReadProblem(err error, i int) *problemError {
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.Is(err, errClaimTooLarge):
+		return &problemError{http.StatusRequestEntityTooLarge, KindTooLarge,
+			fmt.Sprintf("claim %d is larger than %d bytes (a claim has at most %d secondary diagnoses and %d procedures)", i, MaxClaimBytes, claim.MaxCodes, claim.MaxCodes), nil}
+	case errors.As(err, &tooBig):
+		return &problemError{http.StatusRequestEntityTooLarge, KindTooLarge,
+			fmt.Sprintf("a JSON array batch is at most %d bytes (cut at claim %d): split the batch or stream NDJSON", tooBig.Limit, i), nil}
 	}
-	if dec.More() {
-		WriteProblem(c, http.StatusBadRequest, KindMalformed, "the body holds more than one JSON value")
-		return
+	return &problemError{http.StatusBadRequest, KindMalformed, fmt.Sprintf("malformed JSON in claim %d: %v", i, err), nil}
+}
+
+// readLimitProblem writes the problem of a read error that is a size limit; false for others.
+func readLimitProblem(c *gin.Context, err error, i int) bool {
+	if err == nil {
+		return false
 	}
-	s.metrics.batchSize.WithLabelValues("json").Observe(float64(len(items)))
-	outs := make([][]byte, len(items))
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(items)/64))
+	if p := batchReadProblem(err, i); p.status == http.StatusRequestEntityTooLarge {
+		WriteProblem(c, p.status, p.kind, p.detail)
+		return true
+	}
+	return false
+}
+
+// groupChunk groups the claims raws (the first is claim number first of the batch) on every
+// core into outs, an error record for each claim that cannot be grouped, and returns how many
+// were grouped.
+func (s *Server) groupChunk(p *batch.GroupProcessor, v tables.Version, raws []json.RawMessage, outs [][]byte, first int) int {
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(raws)/16))
 	var next atomic.Int64
+	var grouped atomic.Int64
 	var wg sync.WaitGroup
-	var grouped atomic.Uint64
 	for range workers {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= len(items) {
+				if i >= len(raws) {
 					return
 				}
-				cl, err := claim.ParseJSON(items[i])
+				cl, err := claim.ParseJSON(raws[i])
 				if err != nil && cl != nil {
 					err = claim.Errors(nil).Merge(err, check(p, cl))
 				}
@@ -299,7 +425,7 @@ func (s *Server) batchArray(c *gin.Context, p *batch.GroupProcessor, v tables.Ve
 					s.proc.groupTime.Observe(time.Since(start).Seconds())
 				}
 				if err != nil {
-					be := batchError{Index: i, Error: err.Error(), Errors: claim.AsFieldErrors(err)}
+					be := batchError{Index: first + i, Error: err.Error(), Errors: claim.AsFieldErrors(err)}
 					if cl != nil {
 						be.ID = cl.ID
 					}
@@ -312,23 +438,7 @@ func (s *Server) batchArray(c *gin.Context, p *batch.GroupProcessor, v tables.Ve
 		})
 	}
 	wg.Wait()
-	s.proc.grouped.Add(float64(grouped.Load()))
-	size := 2
-	for _, o := range outs {
-		size += len(o) + 1
-	}
-	resp := make([]byte, 0, size)
-	resp = append(resp, '[')
-	for i, o := range outs {
-		if i > 0 {
-			resp = append(resp, ',')
-		}
-		resp = append(resp, o...)
-	}
-	resp = append(resp, ']')
-	c.Header("X-Claims", fmt.Sprint(len(items)))
-	c.Header("X-Claims-Grouped", fmt.Sprint(grouped.Load()))
-	c.Data(http.StatusOK, "application/json", resp)
+	return int(grouped.Load())
 }
 
 // flushWriter flushes the response after every write so that records stream to the client.

@@ -51,8 +51,10 @@ const (
 	// KindPreconditionRequired is 428: a change of an existing record sent without If-Match.
 	KindPreconditionRequired = "precondition-required"
 	KindUnsupported          = "unsupported-media-type"
-	KindUnavailable          = "unavailable" // 503: data or dependency missing
-	KindInternal             = "internal"    // 500: a bug; logged
+	KindUnavailable          = "unavailable"       // 503: data or dependency missing
+	KindTooMany              = "too-many-requests" // 429: a per-caller limit (Retry-After says when to retry)
+	KindBusy                 = "busy"              // 503: the server's capacity for this work is in use (Retry-After)
+	KindInternal             = "internal"          // 500: a bug; logged
 )
 
 // WriteProblem aborts the request with a problem response.

@@ -61,6 +61,11 @@ type Config struct {
 	Sessions store.SessionPolicy
 	// Instance names this process in the runs of periodic jobs (default host:pid).
 	Instance string
+	// HeavyPerUser and HeavyTotal bound the heavy requests (batches, bodies above MaxBody:
+	// FHIR bundles, CAC notes) in progress per user (default 2) and overall (default 2 per
+	// core, at least 4); beyond them a request is refused at once with 429 or 503 and
+	// Retry-After.
+	HeavyPerUser, HeavyTotal int
 }
 
 // Defaults of Config and of the HTTP server.
@@ -99,7 +104,8 @@ type Server struct {
 	proc     groupProcessors
 	cdi      *cdiService // the CDI endpoints' service (periodic query escalation)
 	cac      *cacsvc.Service
-	access   *accessLog // access audit rows (readaudit.go)
+	access   *accessLog   // access audit rows (readaudit.go)
+	heavy    *workLimiter // heavy requests in progress (limits.go)
 }
 
 // New returns a server with the built-in routes registered.
@@ -135,7 +141,7 @@ func New(cfg Config) (*Server, error) {
 	e.RedirectFixedPath = false
 	e.ContextWithFallback = true
 	s := &Server{cfg: cfg, log: cfg.Logger, quiet: !cfg.AccessLog, engine: e, grouper: cfg.Engine,
-		metrics: NewMetrics(), keys: map[string]bool{}, schemas: baseSchemas()}
+		metrics: NewMetrics(), keys: map[string]bool{}, schemas: baseSchemas(), heavy: newWorkLimiter(cfg.HeavyTotal, cfg.HeavyPerUser)}
 	e.Use(s.recovery, secureHeaders, s.observe)
 	e.NoRoute(func(c *gin.Context) {
 		WriteProblem(c, http.StatusNotFound, KindNotFound, "no such endpoint: see /openapi.json")
@@ -203,6 +209,9 @@ func (s *Server) Register(routes ...Route) error {
 		chain := []gin.HandlerFunc{s.routeSetup(&r)}
 		if !r.Public {
 			chain = append(chain, s.authenticate(&r))
+		}
+		if r.heavy() {
+			chain = append(chain, s.limitHeavy)
 		}
 		chain = append(chain, s.checkText(&r), r.Handler)
 		s.engine.Handle(r.Method, ginPath(r.Path), chain...)

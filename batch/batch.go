@@ -49,6 +49,9 @@ type Options struct {
 	Format    claim.Format // input format; FormatUnknown sniffs the first line
 	Workers   int          // 0 = all cores
 	ChunkSize int          // lines per chunk; 0 = 256
+	// MaxLineBytes bounds one input line (0: DefaultMaxLineBytes); a longer line ends the run
+	// with ErrLineTooLong, so that one line without a line break cannot fill the memory.
+	MaxLineBytes int
 	// Progress, if set, is called about twice a second and at the end with the running totals.
 	Progress func(p Progress)
 }
@@ -104,6 +107,13 @@ func (s Summary) String() string {
 	return msg
 }
 
+// DefaultMaxLineBytes bounds an input line when Options.MaxLineBytes is 0: a claim with
+// claim.MaxCodes diagnoses and procedures takes well under 100 KB.
+const DefaultMaxLineBytes = 1 << 20
+
+// ErrLineTooLong ends a run at a line longer than Options.MaxLineBytes.
+var ErrLineTooLong = errors.New("line too long")
+
 // ErrInterrupted is returned when the context was canceled before the input ended; the
 // output holds every record before the interruption point, in order.
 var ErrInterrupted = errors.New("interrupted")
@@ -156,6 +166,11 @@ func Run(ctx context.Context, in io.Reader, out io.Writer, p Processor, enc Enco
 		src = zr
 	}
 	lr := bufio.NewReaderSize(src, 1<<20)
+	maxLine := opt.MaxLineBytes
+	if maxLine <= 0 {
+		maxLine = DefaultMaxLineBytes
+	}
+	readLine := func(r *bufio.Reader) ([]byte, error) { return readLineMax(r, maxLine) }
 
 	sum := Summary{ErrorKinds: map[string]int{}}
 	format := opt.Format
@@ -353,17 +368,23 @@ func Run(ctx context.Context, in io.Reader, out io.Writer, p Processor, enc Enco
 	return sum, nil
 }
 
-// readLine returns the next line without its line ending; the returned slice is only valid
-// until the next read.
-func readLine(r *bufio.Reader) ([]byte, error) {
+// readLineMax returns the next line without its line ending; the returned slice is only
+// valid until the next read. A line longer than max bytes is ErrLineTooLong.
+func readLineMax(r *bufio.Reader, max int) ([]byte, error) {
 	line, err := r.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
 		buf := append([]byte(nil), line...)
 		for err == bufio.ErrBufferFull {
+			if len(buf) > max {
+				return nil, fmt.Errorf("%w: a line is longer than %d bytes", ErrLineTooLong, max)
+			}
 			line, err = r.ReadSlice('\n')
 			buf = append(buf, line...)
 		}
 		line = buf
+	}
+	if len(line) > max+2 { // the line ending aside
+		return nil, fmt.Errorf("%w: a line is longer than %d bytes", ErrLineTooLong, max)
 	}
 	line = bytes.TrimRight(line, "\r\n")
 	return line, err

@@ -67,6 +67,23 @@ func (c *Claim) Grouped() *Claim {
 	return &cut
 }
 
+// MaxCodes bounds the secondary diagnoses and the procedures of one claim as read from any
+// input, as encounters bound theirs: far beyond any real stay (the CMS grouper reads 24 and
+// 25), low enough that one claim cannot hold a request's memory.
+const MaxCodes = 1000
+
+// checkCounts reports the code lists longer than MaxCodes.
+func (c *Claim) checkCounts() Errors {
+	var errs Errors
+	if len(c.SDX) > MaxCodes {
+		errs = append(errs, &FieldError{Field: "sdx", Message: fmt.Sprintf("at most %d secondary diagnoses per claim, got %d", MaxCodes, len(c.SDX))})
+	}
+	if len(c.Procedures) > MaxCodes {
+		errs = append(errs, &FieldError{Field: "procedures", Message: fmt.Sprintf("at most %d procedures per claim, got %d", MaxCodes, len(c.Procedures))})
+	}
+	return errs
+}
+
 // POA indicator values of the wire conventions ("" is a POA not reported).
 var POAValues = []string{"Y", "N", "U", "W", "1"}
 

@@ -77,7 +77,10 @@ func ParseJSON(line []byte) (*Claim, error) {
 			return nil, &FieldError{Field: "line", Message: me.Message}
 		}
 		c.Normalize() // the fields read, for the callers' checks
-		return &c, err
+		return &c, c.checkCounts().Merge(err)
+	}
+	if errs := c.checkCounts(); len(errs) > 0 {
+		return &c, errs
 	}
 	c.Normalize()
 	return &c, nil
@@ -204,6 +207,7 @@ func (h *CSVHeader) ParseCSV(line []byte) (*Claim, error) {
 	if pdxPOASet && c.PDX != nil {
 		c.PDX.POA = pdxPOA
 	}
+	errs = append(errs, c.checkCounts()...)
 	if len(errs) > 0 {
 		return c, errs // with the fields that could be read
 	}

@@ -145,6 +145,7 @@ func ParseTSV(line string) (*Claim, error) {
 		c.DischargeDate = d
 	}
 	c.LengthOfStay = intCol(cols[11], "length_of_stay")
+	errs = append(errs, c.checkCounts()...)
 	if len(errs) > 0 {
 		return c, errs // with the fields that could be read
 	}
