@@ -285,8 +285,6 @@ func (s *Server) batchArray(c *gin.Context, p *batch.GroupProcessor, v tables.Ve
 			fmt.Sprintf("a JSON array batch is at most %d bytes: split the batch or stream NDJSON", BatchJSONMaxBody))
 		return
 	}
-	// Answers go out while the body is still read.
-	_ = http.NewResponseController(c.Writer).EnableFullDuplex()
 	lim := &claimSizeReader{r: http.MaxBytesReader(c.Writer, c.Request.Body, BatchJSONMaxBody)}
 	dec := json.NewDecoder(lim)
 	tok, err := dec.Token()
@@ -331,11 +329,16 @@ func (s *Server) batchArray(c *gin.Context, p *batch.GroupProcessor, v tables.Ve
 			}
 		}
 		if fail != nil && !started {
+			// Read a little of what is left so that the client, still sending, reads the
+			// answer rather than a reset connection.
+			_, _ = io.CopyN(io.Discard, c.Request.Body, 8<<20)
 			WriteProblem(c, fail.status, fail.kind, fail.detail)
 			return
 		}
 		grouped += s.groupChunk(p, v, raws, outs[:len(raws)], total)
 		if !started {
+			// Answers go out while the body is still read.
+			_ = http.NewResponseController(c.Writer).EnableFullDuplex()
 			c.Header("Content-Type", "application/json")
 			c.Header("Trailer", "X-Claims, X-Claims-Grouped")
 			c.Status(http.StatusOK)
@@ -357,6 +360,7 @@ func (s *Server) batchArray(c *gin.Context, p *batch.GroupProcessor, v tables.Ve
 			}
 			_, _ = c.Writer.Write(rec)
 			Logger(c).Warn("batch ended early", "claims", total, "status", fail.status)
+			_, _ = io.CopyN(io.Discard, c.Request.Body, 8<<20)
 		}
 		if last {
 			break
