@@ -7,6 +7,13 @@ import (
 	"testing"
 )
 
+// patchUser PATCHes a user with the ETag of the user as read now (If-Match is required).
+func (ts *testServer) patchUser(path, body string, headers ...string) reply {
+	ts.t.Helper()
+	etag := ts.do("GET", path, "", nil, headers...).Header.Get("ETag")
+	return ts.do("PATCH", path, "", body, append([]string{"If-Match", etag}, headers...)...)
+}
+
 // TestLastAdminCannotBeRemoved: PATCH /v1/users/{id} that would leave no enabled admin is a
 // 409 naming the rule — the admin itself or another admin asking (issue 22 item 8).
 func TestLastAdminCannotBeRemoved(t *testing.T) {
@@ -14,7 +21,7 @@ func TestLastAdminCannotBeRemoved(t *testing.T) {
 	me := ts.do("GET", "/v1/me", admin, nil).expect(t, http.StatusOK).json(t)
 	self := fmt.Sprintf("/v1/users/%v", me["id"])
 	for _, body := range []string{`{"role":"coder"}`, `{"role":"finance"}`, `{"disabled":true}`, `{"role":"cdi","disabled":true}`} {
-		p := ts.do("PATCH", self, admin, body).expect(t, http.StatusConflict).problem(t)
+		p := ts.patchUser(self, body, "Authorization", "Bearer "+ts.tokens[admin]).expect(t, http.StatusConflict).problem(t)
 		if !strings.Contains(p.Detail, "last enabled admin") {
 			t.Errorf("PATCH %s: detail %q does not name the rule", body, p.Detail)
 		}
@@ -27,13 +34,13 @@ func TestLastAdminCannotBeRemoved(t *testing.T) {
 	nt := ts.do("POST", "/v1/users", admin, `{"name":"second-admin","role":"admin"}`).expect(t, http.StatusCreated).json(t)
 	second := fmt.Sprintf("/v1/users/%v", path(nt, "user.id"))
 	tok := nt["token"].(string)
-	ts.do("PATCH", self, "", `{"disabled":true}`, "Authorization", "Bearer "+tok).expect(t, http.StatusOK)
-	ts.do("PATCH", self, "", `{"disabled":false}`, "Authorization", "Bearer "+tok).expect(t, http.StatusOK)
-	ts.do("PATCH", second, admin, `{"role":"coder"}`).expect(t, http.StatusOK)
-	ts.do("PATCH", self, admin, `{"disabled":true}`).expect(t, http.StatusConflict)
-	ts.do("PATCH", self, "", `{"disabled":true}`, "Authorization", "Bearer "+tok).expect(t, http.StatusForbidden)
+	ts.patchUser(self, `{"disabled":true}`, "Authorization", "Bearer "+tok).expect(t, http.StatusOK)
+	ts.patchUser(self, `{"disabled":false}`, "Authorization", "Bearer "+tok).expect(t, http.StatusOK)
+	ts.patchUser(second, `{"role":"coder"}`, "Authorization", "Bearer "+ts.tokens[admin]).expect(t, http.StatusOK)
+	ts.patchUser(self, `{"disabled":true}`, "Authorization", "Bearer "+ts.tokens[admin]).expect(t, http.StatusConflict)
+	ts.patchUser(self, `{"disabled":true}`, "Authorization", "Bearer "+tok).expect(t, http.StatusForbidden)
 	// Promoting another user lifts the refusal.
-	ts.do("PATCH", second, admin, `{"role":"admin"}`).expect(t, http.StatusOK)
-	ts.do("PATCH", self, admin, `{"role":"coder"}`).expect(t, http.StatusOK)
-	ts.do("PATCH", self, "", `{"role":"admin"}`, "Authorization", "Bearer "+tok).expect(t, http.StatusOK)
+	ts.patchUser(second, `{"role":"admin"}`, "Authorization", "Bearer "+ts.tokens[admin]).expect(t, http.StatusOK)
+	ts.patchUser(self, `{"role":"coder"}`, "Authorization", "Bearer "+ts.tokens[admin]).expect(t, http.StatusOK)
+	ts.patchUser(self, `{"role":"admin"}`, "Authorization", "Bearer "+tok).expect(t, http.StatusOK)
 }

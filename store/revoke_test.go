@@ -65,6 +65,10 @@ func TestRevocationReachesOtherInstances(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Another admin remains when this one is demoted (the last one cannot be: ErrLastAdmin).
+		if _, _, err := a.CreateUser(ctx, CLIActor, "other-admin", RoleAdmin); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := b.Authenticate(ctx, tok); err != nil { // cached on b
 			t.Fatal(err)
 		}
