@@ -1,11 +1,8 @@
 package tables
 
 import (
-	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -64,39 +61,16 @@ func ParseTransferFlags(name string, content []byte) (*TransferFlags, error) {
 		return nil, err
 	}
 	t := &TransferFlags{FiscalYear: fy, Source: name}
-	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(content, utf8BOM)))
-	r.Comment = '#'
-	r.FieldsPerRecord = -1
-	r.TrimLeadingSpace = true
-	header := true
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		line, _ := r.FieldPos(0)
-		if header {
-			header = false
-			if !equalFold(rec, transferHeader) {
-				return nil, fmt.Errorf("%s:%d: header %q: want %s", name, line, strings.Join(rec, ","), strings.Join(transferHeader, ","))
-			}
-			continue
-		}
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue
-		}
+	err = readDRGCSV(name, content, transferHeader, func(line int, rec []string) error {
 		if len(rec) != 3 {
-			return nil, fmt.Errorf("%s:%d: %d fields, want 3 (msdrg,post_acute,special_pay)", name, line, len(rec))
+			return fmt.Errorf("%s:%d: %d fields, want 3 (msdrg,post_acute,special_pay)", name, line, len(rec))
 		}
 		drg, err := strconv.Atoi(strings.TrimSpace(rec[0]))
 		if err != nil || drg < 1 || drg > 999 {
-			return nil, fmt.Errorf("%s:%d: msdrg %q: want a number from 1 to 999", name, line, rec[0])
+			return fmt.Errorf("%s:%d: msdrg %q: want a number from 1 to 999", name, line, rec[0])
 		}
 		if t.flags[drg] != 0 {
-			return nil, fmt.Errorf("%s:%d: MS-DRG %03d listed twice", name, line, drg)
+			return fmt.Errorf("%s:%d: MS-DRG %03d listed twice", name, line, drg)
 		}
 		f := uint8(1)
 		for i, bit := range []uint8{2, 4} {
@@ -105,17 +79,18 @@ func ParseTransferFlags(name string, content []byte) (*TransferFlags, error) {
 				f |= bit
 			case "N":
 			default:
-				return nil, fmt.Errorf("%s:%d: %s %q: want Y or N", name, line, transferHeader[i+1], rec[i+1])
+				return fmt.Errorf("%s:%d: %s %q: want Y or N", name, line, transferHeader[i+1], rec[i+1])
 			}
 		}
 		if f&4 != 0 && f&2 == 0 {
-			return nil, fmt.Errorf("%s:%d: MS-DRG %03d is special pay but not post-acute", name, line, drg)
+			return fmt.Errorf("%s:%d: MS-DRG %03d is special pay but not post-acute", name, line, drg)
 		}
 		t.flags[drg] = f
 		t.n++
-	}
-	if header {
-		return nil, fmt.Errorf("%s: no header line %s", name, strings.Join(transferHeader, ","))
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if t.n == 0 {
 		return nil, fmt.Errorf("%s: no MS-DRG rows", name)

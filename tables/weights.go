@@ -78,42 +78,20 @@ func ParseWeights(name string, content []byte) (*Weights, error) {
 		return nil, err
 	}
 	w := &Weights{FiscalYear: fy, Source: name}
-	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(content, utf8BOM)))
-	r.Comment = '#'
-	r.FieldsPerRecord = -1
-	r.TrimLeadingSpace = true
-	header := true
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		line, _ := r.FieldPos(0)
-		if header {
-			header = false
-			if !equalFold(rec, table5Header) {
-				return nil, fmt.Errorf("%s:%d: header %q: want %s", name, line, strings.Join(rec, ","), strings.Join(table5Header, ","))
-			}
-			continue
-		}
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue
-		}
+	err = readDRGCSV(name, content, table5Header, func(line int, rec []string) error {
 		row, err := parseWeightRow(rec)
 		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
+			return fmt.Errorf("%s:%d: %w", name, line, err)
 		}
 		if w.index[row.DRG] != 0 {
-			return nil, fmt.Errorf("%s:%d: MS-DRG %03d listed twice", name, line, row.DRG)
+			return fmt.Errorf("%s:%d: MS-DRG %03d listed twice", name, line, row.DRG)
 		}
 		w.rows = append(w.rows, row)
 		w.index[row.DRG] = int16(len(w.rows))
-	}
-	if header {
-		return nil, fmt.Errorf("%s: no header line %s", name, strings.Join(table5Header, ","))
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(w.rows) == 0 {
 		return nil, fmt.Errorf("%s: no MS-DRG rows", name)
@@ -194,4 +172,42 @@ func equalFold(got, want []string) bool {
 		}
 	}
 	return true
+}
+
+// readDRGCSV reads a per-DRG CSV file of the data directory (Table 5 weights, transfer flags):
+// optional '#' comment lines, the header want (case-insensitive), then one row per DRG, passed
+// to row with its line number. Blank lines are skipped. Errors name the file and line.
+func readDRGCSV(name string, content []byte, want []string, row func(line int, rec []string) error) error {
+	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(content, utf8BOM)))
+	r.Comment = '#'
+	r.FieldsPerRecord = -1
+	r.TrimLeadingSpace = true
+	header := true
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		line, _ := r.FieldPos(0)
+		if header {
+			header = false
+			if !equalFold(rec, want) {
+				return fmt.Errorf("%s:%d: header %q: want %s", name, line, strings.Join(rec, ","), strings.Join(want, ","))
+			}
+			continue
+		}
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue
+		}
+		if err := row(line, rec); err != nil {
+			return err
+		}
+	}
+	if header {
+		return fmt.Errorf("%s: no header line %s", name, strings.Join(want, ","))
+	}
+	return nil
 }
