@@ -289,25 +289,36 @@ func sha256Hex(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-func (c *Catalog) loadWeights() error {
-	files, err := c.glob(Table5Dir, "*.csv")
-	if err != nil {
-		return err
-	}
+// loadYearFiles parses files (one per fiscal year) into byYear, recording each file; a second
+// file for a year is an error naming both.
+func loadYearFiles[T any](c *Catalog, files []string, what string, parse func(string, []byte) (T, error), year func(T) (int, string), byYear map[int]T) error {
 	for _, p := range files {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			return fmt.Errorf("load %s: %w", p, err)
 		}
-		w, err := ParseWeights(p, b)
+		v, err := parse(p, b)
 		if err != nil {
 			return err
 		}
-		if old := c.Weights[w.FiscalYear]; old != nil {
-			return fmt.Errorf("load %s: a second Table 5 for FY%d (first: %s); keep one file per fiscal year", p, w.FiscalYear, old.Source)
+		fy, _ := year(v)
+		if old, ok := byYear[fy]; ok {
+			_, first := year(old)
+			return fmt.Errorf("load %s: a second %s for FY%d (first: %s); keep one file per fiscal year", p, what, fy, first)
 		}
-		c.Weights[w.FiscalYear] = w
+		byYear[fy] = v
 		c.addFileInfo(p, int64(len(b)), sha256Hex(b))
+	}
+	return nil
+}
+
+func (c *Catalog) loadWeights() error {
+	files, err := c.glob(Table5Dir, "*.csv")
+	if err != nil {
+		return err
+	}
+	if err := loadYearFiles(c, files, "Table 5", ParseWeights, func(w *Weights) (int, string) { return w.FiscalYear, w.Source }, c.Weights); err != nil {
+		return err
 	}
 	if len(files) == 0 {
 		c.warn("no Table 5 weights (%s/*.csv): results will carry no weight, GMLOS or AMLOS", Table5Dir)

@@ -108,20 +108,8 @@ func (c *Catalog) loadTransfer() error {
 	if err != nil {
 		return err
 	}
-	for _, p := range files {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return fmt.Errorf("load %s: %w", p, err)
-		}
-		f, err := ParseTransferFlags(p, b)
-		if err != nil {
-			return err
-		}
-		if old := c.Transfer[f.FiscalYear]; old != nil {
-			return fmt.Errorf("load %s: a second transfer-flag file for FY%d (first: %s); keep one file per fiscal year", p, f.FiscalYear, old.Source)
-		}
-		c.Transfer[f.FiscalYear] = f
-		c.addFileInfo(p, int64(len(b)), sha256Hex(b))
+	if err := loadYearFiles(c, files, "transfer-flag file", ParseTransferFlags, func(t *TransferFlags) (int, string) { return t.FiscalYear, t.Source }, c.Transfer); err != nil {
+		return err
 	}
 	p := filepath.Join(c.Dir, filepath.FromSlash(TransferStatusesFile))
 	if b, err := os.ReadFile(p); err == nil {
